@@ -1,0 +1,103 @@
+# kiln: `make` builds build/kiln and build/kiln-stub; `make test` runs every test.
+#
+#   make PYTHON=/path/to/python3.X BUILD=build-X   embed another Python
+#   make install PREFIX=/usr/local                 install kiln and its stub
+#   make matrix                                    test against every Python in MATRIX
+#   make bench                                     run the benchmarks (bench/)
+
+PYTHON ?= python3
+PYCONFIG ?= $(PYTHON)-config
+BUILD ?= build
+PREFIX ?= /usr/local
+TEST_PYTHON ?= python3
+CC ?= cc
+
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+MATRIX ?= /usr/bin/python3.11 \
+          $(PYENV_ROOT)/versions/3.11.7/bin/python3.11 \
+          $(PYENV_ROOT)/versions/3.12.1/bin/python3.12 \
+          $(PYENV_ROOT)/versions/3.13.0/bin/python3.13
+
+# ---- what the chosen Python says about itself (through its -config script)
+PY_EXE       := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
+PY_INCLUDES  := $(patsubst -I%,-isystem %,$(shell $(PYCONFIG) --includes))
+PY_CONFIGDIR := $(shell $(PYCONFIG) --configdir 2>/dev/null)
+PY_VAR        = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("$(1)") or "")')
+PY_LIBRARY   := $(call PY_VAR,LIBRARY)
+PY_STATIC    := $(wildcard $(PY_CONFIGDIR)/$(PY_LIBRARY))
+ifneq ($(PY_STATIC),)
+  # Static libpython: fastest start-up. The archive may hold non-PIC code
+  # (Debian's does), hence -no-pie; its symbols are exported so that
+  # extension modules can link against them.
+  PY_LINK := $(PY_STATIC) -Wl,--export-dynamic \
+             $(filter -l%,$(call PY_VAR,MODLIBS) $(call PY_VAR,LIBS) $(call PY_VAR,SYSLIBS)) \
+             -lpthread -lutil -ldl -lm
+else
+  PY_LINK := $(shell $(PYCONFIG) --ldflags --embed) -Wl,--export-dynamic
+endif
+
+ZSTD_A := $(firstword $(wildcard /usr/lib/$(shell $(CC) -print-multiarch)/libzstd.a \
+                                 /usr/lib/libzstd.a /usr/local/lib/libzstd.a))
+ZSTD_LINK := $(if $(ZSTD_A),$(ZSTD_A),-lzstd)
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror
+ALL_CFLAGS := -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) $(PY_INCLUDES) \
+              -DKILN_PYTHON_EXE='"$(PY_EXE)"'
+LDFLAGS ?=
+STUB_LDFLAGS ?= -s
+
+COMMON_SRC  := src/common/kl_common.c
+BUNDLE_SRC  := src/bundle/bundle_reader.c src/bundle/bundle_writer.c
+RUNTIME_SRC := src/runtime/rt_main.c src/runtime/rt_init.c \
+               src/runtime/rt_importer.c src/runtime/rt_extension.c \
+               src/runtime/rt_run.c
+BUILD_SRC   := src/build/build_main.c src/build/build_python.c \
+               src/build/build_graph.c src/build/build_output.c
+
+obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
+HEADERS := $(wildcard src/*/*.h)
+
+.PHONY: all test unit e2e matrix install clean bench
+all: $(BUILD)/kiln $(BUILD)/kiln-stub
+
+$(BUILD)/obj/%.o: src/%.c $(HEADERS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/kiln: $(call obj,$(BUILD_SRC) $(BUNDLE_SRC) $(COMMON_SRC))
+	$(CC) -no-pie $(LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
+
+$(BUILD)/kiln-stub: $(call obj,$(RUNTIME_SRC) $(BUNDLE_SRC) $(COMMON_SRC))
+	$(CC) -no-pie $(LDFLAGS) $(STUB_LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
+
+$(BUILD)/test_bundle: tests/unit/test_bundle.c $(call obj,$(BUNDLE_SRC) $(COMMON_SRC))
+	$(CC) -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) -o $@ $^ $(ZSTD_LINK)
+
+unit: $(BUILD)/test_bundle
+	$(BUILD)/test_bundle
+
+e2e: all
+	KILN_BUILD=$(abspath $(BUILD)) KILN_PYTHON=$(PY_EXE) $(TEST_PYTHON) -m pytest -q tests/e2e
+
+# Build and run the end-to-end tests once per Python in MATRIX, each in
+# its own build directory.
+matrix:
+	@set -e; for py in $(MATRIX); do \
+	  dir=build-matrix/$$(echo $$py | tr '/' '_'); \
+	  echo "== $$py ($$dir)"; \
+	  $(MAKE) --no-print-directory e2e PYTHON=$$py BUILD=$$dir; \
+	done
+
+test: unit e2e matrix
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kiln
+	install -m 0755 $(BUILD)/kiln $(DESTDIR)$(PREFIX)/bin/kiln
+	install -m 0755 $(BUILD)/kiln-stub $(DESTDIR)$(PREFIX)/lib/kiln/kiln-stub
+
+bench: all
+	$(TEST_PYTHON) bench/run.py --build $(abspath $(BUILD))
+
+clean:
+	rm -rf $(BUILD) build-matrix dist

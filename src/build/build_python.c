@@ -1,0 +1,164 @@
+/*
+ * build_python.c: the CPython embedded in the kiln command. It is the same
+ * build as the one in the runtime stub, so the bytecode it writes is always
+ * the bytecode the stub runs.
+ */
+#include "build.h"
+
+#include <marshal.h>
+#include <string.h>
+
+#ifndef KILN_PYTHON_EXE
+#error "KILN_PYTHON_EXE must name the Python this kiln embeds (see Makefile)"
+#endif
+
+int build_python_start(kl_err *err)
+{
+    PyConfig c;
+    PyStatus st;
+
+    PyConfig_InitPythonConfig(&c);
+    c.parse_argv = 0;
+    c.use_environment = 0;
+    c.user_site_directory = 0;
+    c.write_bytecode = 0;
+    c.use_hash_seed = 1;
+    c.hash_seed = 0;
+    c.safe_path = 1;
+    st = PyConfig_SetBytesString(&c, &c.executable, KILN_PYTHON_EXE);
+    if (PyStatus_Exception(st))
+        goto fail;
+    st = PyConfig_SetBytesString(&c, &c.program_name, KILN_PYTHON_EXE);
+    if (PyStatus_Exception(st))
+        goto fail;
+    st = Py_InitializeFromConfig(&c);
+    if (PyStatus_Exception(st))
+        goto fail;
+    PyConfig_Clear(&c);
+    return 0;
+fail:
+    PyConfig_Clear(&c);
+    return kl_err_set(err, "cannot start the embedded Python (%s): %s",
+                      KILN_PYTHON_EXE, st.err_msg ? st.err_msg : "error");
+}
+
+/* Format a SyntaxError as "file:line:col: SyntaxError: msg" into err. */
+static void build_format_syntax_error(PyObject *exc, kl_err *err)
+{
+    PyObject *file = PyObject_GetAttrString(exc, "filename");
+    PyObject *line = PyObject_GetAttrString(exc, "lineno");
+    PyObject *col = PyObject_GetAttrString(exc, "offset");
+    PyObject *msg = PyObject_GetAttrString(exc, "msg");
+    const char *f = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : "?";
+    const char *m = msg && PyUnicode_Check(msg) ? PyUnicode_AsUTF8(msg) : "?";
+    long l = line && PyLong_Check(line) ? PyLong_AsLong(line) : 0;
+    long c = col && PyLong_Check(col) ? PyLong_AsLong(col) : 0;
+
+    PyErr_Clear();
+    kl_err_set(err, "%s:%ld:%ld: %s: %s", f ? f : "?", l, c,
+               Py_TYPE(exc)->tp_name, m ? m : "?");
+    Py_XDECREF(file);
+    Py_XDECREF(line);
+    Py_XDECREF(col);
+    Py_XDECREF(msg);
+}
+
+int build_python_error(kl_err *err, const char *context)
+{
+    PyObject *type, *value, *tb, *text;
+    const char *s;
+
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value != NULL && PyErr_GivenExceptionMatches(type, PyExc_SyntaxError)) {
+        build_format_syntax_error(value, err);
+    } else {
+        text = value ? PyObject_Str(value) : NULL;
+        s = text ? PyUnicode_AsUTF8(text) : NULL;
+        PyErr_Clear();
+        kl_err_set(err, "%s: %s: %s", context,
+                   type ? ((PyTypeObject *)type)->tp_name : "error",
+                   s ? s : "(no message)");
+        Py_XDECREF(text);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    return -1;
+}
+
+/* New reference: `source` decoded as Python would (coding cookie or
+ * UTF-8, universal newlines) and re-encoded as UTF-8. */
+static PyObject *build_source_utf8(PyObject *raw)
+{
+    PyObject *util, *text, *utf8;
+
+    util = PyImport_ImportModule("importlib.util");
+    if (util == NULL)
+        return NULL;
+    text = PyObject_CallMethod(util, "decode_source", "O", raw);
+    Py_DECREF(util);
+    if (text == NULL)
+        return NULL;
+    utf8 = PyUnicode_AsUTF8String(text);
+    Py_DECREF(text);
+    return utf8;
+}
+
+int build_compile(const char *disk_path, const char *rel, PyObject **code,
+                  PyObject **marshalled, PyObject **source, kl_err *err)
+{
+    PyCompilerFlags flags = {0, PY_MINOR_VERSION};
+    PyObject *fname = NULL, *relname = NULL, *raw = NULL, *imp = NULL, *r;
+    uint8_t *bytes = NULL;
+    size_t n;
+
+    *code = *marshalled = *source = NULL;
+    if (kl_read_file(disk_path, &bytes, &n, err) < 0)
+        return -1;
+    if (memchr(bytes, 0, n) != NULL) {
+        free(bytes);
+        return kl_err_set(err, "%s: source code contains a NUL byte",
+                          disk_path);
+    }
+    fname = PyUnicode_DecodeFSDefault(disk_path);
+    relname = PyUnicode_DecodeFSDefault(rel);
+    raw = PyBytes_FromStringAndSize((const char *)bytes, (Py_ssize_t)n);
+    if (fname == NULL || relname == NULL || raw == NULL)
+        goto fail_py;
+    *code = Py_CompileStringObject((const char *)bytes, fname, Py_file_input,
+                                   &flags, -1);
+    if (*code == NULL)
+        goto fail_py;
+    imp = PyImport_ImportModule("_imp");
+    if (imp == NULL)
+        goto fail_py;
+    r = PyObject_CallMethod(imp, "_fix_co_filename", "OO", *code, relname);
+    if (r == NULL)
+        goto fail_py;
+    Py_DECREF(r);
+    *marshalled = PyMarshal_WriteObjectToString(*code, Py_MARSHAL_VERSION);
+    if (*marshalled == NULL)
+        goto fail_py;
+    *source = build_source_utf8(raw);
+    if (*source == NULL)
+        goto fail_py;
+    free(bytes);
+    Py_DECREF(fname);
+    Py_DECREF(relname);
+    Py_DECREF(raw);
+    Py_DECREF(imp);
+    return 0;
+
+fail_py:
+    build_python_error(err, disk_path);
+    free(bytes);
+    Py_XDECREF(fname);
+    Py_XDECREF(relname);
+    Py_XDECREF(raw);
+    Py_XDECREF(imp);
+    Py_CLEAR(*code);
+    Py_CLEAR(*marshalled);
+    Py_CLEAR(*source);
+    return -1;
+}

@@ -1,0 +1,202 @@
+/*
+ * bundle.h: the kiln bundle format (docs/format.md) and the two sides that
+ * speak it: the reader, used in place from a mapping by both the kiln command
+ * and the runtime stub, and the writer, used by the kiln command only.
+ *
+ * All integers are little-endian; every structure below lies at an offset
+ * that is a multiple of 8, so the reader uses them straight from the mapping.
+ */
+#ifndef KILN_BUNDLE_H
+#define KILN_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/kl_common.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the kiln bundle format is little-endian; big-endian hosts need byte swapping"
+#endif
+
+#define BUNDLE_VERSION 1
+#define BUNDLE_PAGE 4096u
+#define BUNDLE_SMALL_ALIGN 16u
+
+#define BUNDLE_TRAILER_MAGIC "KILN\0BDL"
+#define BUNDLE_HEADER_MAGIC "KILNHDR\0"
+
+/* The last 48 bytes of a built program. */
+typedef struct bundle_trailer {
+    uint64_t bundle_offset;   /* file offset of the header, page-aligned */
+    uint64_t bundle_size;     /* header .. end of payloads */
+    uint64_t index_checksum;  /* kl_checksum of bundle[0, payload_off) */
+    uint64_t bundle_checksum; /* kl_checksum of bundle[0, bundle_size) */
+    uint32_t version;         /* BUNDLE_VERSION */
+    uint32_t trailer_size;    /* sizeof(bundle_trailer) */
+    char magic[8];            /* BUNDLE_TRAILER_MAGIC */
+} bundle_trailer;
+
+/* How the program starts. */
+enum bundle_run_mode {
+    BUNDLE_RUN_SCRIPT = 1, /* run module "__main__" as a script */
+    BUNDLE_RUN_MODULE = 2, /* run_target as `python -m run_target` */
+    BUNDLE_RUN_ENTRY = 3   /* run_target is "pkg.mod:func"; exit(func()) */
+};
+
+/* At bundle offset 0. Offsets are relative to the start of the bundle. */
+typedef struct bundle_header {
+    char magic[8];            /* BUNDLE_HEADER_MAGIC */
+    uint32_t version;         /* BUNDLE_VERSION */
+    uint32_t header_size;     /* sizeof(bundle_header) */
+    uint32_t entry_count;
+    uint32_t hash_slots;      /* power of two, >= 2 * entry_count */
+    uint64_t entries_off;     /* entry_count bundle_entry records */
+    uint64_t hash_off;        /* hash_slots uint32_t: entry index + 1, 0 = empty */
+    uint64_t strings_off;     /* NUL-terminated names and paths */
+    uint64_t strings_size;
+    uint64_t payload_off;     /* page-aligned */
+    uint64_t payload_size;
+    uint32_t python_hex;      /* PY_VERSION_HEX of the compiling interpreter */
+    uint32_t run_mode;        /* enum bundle_run_mode */
+    uint32_t run_target_off;  /* string: module name or "mod:func" */
+    uint32_t run_target_len;
+    uint32_t flags;           /* reserved, 0 */
+    uint32_t reserved[9];
+} bundle_header;
+
+enum bundle_kind {
+    BUNDLE_KIND_MODULE = 1,    /* bytecode; aux = UTF-8 source */
+    BUNDLE_KIND_PACKAGE = 2,   /* bytecode of __init__; aux = source */
+    BUNDLE_KIND_NAMESPACE = 3, /* namespace package: no payload */
+    BUNDLE_KIND_EXTENSION = 4, /* extension module shared object */
+    BUNDLE_KIND_SHLIB = 5,     /* shared library, looked up by soname */
+    BUNDLE_KIND_DATA = 6,      /* a file, looked up by relative path */
+    BUNDLE_KIND_MAX = 6
+};
+
+/* Lookup namespaces: each kind belongs to exactly one. */
+enum bundle_ns {
+    BUNDLE_NS_MODULE = 0, /* MODULE, PACKAGE, NAMESPACE, EXTENSION */
+    BUNDLE_NS_LIB = 1,    /* SHLIB */
+    BUNDLE_NS_FILE = 2    /* DATA */
+};
+
+#define BUNDLE_FLAG_DATA_ZSTD 0x01u
+#define BUNDLE_FLAG_AUX_ZSTD 0x02u
+
+typedef struct bundle_entry {
+    uint32_t name_off;     /* strings: module name, soname or file path */
+    uint32_t name_len;
+    uint32_t path_off;     /* strings: relative file path, e.g. "json/decoder.py" */
+    uint32_t path_len;
+    uint8_t kind;          /* enum bundle_kind */
+    uint8_t flags;         /* BUNDLE_FLAG_* */
+    uint16_t reserved0;
+    uint32_t reserved1;
+    uint64_t data_off;     /* relative to the payload area */
+    uint64_t data_size;    /* stored bytes */
+    uint64_t data_raw_size;/* bytes after decompression */
+    uint64_t data_check;   /* kl_checksum of the stored bytes */
+    uint64_t aux_off;
+    uint64_t aux_size;
+    uint64_t aux_raw_size;
+    uint64_t aux_check;
+} bundle_entry;
+
+_Static_assert(sizeof(bundle_trailer) == 48, "trailer layout");
+_Static_assert(sizeof(bundle_header) == 128, "header layout");
+_Static_assert(sizeof(bundle_entry) == 88, "entry layout");
+
+/* ---- reader ------------------------------------------------------------ */
+
+/* A validated view of a bundle inside a caller-owned mapping of a whole
+ * file. Holds no allocation; valid as long as the mapping is. */
+typedef struct bundle_view {
+    const uint8_t *file;
+    uint64_t file_size;
+    const uint8_t *base;           /* the header */
+    const bundle_trailer *trailer;
+    const bundle_header *header;
+    const bundle_entry *entries;
+    const uint32_t *slots;
+    const char *strings;
+    const uint8_t *payload;
+} bundle_view;
+
+/* Which payload of an entry. */
+enum bundle_part { BUNDLE_PART_DATA = 0, BUNDLE_PART_AUX = 1 };
+
+/* Find the bundle at the end of file[0, size) and check its trailer, header,
+ * the bounds of every table, and the index checksum. Does not read payloads.
+ * Fills *v; allocates nothing. Fails with a message meant for a user. */
+int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err);
+
+/* True when file[0, size) ends with a bundle trailer (a quick check). */
+int bundle_present(const void *file, uint64_t size);
+
+/* The namespace an entry kind is looked up in. */
+enum bundle_ns bundle_kind_ns(unsigned kind);
+
+/* Short lower-case name of a kind ("module", "extension", ...). */
+const char *bundle_kind_name(unsigned kind);
+
+/* Find the entry named name[0, len) in namespace ns; NULL if absent. O(1)
+ * expected: one hash, then a linear probe of the open-addressing table. */
+const bundle_entry *bundle_find(const bundle_view *v, enum bundle_ns ns,
+                                const char *name, size_t len);
+
+/* The entry's NUL-terminated name and relative path (never NULL; bounds were
+ * checked by bundle_open). */
+const char *bundle_entry_name(const bundle_view *v, const bundle_entry *e);
+const char *bundle_entry_path(const bundle_view *v, const bundle_entry *e);
+
+/* The run target string of the header ("" when none). */
+const char *bundle_run_target(const bundle_view *v);
+
+/* Give the bytes of one part of an entry, checked against its checksum and
+ * decompressed if stored compressed. On success *data points either into
+ * the mapping (and *owned is NULL) or into a new malloc'd buffer that is
+ * also returned in *owned for the caller to free. A missing part gives
+ * size 0. */
+int bundle_read(const bundle_view *v, const bundle_entry *e,
+                enum bundle_part part, const uint8_t **data, size_t *size,
+                uint8_t **owned, kl_err *err);
+
+/* Check the whole-bundle checksum and every entry's payload checksums and
+ * decompressed sizes. */
+int bundle_verify(const bundle_view *v, kl_err *err);
+
+/* ---- writer (kiln command only) --------------------------------------- */
+
+typedef struct bundle_writer bundle_writer;
+
+/* A new empty writer; NULL when out of memory. */
+bundle_writer *bundle_writer_new(void);
+void bundle_writer_free(bundle_writer *w);
+
+/* Add an entry. name and path are copied; data and aux (either may be NULL
+ * with size 0) are copied and, when compress_level > 0, stored zstd
+ * compressed if that makes them smaller. Fails on a duplicate name in the
+ * same namespace. */
+int bundle_writer_add(bundle_writer *w, unsigned kind, const char *name,
+                      const char *path, const void *data, size_t data_size,
+                      const void *aux, size_t aux_size, int compress_level,
+                      kl_err *err);
+
+/* True when an entry with this name exists in namespace ns. */
+int bundle_writer_has(const bundle_writer *w, enum bundle_ns ns,
+                      const char *name);
+
+/* Set how the program starts and which Python compiled its bytecode. */
+int bundle_writer_set_run(bundle_writer *w, enum bundle_run_mode mode,
+                          const char *target, uint32_t python_hex,
+                          kl_err *err);
+
+/* Lay out the bundle to be placed at file offset `at` (a multiple of
+ * BUNDLE_PAGE) and return it followed by its trailer in a new malloc'd
+ * buffer (*out, *size) for the caller to free. Entries are sorted, so the
+ * same entries always give the same bytes. */
+int bundle_writer_finish(bundle_writer *w, uint64_t at, uint8_t **out,
+                         size_t *size, kl_err *err);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * rt_extension.c: load extension modules from memory.
+ *
+ * The shared object is copied into an anonymous memory file (memfd) named
+ * after it, sealed, and handed to CPython's own extension loader as
+ * /proc/self/fd/N, which dlopen()s it and runs its PyInit function with the
+ * usual single- and multi-phase rules. The descriptor is never closed: glibc
+ * recognises an already loaded object by its path string, so a reused
+ * descriptor number would make a later dlopen return the wrong library.
+ */
+#include "rt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
+#endif
+
+/* Create a memfd called `name` holding data[0, size), sealed against
+ * change. Returns the descriptor, or -1 with errno set. */
+static int rt_memfd_from(const char *name, const uint8_t *data, size_t size)
+{
+    unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL;
+    size_t done = 0;
+    int fd;
+
+    fd = memfd_create(name, flags);
+    if (fd < 0 && errno == EINVAL)
+        fd = memfd_create(name, flags & ~MFD_NOEXEC_SEAL);
+    if (fd < 0)
+        return -1;
+    while (done < size) {
+        ssize_t w = write(fd, data + done, size - done);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int saved = errno ? errno : EIO;
+
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    (void)fcntl(fd, F_ADD_SEALS,
+                F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+    return fd;
+}
+
+PyObject *rt_extension_create(const bundle_view *v, const bundle_entry *e,
+                              PyObject *spec)
+{
+    const char *path = bundle_entry_path(v, e);
+    const char *base = strrchr(path, '/');
+    const uint8_t *data;
+    uint8_t *owned;
+    size_t size;
+    kl_err err;
+    char fdpath[64];
+    PyObject *name = NULL, *imp = NULL, *fake = NULL, *module = NULL;
+    PyObject *args = NULL, *kwargs = NULL, *file = NULL, *origin = NULL;
+    int fd;
+
+    base = base ? base + 1 : path;
+    if (bundle_read(v, e, BUNDLE_PART_DATA, &data, &size, &owned, &err) < 0) {
+        PyErr_Format(PyExc_ImportError, "cannot load %s: %s",
+                     bundle_entry_name(v, e), err.msg);
+        return NULL;
+    }
+    fd = rt_memfd_from(base, data, size);
+    free(owned);
+    if (fd < 0) {
+        PyErr_Format(PyExc_ImportError,
+                     "cannot load extension module %s: memfd_create: %s",
+                     bundle_entry_name(v, e), strerror(errno));
+        return NULL;
+    }
+    snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+
+    name = PyObject_GetAttrString(spec, "name");
+    imp = PyImport_ImportModule("_imp");
+    if (name == NULL || imp == NULL)
+        goto done;
+    args = Py_BuildValue("(OO)", name, Py_None);
+    kwargs = Py_BuildValue("{ss}", "origin", fdpath);
+    if (args == NULL || kwargs == NULL)
+        goto done;
+    fake = PyObject_Call((PyObject *)Py_TYPE(spec), args, kwargs);
+    if (fake == NULL)
+        goto done;
+    module = PyObject_CallMethod(imp, "create_dynamic", "O", fake);
+    if (module == NULL || !PyModule_Check(module))
+        goto done;
+    file = PyObject_GetAttrString(module, "__file__");
+    if (file == NULL) {
+        PyErr_Clear();
+        goto done;
+    }
+    origin = PyObject_GetAttrString(spec, "origin");
+    if (origin == NULL || PyObject_SetAttrString(module, "__file__", origin) < 0)
+        Py_CLEAR(module);
+
+done:
+    Py_XDECREF(name);
+    Py_XDECREF(imp);
+    Py_XDECREF(args);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(fake);
+    Py_XDECREF(file);
+    Py_XDECREF(origin);
+    return module;
+}
+
+int rt_extension_exec(PyObject *module)
+{
+    PyObject *imp = PyImport_ImportModule("_imp");
+    PyObject *r;
+
+    if (imp == NULL)
+        return -1;
+    r = PyObject_CallMethod(imp, "exec_dynamic", "O", module);
+    Py_DECREF(imp);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}

@@ -1,0 +1,536 @@
+/*
+ * rt_importer.c: the bundle importer, a meta path finder and loader in C.
+ *
+ * One instance serves every module of the bundle. Module specs carry a
+ * location under the program's path, as zipimport does for archives:
+ * __file__ of package "pkg.mod" is "<program>/pkg/mod.py" and its code
+ * objects carry the same co_filename, so tracebacks, linecache and inspect
+ * find their source through get_source().
+ */
+#include "rt.h"
+
+#include <marshal.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct rt_importer {
+    PyObject_HEAD
+    rt_program *prog;
+    PyObject *prefix;       /* "<program>/" */
+    PyObject *spec_type;    /* importlib.machinery.ModuleSpec */
+    PyObject *fix_filename; /* _imp._fix_co_filename */
+    PyObject *main_alias;   /* module that "__main__" stands for, or NULL */
+} rt_importer;
+
+static PyObject *rt_the_importer; /* the installed instance, owned */
+
+PyObject *rt_importer_get(void)
+{
+    return rt_the_importer;
+}
+
+/* Find `name` among the bundle's modules. Sets ModuleNotFoundError (when
+ * `raise` is true) and returns NULL when absent; *utf8 receives the name. */
+static const bundle_entry *rt_importer_lookup(rt_importer *self, PyObject *name,
+                                              int raise)
+{
+    const bundle_entry *e;
+    const char *s;
+    Py_ssize_t n;
+
+    if (!PyUnicode_Check(name)) {
+        PyErr_Format(PyExc_TypeError, "module name must be str, not %.100s",
+                     Py_TYPE(name)->tp_name);
+        return NULL;
+    }
+    s = PyUnicode_AsUTF8AndSize(name, &n);
+    if (s == NULL)
+        return NULL;
+    e = bundle_find(&self->prog->bundle, BUNDLE_NS_MODULE, s, (size_t)n);
+    if (e == NULL && self->main_alias != NULL && strcmp(s, "__main__") == 0)
+        return rt_importer_lookup(self, self->main_alias, raise);
+    if (e == NULL && raise)
+        PyErr_Format(PyExc_ImportError, "%U is not in this program's bundle",
+                     name);
+    return e;
+}
+
+/* New reference: "<program>/<rel>". */
+static PyObject *rt_importer_location(rt_importer *self, const char *rel)
+{
+    PyObject *tail = PyUnicode_DecodeFSDefault(rel);
+    PyObject *full;
+
+    if (tail == NULL)
+        return NULL;
+    full = PyUnicode_Concat(self->prefix, tail);
+    Py_DECREF(tail);
+    return full;
+}
+
+/* New reference: the origin of entry e, or None for a namespace package. */
+static PyObject *rt_importer_origin(rt_importer *self, const bundle_entry *e)
+{
+    if (e->kind == BUNDLE_KIND_NAMESPACE)
+        Py_RETURN_NONE;
+    return rt_importer_location(self, bundle_entry_path(&self->prog->bundle, e));
+}
+
+/* New reference: the directory of package entry e inside the program. */
+static PyObject *rt_importer_package_dir(rt_importer *self,
+                                         const bundle_entry *e)
+{
+    const char *path = bundle_entry_path(&self->prog->bundle, e);
+    const char *slash;
+    PyObject *tail, *full;
+
+    if (e->kind == BUNDLE_KIND_NAMESPACE)
+        return rt_importer_location(self, path);
+    slash = strrchr(path, '/');
+    if (slash == NULL)
+        return PyUnicode_Substring(self->prefix, 0,
+                                   PyUnicode_GET_LENGTH(self->prefix) - 1);
+    tail = PyUnicode_DecodeFSDefault(path);
+    if (tail == NULL)
+        return NULL;
+    Py_SETREF(tail, PyUnicode_Substring(tail, 0,
+                                        PyUnicode_GET_LENGTH(tail) -
+                                            (Py_ssize_t)strlen(slash)));
+    if (tail == NULL)
+        return NULL;
+    full = PyUnicode_Concat(self->prefix, tail);
+    Py_DECREF(tail);
+    return full;
+}
+
+PyObject *rt_importer_find_spec(PyObject *importer, PyObject *name)
+{
+    rt_importer *self = (rt_importer *)importer;
+    const bundle_entry *e;
+    PyObject *origin = NULL, *kwargs = NULL, *spec = NULL, *args = NULL;
+    PyObject *locations = NULL, *dir = NULL;
+    int is_pkg;
+
+    e = rt_importer_lookup(self, name, 0);
+    if (e == NULL)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    is_pkg = e->kind == BUNDLE_KIND_PACKAGE || e->kind == BUNDLE_KIND_NAMESPACE;
+    origin = rt_importer_origin(self, e);
+    if (origin == NULL)
+        goto done;
+    args = PyTuple_Pack(2, name, importer);
+    kwargs = Py_BuildValue("{sOsO}", "origin", origin, "is_package",
+                           is_pkg ? Py_True : Py_False);
+    if (args == NULL || kwargs == NULL)
+        goto done;
+    spec = PyObject_Call(self->spec_type, args, kwargs);
+    if (spec == NULL)
+        goto done;
+    if (origin != Py_None &&
+        PyObject_SetAttrString(spec, "has_location", Py_True) < 0)
+        goto fail;
+    if (is_pkg) {
+        dir = rt_importer_package_dir(self, e);
+        if (dir == NULL)
+            goto fail;
+        locations = PyList_New(1);
+        if (locations == NULL)
+            goto fail;
+        PyList_SET_ITEM(locations, 0, Py_NewRef(dir));
+        if (PyObject_SetAttrString(spec, "submodule_search_locations",
+                                   locations) < 0)
+            goto fail;
+    }
+    goto done;
+
+fail:
+    Py_CLEAR(spec);
+done:
+    Py_XDECREF(origin);
+    Py_XDECREF(args);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(locations);
+    Py_XDECREF(dir);
+    return spec;
+}
+
+/* Raise ImportError for a bundle read failure. Returns NULL. */
+static PyObject *rt_importer_read_error(PyObject *name, const kl_err *err)
+{
+    PyErr_Format(PyExc_ImportError, "cannot load %U: %s", name, err->msg);
+    return NULL;
+}
+
+PyObject *rt_importer_get_code(PyObject *importer, PyObject *name)
+{
+    rt_importer *self = (rt_importer *)importer;
+    const bundle_entry *e;
+    const uint8_t *data;
+    uint8_t *owned;
+    size_t size;
+    kl_err err;
+    PyObject *code, *origin, *r;
+
+    e = rt_importer_lookup(self, name, 1);
+    if (e == NULL)
+        return NULL;
+    if (e->kind != BUNDLE_KIND_MODULE && e->kind != BUNDLE_KIND_PACKAGE)
+        Py_RETURN_NONE;
+    if (bundle_read(&self->prog->bundle, e, BUNDLE_PART_DATA, &data, &size,
+                    &owned, &err) < 0)
+        return rt_importer_read_error(name, &err);
+    code = PyMarshal_ReadObjectFromString((const char *)data, (Py_ssize_t)size);
+    free(owned);
+    if (code == NULL)
+        return NULL;
+    if (!PyCode_Check(code)) {
+        Py_DECREF(code);
+        PyErr_Format(PyExc_ImportError, "cannot load %U: bundled bytecode is "
+                     "not a code object", name);
+        return NULL;
+    }
+    origin = rt_importer_origin(self, e);
+    if (origin == NULL) {
+        Py_DECREF(code);
+        return NULL;
+    }
+    r = PyObject_CallFunctionObjArgs(self->fix_filename, code, origin, NULL);
+    Py_DECREF(origin);
+    if (r == NULL) {
+        Py_DECREF(code);
+        return NULL;
+    }
+    Py_DECREF(r);
+    return code;
+}
+
+/* find_spec(fullname, path=None, target=None) */
+static PyObject *rt_importer_m_find_spec(PyObject *self, PyObject *args,
+                                         PyObject *kwargs)
+{
+    static char *kwlist[] = {"fullname", "path", "target", NULL};
+    PyObject *name, *path = Py_None, *target = Py_None;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", kwlist,
+                                     &name, &path, &target))
+        return NULL;
+    return rt_importer_find_spec(self, name);
+}
+
+/* The spec's name, as a new reference. */
+static PyObject *rt_importer_spec_name(PyObject *spec)
+{
+    return PyObject_GetAttrString(spec, "name");
+}
+
+static PyObject *rt_importer_m_create_module(PyObject *obj, PyObject *spec)
+{
+    rt_importer *self = (rt_importer *)obj;
+    const bundle_entry *e;
+    PyObject *name = rt_importer_spec_name(spec);
+    PyObject *r;
+
+    if (name == NULL)
+        return NULL;
+    e = rt_importer_lookup(self, name, 1);
+    Py_DECREF(name);
+    if (e == NULL)
+        return NULL;
+    if (e->kind != BUNDLE_KIND_EXTENSION)
+        Py_RETURN_NONE;
+    r = rt_extension_create(&self->prog->bundle, e, spec);
+    return r;
+}
+
+static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
+{
+    rt_importer *self = (rt_importer *)obj;
+    const bundle_entry *e;
+    PyObject *spec, *name, *code, *dict, *r;
+
+    spec = PyObject_GetAttrString(module, "__spec__");
+    if (spec == NULL)
+        return NULL;
+    name = rt_importer_spec_name(spec);
+    Py_DECREF(spec);
+    if (name == NULL)
+        return NULL;
+    e = rt_importer_lookup(self, name, 1);
+    if (e == NULL) {
+        Py_DECREF(name);
+        return NULL;
+    }
+    if (e->kind == BUNDLE_KIND_EXTENSION) {
+        Py_DECREF(name);
+        if (rt_extension_exec(module) < 0)
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    if (e->kind == BUNDLE_KIND_NAMESPACE) {
+        Py_DECREF(name);
+        Py_RETURN_NONE;
+    }
+    code = rt_importer_get_code(obj, name);
+    Py_DECREF(name);
+    if (code == NULL)
+        return NULL;
+    dict = PyModule_GetDict(module);
+    if (dict == NULL) {
+        Py_DECREF(code);
+        return NULL;
+    }
+    r = PyEval_EvalCode(code, dict, dict);
+    Py_DECREF(code);
+    if (r == NULL)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_NONE;
+}
+
+static PyObject *rt_importer_m_get_code(PyObject *self, PyObject *name)
+{
+    return rt_importer_get_code(self, name);
+}
+
+static PyObject *rt_importer_m_get_source(PyObject *obj, PyObject *name)
+{
+    rt_importer *self = (rt_importer *)obj;
+    const bundle_entry *e = rt_importer_lookup(self, name, 1);
+    const uint8_t *data;
+    uint8_t *owned;
+    size_t size;
+    kl_err err;
+    PyObject *src;
+
+    if (e == NULL)
+        return NULL;
+    if (e->aux_raw_size == 0)
+        Py_RETURN_NONE;
+    if (bundle_read(&self->prog->bundle, e, BUNDLE_PART_AUX, &data, &size,
+                    &owned, &err) < 0)
+        return rt_importer_read_error(name, &err);
+    src = PyUnicode_DecodeUTF8((const char *)data, (Py_ssize_t)size, NULL);
+    free(owned);
+    return src;
+}
+
+static PyObject *rt_importer_m_is_package(PyObject *obj, PyObject *name)
+{
+    const bundle_entry *e = rt_importer_lookup((rt_importer *)obj, name, 1);
+
+    if (e == NULL)
+        return NULL;
+    return PyBool_FromLong(e->kind == BUNDLE_KIND_PACKAGE ||
+                           e->kind == BUNDLE_KIND_NAMESPACE);
+}
+
+static PyObject *rt_importer_m_get_filename(PyObject *obj, PyObject *name)
+{
+    rt_importer *self = (rt_importer *)obj;
+    const bundle_entry *e = rt_importer_lookup(self, name, 1);
+
+    if (e == NULL)
+        return NULL;
+    if (e->kind == BUNDLE_KIND_NAMESPACE) {
+        PyErr_Format(PyExc_ImportError, "%U is a namespace package", name);
+        return NULL;
+    }
+    return rt_importer_origin(self, e);
+}
+
+/* get_data(path): the bytes of a bundled file, given its path inside the
+ * program (as built from __file__). */
+static PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
+{
+    rt_importer *self = (rt_importer *)obj;
+    Py_ssize_t plen = PyUnicode_GET_LENGTH(self->prefix);
+    const bundle_entry *e = NULL;
+    const uint8_t *data;
+    uint8_t *owned;
+    size_t size;
+    kl_err err;
+    PyObject *rel, *bytes;
+
+    if (!PyUnicode_Check(path)) {
+        PyErr_SetString(PyExc_TypeError, "get_data() expects a str path");
+        return NULL;
+    }
+    if (PyUnicode_Tailmatch(path, self->prefix, 0, plen, -1) == 1) {
+        const char *s;
+        Py_ssize_t n;
+
+        rel = PyUnicode_Substring(path, plen, PyUnicode_GET_LENGTH(path));
+        if (rel == NULL)
+            return NULL;
+        s = PyUnicode_AsUTF8AndSize(rel, &n);
+        if (s != NULL)
+            e = bundle_find(&self->prog->bundle, BUNDLE_NS_FILE, s, (size_t)n);
+        Py_DECREF(rel);
+        if (s == NULL)
+            return NULL;
+    }
+    if (e == NULL) {
+        errno = ENOENT;
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path);
+        return NULL;
+    }
+    if (bundle_read(&self->prog->bundle, e, BUNDLE_PART_DATA, &data, &size,
+                    &owned, &err) < 0) {
+        PyErr_Format(PyExc_OSError, "%U: %s", path, err.msg);
+        return NULL;
+    }
+    bytes = PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)size);
+    free(owned);
+    return bytes;
+}
+
+static PyObject *rt_importer_m_invalidate_caches(PyObject *self,
+                                                 PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    Py_RETURN_NONE;
+}
+
+static PyObject *rt_importer_repr(PyObject *obj)
+{
+    rt_importer *self = (rt_importer *)obj;
+
+    return PyUnicode_FromFormat("<kiln.BundleImporter %s>", self->prog->path);
+}
+
+static PyMethodDef rt_importer_methods[] = {
+    {"find_spec", (PyCFunction)(void (*)(void))rt_importer_m_find_spec,
+     METH_VARARGS | METH_KEYWORDS, "Return a spec for a bundled module."},
+    {"create_module", rt_importer_m_create_module, METH_O,
+     "Create an extension module; None for other modules."},
+    {"exec_module", rt_importer_m_exec_module, METH_O, "Run a module."},
+    {"get_code", rt_importer_m_get_code, METH_O, "Code object of a module."},
+    {"get_source", rt_importer_m_get_source, METH_O, "Source of a module."},
+    {"is_package", rt_importer_m_is_package, METH_O, "Is it a package."},
+    {"get_filename", rt_importer_m_get_filename, METH_O, "__file__ value."},
+    {"get_data", rt_importer_m_get_data, METH_O, "Bytes of a bundled file."},
+    {"invalidate_caches", rt_importer_m_invalidate_caches, METH_NOARGS,
+     "Nothing to invalidate."},
+    {NULL, NULL, 0, NULL},
+};
+
+static void rt_importer_dealloc(PyObject *obj)
+{
+    rt_importer *self = (rt_importer *)obj;
+
+    Py_XDECREF(self->prefix);
+    Py_XDECREF(self->spec_type);
+    Py_XDECREF(self->fix_filename);
+    Py_XDECREF(self->main_alias);
+    PyObject_Free(self);
+}
+
+static PyTypeObject rt_importer_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "kiln.BundleImporter",
+    .tp_basicsize = sizeof(rt_importer),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Finds and loads modules from the program's own bundle.",
+    .tp_methods = rt_importer_methods,
+    .tp_repr = rt_importer_repr,
+    .tp_dealloc = rt_importer_dealloc,
+};
+
+/* Set importer.main_alias from the bundle's run mode: in module and entry
+ * modes "__main__" has no entry of its own. */
+static int rt_importer_set_alias(rt_importer *self)
+{
+    const bundle_header *h = self->prog->bundle.header;
+    const char *target = bundle_run_target(&self->prog->bundle);
+    const char *colon = strchr(target, ':');
+    Py_ssize_t n = colon ? colon - target : (Py_ssize_t)strlen(target);
+
+    if (h->run_mode != BUNDLE_RUN_MODULE || n == 0)
+        return 0;
+    self->main_alias = PyUnicode_FromStringAndSize(target, n);
+    return self->main_alias ? 0 : -1;
+}
+
+int rt_importer_install(rt_program *prog)
+{
+    rt_importer *self = NULL;
+    PyObject *bootstrap = NULL, *imp = NULL, *meta_path;
+    char *prefix = NULL;
+    size_t n = strlen(prog->path);
+
+    if (PyType_Ready(&rt_importer_type) < 0)
+        return -1;
+    self = PyObject_New(rt_importer, &rt_importer_type);
+    if (self == NULL)
+        return -1;
+    self->prog = prog;
+    self->prefix = NULL;
+    self->spec_type = NULL;
+    self->fix_filename = NULL;
+    self->main_alias = NULL;
+    prefix = malloc(n + 2);
+    if (prefix == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    memcpy(prefix, prog->path, n);
+    prefix[n] = '/';
+    prefix[n + 1] = '\0';
+    self->prefix = PyUnicode_DecodeFSDefault(prefix);
+    free(prefix);
+    if (self->prefix == NULL)
+        goto fail;
+    bootstrap = PyImport_ImportModule("_frozen_importlib");
+    if (bootstrap == NULL)
+        goto fail;
+    self->spec_type = PyObject_GetAttrString(bootstrap, "ModuleSpec");
+    if (self->spec_type == NULL)
+        goto fail;
+    imp = PyImport_ImportModule("_imp");
+    if (imp == NULL)
+        goto fail;
+    self->fix_filename = PyObject_GetAttrString(imp, "_fix_co_filename");
+    if (self->fix_filename == NULL)
+        goto fail;
+    if (rt_importer_set_alias(self) < 0)
+        goto fail;
+    meta_path = PySys_GetObject("meta_path");
+    if (meta_path == NULL || !PyList_Check(meta_path)) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
+        goto fail;
+    }
+    if (PyList_Insert(meta_path, 0, (PyObject *)self) < 0)
+        goto fail;
+    Py_DECREF(bootstrap);
+    Py_DECREF(imp);
+    rt_the_importer = (PyObject *)self;
+    return 0;
+
+fail:
+    Py_XDECREF(bootstrap);
+    Py_XDECREF(imp);
+    Py_DECREF(self);
+    return -1;
+}
+
+int rt_importer_remove_path_finder(void)
+{
+    PyObject *meta_path = PySys_GetObject("meta_path");
+    Py_ssize_t i;
+
+    if (meta_path == NULL || !PyList_Check(meta_path))
+        return 0;
+    for (i = PyList_GET_SIZE(meta_path) - 1; i >= 0; i--) {
+        PyObject *item = PyList_GET_ITEM(meta_path, i);
+        const char *tp = PyType_Check(item) ? ((PyTypeObject *)item)->tp_name
+                                            : Py_TYPE(item)->tp_name;
+
+        if (strcmp(tp, "PathFinder") == 0 &&
+            PySequence_DelItem(meta_path, i) < 0)
+            return -1;
+    }
+    return 0;
+}
