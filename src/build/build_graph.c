@@ -40,6 +40,7 @@ typedef struct build_module {
     int stdlib;           /* lives in the standard library */
     int app;              /* lives in the application's own directory */
     char *importers;      /* MOD_MISSING: "a, b, c" */
+    char *via;            /* the first module that imported this one */
     int importer_outside_stdlib;
     PyObject *marshalled; /* MOD_FOUND modules and packages */
     PyObject *source;
@@ -80,6 +81,18 @@ static const struct {
     {"_zoneinfo", "zoneinfo._common zoneinfo._tzpath"},
     {"array", "collections.abc"},
     {"time", "_strptime"},
+};
+
+/* Never followed unless named with --hidden-import: the CPython test
+ * suite and its test-only extension modules, and tools that only the
+ * interactive interpreter or a developer's machine uses. Each is reached
+ * from the stdlib only by lazy imports inside functions. */
+static const char *const build_default_excludes[] = {
+    "test", "idlelib", "turtledemo", "lib2to3.tests", "tkinter.test",
+    "unittest.test", "ctypes.test", "distutils.tests", "__phello__",
+    "_testcapi", "_testinternalcapi", "_testbuffer", "_testmultiphase",
+    "_testclinic", "_testimportmultiple", "_testsinglephase", "_xxtestfuzz",
+    "_ctypes_test", "xxlimited", "xxlimited_35", "xxsubtype", "pydoc_data",
 };
 
 /* Always bundled: codecs are looked up by name at run time, and uncaught
@@ -216,6 +229,7 @@ static void module_free(build_module *m)
     free(m->rel);
     strv_free(m->dirs, m->ndirs);
     free(m->importers);
+    free(m->via);
     Py_XDECREF(m->marshalled);
     Py_XDECREF(m->source);
     free(m);
@@ -244,16 +258,29 @@ static int module_note_importer(build_graph *g, build_module *m,
     return 0;
 }
 
+/* True when name is module x or inside package x. */
+static int name_within(const char *name, const char *x)
+{
+    size_t n = strlen(x);
+
+    return strncmp(name, x, n) == 0 && (name[n] == '\0' || name[n] == '.');
+}
+
 static int graph_excluded(build_graph *g, const char *name)
 {
-    size_t i;
+    size_t i, k;
 
-    for (i = 0; i < g->opt->n_excludes; i++) {
-        const char *x = g->opt->excludes[i];
-        size_t n = strlen(x);
-
-        if (strncmp(name, x, n) == 0 && (name[n] == '\0' || name[n] == '.'))
+    for (i = 0; i < g->opt->n_excludes; i++)
+        if (name_within(name, g->opt->excludes[i]))
             return 1;
+    for (i = 0; i < sizeof build_default_excludes / sizeof(char *); i++) {
+        if (!name_within(name, build_default_excludes[i]))
+            continue;
+        for (k = 0; k < g->opt->n_hidden; k++)
+            if (name_within(name, g->opt->hidden[k]) ||
+                name_within(g->opt->hidden[k], build_default_excludes[i]))
+                return 0;
+        return 1;
     }
     return 0;
 }
@@ -462,7 +489,7 @@ static int graph_request(build_graph *g, const char *name,
         ndirs = g->nsearch;
     }
     m = graph_add(g, name, MOD_MISSING);
-    if (m == NULL)
+    if (m == NULL || (m->via = strdup(importer)) == NULL)
         return kl_err_set(err, "out of memory");
     r = graph_locate(g, m, dot ? dot + 1 : name, dirs, ndirs);
     if (r < 0)
@@ -568,10 +595,135 @@ static int graph_follow_import(build_graph *g, build_module *m, PyObject *name,
     return r;
 }
 
-/* Scan code object `code` (and nested ones) of module m for imports. */
-static int graph_scan_code(build_graph *g, build_module *m, PyObject *code,
-                           kl_err *err)
+/* Line ranges of top-level `if __name__ == "__main__":` blocks. */
+typedef struct line_ranges {
+    long start[8];
+    long end[8];
+    int n;
+} line_ranges;
+
+/* True when AST node `test` is `__name__ == "__main__"`. */
+static int graph_is_main_test(PyObject *test)
 {
+    PyObject *left = NULL, *comps = NULL, *id = NULL, *value = NULL;
+    int r = 0;
+
+    if (strcmp(Py_TYPE(test)->tp_name, "Compare") != 0)
+        return 0;
+    left = PyObject_GetAttrString(test, "left");
+    comps = PyObject_GetAttrString(test, "comparators");
+    if (left == NULL || comps == NULL || !PyList_Check(comps) ||
+        PyList_GET_SIZE(comps) != 1 ||
+        strcmp(Py_TYPE(left)->tp_name, "Name") != 0)
+        goto done;
+    id = PyObject_GetAttrString(left, "id");
+    value = PyObject_GetAttrString(PyList_GET_ITEM(comps, 0), "value");
+    r = id && value && PyUnicode_Check(id) && PyUnicode_Check(value) &&
+        PyUnicode_CompareWithASCIIString(id, "__name__") == 0 &&
+        PyUnicode_CompareWithASCIIString(value, "__main__") == 0;
+done:
+    PyErr_Clear();
+    Py_XDECREF(left);
+    Py_XDECREF(comps);
+    Py_XDECREF(id);
+    Py_XDECREF(value);
+    return r;
+}
+
+/* Find the main blocks of module source `source` (UTF-8 bytes). Imports
+ * there run only when the module is the program itself, so another
+ * module's main block is not followed. Best effort: on any failure the
+ * result is empty. */
+static void graph_main_blocks(PyObject *code, PyObject *source,
+                              line_ranges *out)
+{
+    PyObject *consts, *ast = NULL, *tree = NULL, *body = NULL;
+    Py_ssize_t i;
+    int has_main = 0;
+
+    out->n = 0;
+    consts = PyObject_GetAttrString(code, "co_consts");
+    for (i = 0; consts && PyTuple_Check(consts) && i < PyTuple_GET_SIZE(consts); i++) {
+        PyObject *c = PyTuple_GET_ITEM(consts, i);
+
+        if (PyUnicode_Check(c) && PyUnicode_CompareWithASCIIString(c, "__main__") == 0)
+            has_main = 1;
+    }
+    Py_XDECREF(consts);
+    if (!has_main || source == NULL)
+        goto done;
+    ast = PyImport_ImportModule("ast");
+    tree = ast ? PyObject_CallMethod(ast, "parse", "O", source) : NULL;
+    body = tree ? PyObject_GetAttrString(tree, "body") : NULL;
+    for (i = 0; body && PyList_Check(body) && i < PyList_GET_SIZE(body) && out->n < 8; i++) {
+        PyObject *node = PyList_GET_ITEM(body, i), *test, *a, *b;
+
+        if (strcmp(Py_TYPE(node)->tp_name, "If") != 0)
+            continue;
+        test = PyObject_GetAttrString(node, "test");
+        if (test != NULL && graph_is_main_test(test)) {
+            a = PyObject_GetAttrString(node, "lineno");
+            b = PyObject_GetAttrString(node, "end_lineno");
+            if (a && b && PyLong_Check(a) && PyLong_Check(b)) {
+                out->start[out->n] = PyLong_AsLong(a);
+                out->end[out->n] = PyLong_AsLong(b);
+                out->n++;
+            }
+            Py_XDECREF(a);
+            Py_XDECREF(b);
+        }
+        Py_XDECREF(test);
+    }
+done:
+    PyErr_Clear();
+    Py_XDECREF(ast);
+    Py_XDECREF(tree);
+    Py_XDECREF(body);
+}
+
+static int line_in_ranges(const line_ranges *r, long line)
+{
+    int i;
+
+    for (i = 0; r != NULL && i < r->n; i++)
+        if (line >= r->start[i] && line <= r->end[i])
+            return 1;
+    return 0;
+}
+
+/* Fill lines[k] with the source line of instruction k (2-byte units) of
+ * code, from co_lines(); -1 where unknown. */
+static void graph_code_lines(PyObject *code, long *lines, Py_ssize_t count)
+{
+    PyObject *it = PyObject_CallMethod(code, "co_lines", NULL);
+    PyObject *item;
+    Py_ssize_t k;
+
+    for (k = 0; k < count; k++)
+        lines[k] = -1;
+    while (it && (item = PyIter_Next(it)) != NULL) {
+        long start, end, line;
+
+        if (PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 3 &&
+            PyLong_Check(PyTuple_GET_ITEM(item, 2))) {
+            start = PyLong_AsLong(PyTuple_GET_ITEM(item, 0));
+            end = PyLong_AsLong(PyTuple_GET_ITEM(item, 1));
+            line = PyLong_AsLong(PyTuple_GET_ITEM(item, 2));
+            for (k = start / 2; k < end / 2 && k < count; k++)
+                lines[k] = line;
+        }
+        Py_DECREF(item);
+    }
+    PyErr_Clear();
+    Py_XDECREF(it);
+}
+
+/* Scan code object `code` (and nested ones) of module m for imports,
+ * leaving out those on lines in `skip`. */
+static int graph_scan_code(build_graph *g, build_module *m, PyObject *code,
+                           const line_ranges *skip, kl_err *err)
+{
+    long *lines = NULL;
     PyObject *bytes = PyObject_GetAttrString(code, "co_code");
     PyObject *consts = PyObject_GetAttrString(code, "co_consts");
     PyObject *names = PyObject_GetAttrString(code, "co_names");
@@ -587,6 +739,14 @@ static int graph_scan_code(build_graph *g, build_module *m, PyObject *code,
         goto done;
     }
     n = PyBytes_GET_SIZE(bytes);
+    if (skip != NULL && skip->n > 0) {
+        lines = malloc(((size_t)n / 2 + 1) * sizeof *lines);
+        if (lines == NULL) {
+            kl_err_set(err, "out of memory");
+            goto done;
+        }
+        graph_code_lines(code, lines, n / 2);
+    }
     for (i = 0; i + 1 < n; i += 2) {
         int op = (unsigned char)PyBytes_AS_STRING(bytes)[i];
         long arg = (unsigned char)PyBytes_AS_STRING(bytes)[i + 1] | (ext << 8);
@@ -598,7 +758,8 @@ static int graph_scan_code(build_graph *g, build_module *m, PyObject *code,
             continue;
         }
         ext = 0;
-        if (op == g->op_import_name && arg < PyTuple_GET_SIZE(names)) {
+        if (op == g->op_import_name && arg < PyTuple_GET_SIZE(names) &&
+            !(lines != NULL && line_in_ranges(skip, lines[i / 2]))) {
             long level = 0;
             PyObject *fromlist = NULL;
 
@@ -622,11 +783,15 @@ static int graph_scan_code(build_graph *g, build_module *m, PyObject *code,
     for (i = 0; i < PyTuple_GET_SIZE(consts); i++) {
         PyObject *c = PyTuple_GET_ITEM(consts, i);
 
-        if (PyCode_Check(c) && graph_scan_code(g, m, c, err) < 0)
+        if (!PyCode_Check(c) ||
+            line_in_ranges(skip, ((PyCodeObject *)c)->co_firstlineno))
+            continue;
+        if (graph_scan_code(g, m, c, skip, err) < 0)
             goto done;
     }
     r = 0;
 done:
+    free(lines);
     Py_XDECREF(bytes);
     Py_XDECREF(consts);
     Py_XDECREF(names);
@@ -637,6 +802,7 @@ done:
 static int graph_process(build_graph *g, build_module *m, kl_err *err)
 {
     PyObject *code = NULL;
+    line_ranges skip = {{0}, {0}, 0};
     int r;
 
     if (graph_request_hidden(g, m->name, err) < 0)
@@ -656,13 +822,15 @@ static int graph_process(build_graph *g, build_module *m, kl_err *err)
             m->state = MOD_BROKEN;
             return 0;
         }
-        if (g->opt->no_source)
-            Py_CLEAR(m->source);
     } else {
         return 0;
     }
-    r = graph_scan_code(g, m, code, err);
+    if (strcmp(m->name, "__main__") != 0)
+        graph_main_blocks(code, m->source, &skip);
+    r = graph_scan_code(g, m, code, &skip, err);
     Py_DECREF(code);
+    if (g->opt->no_source)
+        Py_CLEAR(m->source);
     return r;
 }
 
@@ -918,8 +1086,8 @@ int build_graph_emit(build_graph *g, bundle_writer *w, kl_err *err)
         if (m->state != MOD_FOUND)
             continue;
         if (g->opt->verbose)
-            fprintf(stderr, "kiln: %-9s %s\n", bundle_kind_name(m->kind),
-                    m->name);
+            fprintf(stderr, "kiln: %-9s %-40s (imported by %s)\n",
+                    bundle_kind_name(m->kind), m->name, m->via ? m->via : "-");
         switch (m->kind) {
         case BUNDLE_KIND_MODULE:
         case BUNDLE_KIND_PACKAGE:

@@ -277,7 +277,9 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
     if (code == NULL)
         return NULL;
     dict = PyModule_GetDict(module);
-    if (dict == NULL) {
+    if (dict == NULL || (PyDict_GetItemString(dict, "__builtins__") == NULL &&
+                         PyDict_SetItemString(dict, "__builtins__",
+                                              PyEval_GetBuiltins()) < 0)) {
         Py_DECREF(code);
         return NULL;
     }
