@@ -27,6 +27,10 @@ typedef struct build_options {
     size_t n_hidden;
     const char **excludes;  /* --exclude-module, n_excludes of them */
     size_t n_excludes;
+    const char **paths;     /* --paths: extra module search directories */
+    size_t n_paths;
+    const char **datas;     /* --add-data SRC:DEST, n_datas of them */
+    size_t n_datas;
     int no_source;          /* leave sources out of the bundle */
     int compress;           /* zstd-compress payloads */
     int verbose;            /* list every module and every missing import */
@@ -75,6 +79,14 @@ int build_graph_resolve(build_graph *g, kl_err *err);
 
 /* Add every collected module to the bundle writer. */
 int build_graph_emit(build_graph *g, bundle_writer *w, kl_err *err);
+
+/* ---- build_data.c: data files ---- */
+
+/* Add the files named by one --add-data SRC:DEST argument to w: DEST is a
+ * directory inside the program; file SRC is stored as DEST/basename(SRC),
+ * a directory's files (recursively, sorted) below DEST/. */
+int build_data_add(bundle_writer *w, const char *spec, int compress_level,
+                   kl_err *err);
 
 /* ---- build_output.c: writing the program ---- */
 

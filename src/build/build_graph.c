@@ -933,9 +933,19 @@ static int graph_load_interpreter(build_graph *g, kl_err *err)
     PyObject *mach = NULL, *sfx = NULL, *sc = NULL, *paths = NULL, *v;
     const char *keys[2] = {"stdlib", "platstdlib"};
     int i, r = -1;
+    size_t k;
 
     if (g->app_dir && strv_push(&g->search, &g->nsearch, g->app_dir) < 0)
         return kl_err_set(err, "out of memory");
+    for (k = 0; k < g->opt->n_paths; k++) {
+        char real[4096];
+
+        if (realpath(g->opt->paths[k], real) == NULL || !path_is_dir(real))
+            return kl_err_set(err, "--paths %s: not a directory",
+                              g->opt->paths[k]);
+        if (strv_push(&g->search, &g->nsearch, real) < 0)
+            return kl_err_set(err, "out of memory");
+    }
     if (sys_path == NULL || strv_from_list(sys_path, &g->search, &g->nsearch, 1) < 0)
         return build_python_error(err, "sys.path");
     mach = PyImport_ImportModule("importlib.machinery");

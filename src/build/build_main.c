@@ -27,6 +27,9 @@ static const char build_usage[] =
     "  --name NAME            program name (default from SCRIPT or MODULE)\n"
     "  --hidden-import M      also bundle module M (repeatable)\n"
     "  --exclude-module M     leave module M and its submodules out (repeatable)\n"
+    "  -p, --paths DIR        also search DIR for modules (repeatable)\n"
+    "  --add-data SRC:DEST    bundle file or directory SRC as DEST (repeatable);\n"
+    "                         read it back with get_data(<program>/DEST/...)\n"
     "  --no-source            leave source code out (no source lines in tracebacks)\n"
     "  --compress             store payloads zstd-compressed\n"
     "  -v, --verbose          list bundled modules and every missing import\n"
@@ -106,13 +109,16 @@ static int build_is_dotted_name(const char *s, size_t n)
 /* Parse `kiln build` arguments into opt. Returns 0, or an exit status. */
 static int build_parse(int argc, char **argv, build_options *opt)
 {
-    enum { O_ENTRY = 256, O_NAME, O_HIDDEN, O_EXCLUDE, O_NOSRC, O_COMPRESS };
+    enum { O_ENTRY = 256, O_NAME, O_HIDDEN, O_EXCLUDE, O_NOSRC, O_COMPRESS,
+           O_DATA };
     static const struct option longopts[] = {
         {"entry", required_argument, NULL, O_ENTRY},
         {"output", required_argument, NULL, 'o'},
         {"name", required_argument, NULL, O_NAME},
         {"hidden-import", required_argument, NULL, O_HIDDEN},
         {"exclude-module", required_argument, NULL, O_EXCLUDE},
+        {"paths", required_argument, NULL, 'p'},
+        {"add-data", required_argument, NULL, O_DATA},
         {"no-source", no_argument, NULL, O_NOSRC},
         {"compress", no_argument, NULL, O_COMPRESS},
         {"verbose", no_argument, NULL, 'v'},
@@ -124,7 +130,7 @@ static int build_parse(int argc, char **argv, build_options *opt)
     memset(opt, 0, sizeof *opt);
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":m:o:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:o:p:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': opt->module = optarg; break;
         case O_ENTRY: opt->entry = optarg; break;
@@ -136,6 +142,17 @@ static int build_parse(int argc, char **argv, build_options *opt)
             break;
         case O_EXCLUDE:
             if (build_push_arg(&opt->excludes, &opt->n_excludes, optarg) < 0)
+                return BUILD_EXIT_FAIL;
+            break;
+        case 'p':
+            if (build_push_arg(&opt->paths, &opt->n_paths, optarg) < 0)
+                return BUILD_EXIT_FAIL;
+            break;
+        case O_DATA:
+            if (strchr(optarg, ':') == NULL)
+                return build_usage_error(build_usage, "--add-data %s: expected "
+                                         "SRC:DEST", optarg);
+            if (build_push_arg(&opt->datas, &opt->n_datas, optarg) < 0)
                 return BUILD_EXIT_FAIL;
             break;
         case O_NOSRC: opt->no_source = 1; break;
@@ -265,6 +282,7 @@ int build_cmd_build(int argc, char **argv)
     bundle_writer *w = NULL;
     kl_err err;
     int status = BUILD_EXIT_FAIL, r;
+    size_t i;
 
     r = build_parse(argc, argv, &opt);
     if (r != 0)
@@ -292,8 +310,12 @@ int build_cmd_build(int argc, char **argv)
     }
     if (build_add_main(g, &opt, w, &err) < 0 ||
         build_graph_resolve(g, &err) < 0 ||
-        build_graph_emit(g, w, &err) < 0 ||
-        build_write_program(out, stub, w, &err) < 0)
+        build_graph_emit(g, w, &err) < 0)
+        goto fail;
+    for (i = 0; i < opt.n_datas; i++)
+        if (build_data_add(w, opt.datas[i], opt.compress ? 10 : 0, &err) < 0)
+            goto fail;
+    if (build_write_program(out, stub, w, &err) < 0)
         goto fail;
     fprintf(stderr, "kiln: wrote %s\n", out);
     status = BUILD_EXIT_OK;
@@ -305,6 +327,8 @@ done:
     bundle_writer_free(w);
     free(opt.hidden);
     free(opt.excludes);
+    free(opt.paths);
+    free(opt.datas);
     return status;
 }
 
