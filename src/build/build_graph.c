@@ -401,10 +401,31 @@ static int graph_request_list(build_graph *g, const char *list,
     return 0;
 }
 
-/* Request the modules C code of `name` imports (build_hidden). */
+/* sysconfig imports its build-time data module by a computed name. */
+static int graph_request_sysconfigdata(build_graph *g, kl_err *err)
+{
+    PyObject *sc = PyImport_ImportModule("sysconfig");
+    PyObject *name = sc ? PyObject_CallMethod(sc, "_get_sysconfigdata_name",
+                                              NULL) : NULL;
+    int r = 0;
+
+    Py_XDECREF(sc);
+    if (name != NULL && PyUnicode_Check(name))
+        r = graph_request(g, PyUnicode_AsUTF8(name), "sysconfig", 0, err);
+    else
+        PyErr_Clear();
+    Py_XDECREF(name);
+    return r;
+}
+
+/* Request the modules C code of `name` imports (build_hidden), and those
+ * other imports no bytecode shows. */
 static int graph_request_hidden(build_graph *g, const char *name, kl_err *err)
 {
     size_t i;
+
+    if (strcmp(name, "sysconfig") == 0)
+        return graph_request_sysconfigdata(g, err);
 
     for (i = 0; i < sizeof build_hidden / sizeof build_hidden[0]; i++)
         if (strcmp(build_hidden[i].module, name) == 0)
