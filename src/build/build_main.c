@@ -61,11 +61,15 @@ static int build_fail(const kl_err *err)
     return BUILD_EXIT_FAIL;
 }
 
+/* Print a one-line usage error naming the help to read; returns
+ * BUILD_EXIT_USAGE. `usage` is the command's help text. */
 static int build_usage_error(const char *usage, const char *fmt, const char *arg)
 {
+    const char *cmd = usage == inspect_usage ? "inspect" : "build";
+
     fprintf(stderr, "kiln: error: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n%s", usage);
+    fprintf(stderr, " (see kiln %s --help)\n", cmd);
     return BUILD_EXIT_USAGE;
 }
 
@@ -445,7 +449,7 @@ int main(int argc, char **argv)
         return build_cmd_build(argc - 1, argv + 1);
     if (strcmp(argv[1], "inspect") == 0)
         return build_cmd_inspect(argc - 1, argv + 1);
-    fprintf(stderr, "kiln: error: unknown command '%s'\n%s", argv[1],
-            main_usage);
+    fprintf(stderr, "kiln: error: unknown command '%s' (see kiln --help)\n",
+            argv[1]);
     return BUILD_EXIT_USAGE;
 }
