@@ -115,7 +115,7 @@ typedef struct bundle_view {
     const uint8_t *file;
     uint64_t file_size;
     const uint8_t *base;           /* the header */
-    const bundle_trailer *trailer;
+    bundle_trailer trailer;        /* a copy: the file's may be unaligned */
     const bundle_header *header;
     const bundle_entry *entries;
     const uint32_t *slots;

@@ -31,12 +31,9 @@ static int bundle_in_range(uint64_t off, uint64_t len, uint64_t limit)
 
 int bundle_present(const void *file, uint64_t size)
 {
-    const bundle_trailer *t;
-
-    if (size < sizeof *t)
+    if (size < sizeof(bundle_trailer))
         return 0;
-    t = (const bundle_trailer *)((const uint8_t *)file + size - sizeof *t);
-    return memcmp(t->magic, BUNDLE_TRAILER_MAGIC, 8) == 0;
+    return memcmp((const uint8_t *)file + size - 8, BUNDLE_TRAILER_MAGIC, 8) == 0;
 }
 
 enum bundle_ns bundle_kind_ns(unsigned kind)
@@ -75,8 +72,8 @@ static int bundle_check_entry(const bundle_view *v, const bundle_entry *e,
                          h->strings_size) ||
         !bundle_in_range(e->path_off, (uint64_t)e->path_len + 1,
                          h->strings_size) ||
-        v->strings[e->name_off + e->name_len] != '\0' ||
-        v->strings[e->path_off + e->path_len] != '\0') {
+        v->strings[(uint64_t)e->name_off + e->name_len] != '\0' ||
+        v->strings[(uint64_t)e->path_off + e->path_len] != '\0') {
         snprintf(what, sizeof what, "entry %u has a bad name", i);
         return kl_err_set(err, bundle_damaged, what);
     }
@@ -92,7 +89,7 @@ static int bundle_check_entry(const bundle_view *v, const bundle_entry *e,
 int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err)
 {
     const uint8_t *f = file;
-    const bundle_trailer *t;
+    const bundle_trailer *t = &v->trailer;
     const bundle_header *h;
     uint64_t start, index_end, n;
     uint32_t i;
@@ -101,7 +98,7 @@ int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err)
     if (!bundle_present(file, size))
         return kl_err_set(err, "no kiln bundle at the end of the file "
                                "(not a kiln program, or a truncated one)");
-    t = (const bundle_trailer *)(f + size - sizeof *t);
+    memcpy(&v->trailer, f + size - sizeof *t, sizeof *t);
     if (t->version != BUNDLE_VERSION)
         return kl_err_set(err, "bundle format version %u, this kiln reads "
                                "version %d; rebuild with this kiln",
@@ -116,8 +113,8 @@ int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err)
     if (memcmp(h->magic, BUNDLE_HEADER_MAGIC, 8) != 0 ||
         h->version != BUNDLE_VERSION || h->header_size != sizeof *h)
         return kl_err_set(err, bundle_damaged, "bad header");
-    if (h->hash_slots == 0 || (h->hash_slots & (h->hash_slots - 1)) != 0 ||
-        h->hash_slots < h->entry_count)
+    if (h->hash_slots < 16 || (h->hash_slots & (h->hash_slots - 1)) != 0 ||
+        h->hash_slots / 2 < h->entry_count)
         return kl_err_set(err, bundle_damaged, "bad hash table size");
     n = (uint64_t)h->entry_count * sizeof(bundle_entry);
     if (h->entries_off % 8 || h->hash_off % 4 ||
@@ -136,17 +133,17 @@ int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err)
     v->file = f;
     v->file_size = size;
     v->base = f + start;
-    v->trailer = t;
     v->header = h;
     v->entries = (const bundle_entry *)(v->base + h->entries_off);
     v->slots = (const uint32_t *)(v->base + h->hash_off);
     v->strings = (const char *)(v->base + h->strings_off);
     v->payload = v->base + h->payload_off;
-    if (v->strings[h->strings_size - 1] != '\0')
-        return kl_err_set(err, bundle_damaged, "unterminated string table");
+    if (v->strings[0] != '\0' || v->strings[h->strings_size - 1] != '\0')
+        return kl_err_set(err, bundle_damaged, "bad string table");
     if (h->run_target_len > 0 &&
-        !bundle_in_range(h->run_target_off, (uint64_t)h->run_target_len + 1,
-                         h->strings_size))
+        (!bundle_in_range(h->run_target_off, (uint64_t)h->run_target_len + 1,
+                          h->strings_size) ||
+         v->strings[h->run_target_off + h->run_target_len] != '\0'))
         return kl_err_set(err, bundle_damaged, "bad run target");
     for (i = 0; i < h->entry_count; i++)
         if (bundle_check_entry(v, &v->entries[i], i, err) < 0)
@@ -254,8 +251,8 @@ int bundle_verify(const bundle_view *v, kl_err *err)
     const bundle_header *h = v->header;
     uint32_t i;
 
-    if (kl_checksum(KL_CHECKSUM_SEED, v->base, v->trailer->bundle_size) !=
-        v->trailer->bundle_checksum)
+    if (kl_checksum(KL_CHECKSUM_SEED, v->base, v->trailer.bundle_size) !=
+        v->trailer.bundle_checksum)
         return kl_err_set(err, bundle_damaged, "bundle checksum mismatch");
     for (i = 0; i < h->entry_count; i++) {
         const bundle_entry *e = &v->entries[i];

@@ -220,7 +220,8 @@ int bundle_writer_finish(bundle_writer *w, uint64_t at, uint8_t **out,
         return kl_err_set(err, "internal: bundle offset not page-aligned");
     if (w->count > UINT32_MAX / 4)
         return kl_err_set(err, "too many entries");
-    qsort(w->items, w->count, sizeof *w->items, writer_entry_cmp);
+    if (w->count > 1)
+        qsort(w->items, w->count, sizeof *w->items, writer_entry_cmp);
     while (slots < w->count * 2)
         slots *= 2;
 
@@ -233,6 +234,7 @@ int bundle_writer_finish(bundle_writer *w, uint64_t at, uint8_t **out,
         payload_size = writer_align(payload_size, BUNDLE_SMALL_ALIGN);
         payload_size += e->aux.size;
     }
+    payload_size = writer_align(payload_size, 8); /* the trailer follows */
     strings_size += strlen(w->run_target ? w->run_target : "") + 1;
     if (strings_size > UINT32_MAX)
         return kl_err_set(err, "too many names for one bundle");
