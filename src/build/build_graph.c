@@ -95,6 +95,15 @@ static const char *const build_default_excludes[] = {
     "_ctypes_test", "xxlimited", "xxlimited_35", "xxsubtype", "pydoc_data",
 };
 
+/* Developer tools that the standard library imports lazily from functions
+ * an application rarely calls (pickle's self-test imports doctest, which
+ * imports pdb, pydoc, unittest, ...). Followed only when a module outside
+ * the standard library, or --hidden-import, asks for them. */
+static const char *const build_stdlib_lazy[] = {
+    "doctest", "pdb", "pydoc", "unittest", "tkinter", "turtle", "lib2to3",
+    "ensurepip", "venv",
+};
+
 /* Always bundled: codecs are looked up by name at run time, and uncaught
  * exceptions are printed through traceback. */
 static const char *const build_always[] = {"traceback", "linecache",
@@ -281,6 +290,24 @@ static int graph_excluded(build_graph *g, const char *name)
                 name_within(g->opt->hidden[k], build_default_excludes[i]))
                 return 0;
         return 1;
+    }
+    return 0;
+}
+
+/* True when `importer`, a standard library module, asks for one of the
+ * developer tools in build_stdlib_lazy (see there). */
+static int graph_lazy_stdlib_tool(build_graph *g, const char *name,
+                                  const char *importer)
+{
+    build_module *imp;
+    size_t i;
+
+    for (i = 0; i < sizeof build_stdlib_lazy / sizeof(char *); i++) {
+        if (!name_within(name, build_stdlib_lazy[i]))
+            continue;
+        imp = graph_get(g, importer);
+        return imp != NULL && imp->stdlib &&
+               !name_within(importer, build_stdlib_lazy[i]);
     }
     return 0;
 }
@@ -476,7 +503,8 @@ static int graph_request(build_graph *g, const char *name,
     size_t ndirs;
     int r;
 
-    if (name[0] == '\0' || graph_excluded(g, name))
+    if (name[0] == '\0' || graph_excluded(g, name) ||
+        graph_lazy_stdlib_tool(g, name, importer))
         return 0;
     m = graph_get(g, name);
     if (m != NULL) {
