@@ -33,6 +33,7 @@ typedef struct build_options {
     size_t n_datas;
     int no_source;          /* leave sources out of the bundle */
     int compress;           /* zstd-compress payloads */
+    int strip;              /* cut non-loadable parts off shared objects */
     int verbose;            /* list every module and every missing import */
 } build_options;
 
@@ -87,6 +88,14 @@ int build_graph_emit(build_graph *g, bundle_writer *w, kl_err *err);
  * a directory's files (recursively, sorted) below DEST/. */
 int build_data_add(bundle_writer *w, const char *spec, int compress_level,
                    kl_err *err);
+
+/* ---- build_elf.c: shared objects ---- */
+
+/* For a 64-bit little-endian ELF image of `size` bytes: the size of its
+ * loadable part (up to the end of its last segment), after clearing the
+ * section header fields in image so that the cut image is consistent.
+ * Returns size unchanged for anything else, or when nothing can be cut. */
+size_t build_elf_loadable_size(uint8_t *image, size_t size);
 
 /* ---- build_output.c: writing the program ---- */
 

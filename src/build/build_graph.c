@@ -1159,6 +1159,8 @@ int build_graph_emit(build_graph *g, bundle_writer *w, kl_err *err)
         case BUNDLE_KIND_EXTENSION:
             if (kl_read_file(m->file, &bytes, &n, err) < 0)
                 return -1;
+            if (g->opt->strip)
+                n = build_elf_loadable_size(bytes, n);
             r = bundle_writer_add(w, m->kind, m->name, m->rel, bytes, n, NULL,
                                   0, level, err);
             free(bytes);

@@ -32,6 +32,8 @@ static const char build_usage[] =
     "                         read it back with get_data(<program>/DEST/...)\n"
     "  --no-source            leave source code out (no source lines in tracebacks)\n"
     "  --compress             store payloads zstd-compressed\n"
+    "  --strip                drop debug information and symbol tables from\n"
+    "                         extension modules (what the loader never reads)\n"
     "  -v, --verbose          list bundled modules and every missing import\n"
     "  -h, --help             show this help\n";
 
@@ -114,7 +116,7 @@ static int build_is_dotted_name(const char *s, size_t n)
 static int build_parse(int argc, char **argv, build_options *opt)
 {
     enum { O_ENTRY = 256, O_NAME, O_HIDDEN, O_EXCLUDE, O_NOSRC, O_COMPRESS,
-           O_DATA };
+           O_DATA, O_STRIP };
     static const struct option longopts[] = {
         {"entry", required_argument, NULL, O_ENTRY},
         {"output", required_argument, NULL, 'o'},
@@ -125,6 +127,7 @@ static int build_parse(int argc, char **argv, build_options *opt)
         {"add-data", required_argument, NULL, O_DATA},
         {"no-source", no_argument, NULL, O_NOSRC},
         {"compress", no_argument, NULL, O_COMPRESS},
+        {"strip", no_argument, NULL, O_STRIP},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -161,6 +164,7 @@ static int build_parse(int argc, char **argv, build_options *opt)
             break;
         case O_NOSRC: opt->no_source = 1; break;
         case O_COMPRESS: opt->compress = 1; break;
+        case O_STRIP: opt->strip = 1; break;
         case 'v': opt->verbose = 1; break;
         case 'h': fputs(build_usage, stdout); return -1;
         case ':':
