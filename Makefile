@@ -54,7 +54,8 @@ RUNTIME_SRC := src/runtime/rt_main.c src/runtime/rt_init.c \
                src/runtime/rt_run.c
 BUILD_SRC   := src/build/build_main.c src/build/build_python.c \
                src/build/build_graph.c src/build/build_output.c \
-               src/build/build_data.c src/build/build_elf.c
+               src/build/build_data.c src/build/build_elf.c \
+               src/build/build_locate.c src/build/build_scan.c
 
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 HEADERS := $(wildcard src/*/*.h)
