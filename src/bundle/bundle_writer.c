@@ -200,6 +200,21 @@ static uint64_t writer_payload_align(unsigned kind)
     }
 }
 
+/* Copy part into the payload area at offset at and describe it in the
+ * entry fields given. Returns the offset just past it. */
+static uint64_t writer_place(const writer_part *part, uint8_t *payload,
+                             uint64_t at, uint64_t *off, uint64_t *size,
+                             uint64_t *raw_size, uint64_t *check)
+{
+    *off = at;
+    *size = part->size;
+    *raw_size = part->raw_size;
+    if (part->size)
+        memcpy(payload + at, part->bytes, part->size);
+    *check = kl_checksum(KL_CHECKSUM_SEED, part->bytes, part->size);
+    return at + part->size;
+}
+
 int bundle_writer_finish(bundle_writer *w, uint64_t at, uint8_t **out,
                          size_t *size, kl_err *err)
 {
@@ -213,6 +228,7 @@ int bundle_writer_finish(bundle_writer *w, uint64_t at, uint8_t **out,
     bundle_entry *entries;
     uint32_t *table;
     char *strings;
+    uint8_t *payload;
 
     *out = NULL;
     *size = 0;
@@ -262,6 +278,7 @@ int bundle_writer_finish(bundle_writer *w, uint64_t at, uint8_t **out,
     entries = (bundle_entry *)(buf + h.entries_off);
     table = (uint32_t *)(buf + h.hash_off);
     strings = (char *)(buf + h.strings_off);
+    payload = buf + h.payload_off;
     str_at = 1;
     pay_at = 0;
     for (i = 0; i < w->count; i++) {
@@ -281,23 +298,11 @@ int bundle_writer_finish(bundle_writer *w, uint64_t at, uint8_t **out,
         str_at += plen + 1;
 
         pay_at = writer_align(pay_at, writer_payload_align(we->kind));
-        e->data_off = pay_at;
-        e->data_size = we->data.size;
-        e->data_raw_size = we->data.raw_size;
-        if (we->data.size)
-            memcpy(buf + h.payload_off + pay_at, we->data.bytes, we->data.size);
-        e->data_check = kl_checksum(KL_CHECKSUM_SEED, we->data.bytes,
-                                    we->data.size);
-        pay_at += we->data.size;
+        pay_at = writer_place(&we->data, payload, pay_at, &e->data_off,
+                              &e->data_size, &e->data_raw_size, &e->data_check);
         pay_at = writer_align(pay_at, BUNDLE_SMALL_ALIGN);
-        e->aux_off = pay_at;
-        e->aux_size = we->aux.size;
-        e->aux_raw_size = we->aux.raw_size;
-        if (we->aux.size)
-            memcpy(buf + h.payload_off + pay_at, we->aux.bytes, we->aux.size);
-        e->aux_check = kl_checksum(KL_CHECKSUM_SEED, we->aux.bytes,
-                                   we->aux.size);
-        pay_at += we->aux.size;
+        pay_at = writer_place(&we->aux, payload, pay_at, &e->aux_off,
+                              &e->aux_size, &e->aux_raw_size, &e->aux_check);
         e->flags = (uint8_t)((we->data.compressed ? BUNDLE_FLAG_DATA_ZSTD : 0) |
                              (we->aux.compressed ? BUNDLE_FLAG_AUX_ZSTD : 0));
 
