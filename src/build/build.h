@@ -47,13 +47,18 @@ int build_python_start(kl_err *err);
 /* Describe the pending Python exception in err and clear it. Returns -1. */
 int build_python_error(kl_err *err, const char *context);
 
-/* Compile the source file at disk_path. The code object's co_filename is
- * `rel` (its path inside the program). On success *code is a new
+/* Compile the source file at disk_path, or with use_cache take the code
+ * from the embedded Python's __pycache__ when that is current (used for
+ * the installed stdlib and packages, not for the app's own files, so that
+ * running the app between builds does not change the output). The code
+ * object's co_filename is `rel` (its path inside the program). On success
+ * *code is a new
  * reference, *marshalled a new bytes object with the marshalled code and
  * *source a new bytes object with the source as UTF-8 (universal newlines).
  * A syntax error gives "file:line:col: SyntaxError: message". */
-int build_compile(const char *disk_path, const char *rel, PyObject **code,
-                  PyObject **marshalled, PyObject **source, kl_err *err);
+int build_compile(const char *disk_path, const char *rel, int use_cache,
+                  PyObject **code, PyObject **marshalled, PyObject **source,
+                  kl_err *err);
 
 /* ---- build_graph.c: the import graph ---- */
 

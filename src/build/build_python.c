@@ -7,6 +7,7 @@
 
 #include <marshal.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifndef KILN_PYTHON_EXE
 #error "KILN_PYTHON_EXE must name the Python this kiln embeds (see Makefile)"
@@ -105,8 +106,80 @@ static PyObject *build_source_utf8(PyObject *raw)
     return utf8;
 }
 
-int build_compile(const char *disk_path, const char *rel, PyObject **code,
-                  PyObject **marshalled, PyObject **source, kl_err *err)
+/* True when the 16-byte .pyc header hdr is current for source src (n
+ * bytes, from file disk_path): timestamp-based with matching mtime and
+ * size, or hash-based with matching hash, as importlib checks them. */
+static int build_pyc_current(const uint8_t *hdr, const char *disk_path,
+                             const uint8_t *src, size_t n)
+{
+    uint32_t flags, mtime, size;
+    struct stat st;
+    PyObject *ext, *raw_magic, *imp, *hash;
+    int ok = 0;
+
+    memcpy(&flags, hdr + 4, 4);
+    memcpy(&mtime, hdr + 8, 4);
+    memcpy(&size, hdr + 12, 4);
+    if (flags == 0)
+        return stat(disk_path, &st) == 0 && mtime == (uint32_t)st.st_mtime &&
+               size == (uint32_t)n;
+    if (!(flags & 1))
+        return 0;
+    ext = PyImport_ImportModule("importlib._bootstrap_external");
+    raw_magic = ext ? PyObject_GetAttrString(ext, "_RAW_MAGIC_NUMBER") : NULL;
+    imp = PyImport_ImportModule("_imp");
+    hash = raw_magic && imp ? PyObject_CallMethod(imp, "source_hash", "Oy#",
+                                                  raw_magic, src,
+                                                  (Py_ssize_t)n) : NULL;
+    ok = hash != NULL && PyBytes_Check(hash) && PyBytes_GET_SIZE(hash) == 8 &&
+         memcmp(PyBytes_AS_STRING(hash), hdr + 8, 8) == 0;
+    PyErr_Clear();
+    Py_XDECREF(ext);
+    Py_XDECREF(raw_magic);
+    Py_XDECREF(imp);
+    Py_XDECREF(hash);
+    return ok;
+}
+
+/* New reference to the code object in the embedded Python's own bytecode
+ * cache (__pycache__) for source file disk_path, when that .pyc is current;
+ * NULL, with no exception set, when there is none to trust. Loading it is
+ * about ten times faster than compiling. */
+static PyObject *build_cached_code(const char *disk_path, const uint8_t *src,
+                                   size_t n)
+{
+    PyObject *util, *cache = NULL, *magic = NULL, *code = NULL;
+    uint8_t *pyc = NULL;
+    size_t len;
+    kl_err ignored;
+
+    util = PyImport_ImportModule("importlib.util");
+    if (util != NULL) {
+        cache = PyObject_CallMethod(util, "cache_from_source", "s", disk_path);
+        magic = PyObject_GetAttrString(util, "MAGIC_NUMBER");
+    }
+    if (cache == NULL || magic == NULL || !PyUnicode_Check(cache) ||
+        !PyBytes_Check(magic) || PyBytes_GET_SIZE(magic) != 4 ||
+        kl_read_file(PyUnicode_AsUTF8(cache), &pyc, &len, &ignored) < 0 ||
+        len < 16 || memcmp(pyc, PyBytes_AS_STRING(magic), 4) != 0 ||
+        !build_pyc_current(pyc, disk_path, src, n))
+        goto done;
+    code = PyMarshal_ReadObjectFromString((const char *)pyc + 16,
+                                          (Py_ssize_t)(len - 16));
+    if (code != NULL && !PyCode_Check(code))
+        Py_CLEAR(code);
+done:
+    PyErr_Clear();
+    free(pyc);
+    Py_XDECREF(util);
+    Py_XDECREF(cache);
+    Py_XDECREF(magic);
+    return code;
+}
+
+int build_compile(const char *disk_path, const char *rel, int use_cache,
+                  PyObject **code, PyObject **marshalled, PyObject **source,
+                  kl_err *err)
 {
     PyCompilerFlags flags = {0, PY_MINOR_VERSION};
     PyObject *fname = NULL, *relname = NULL, *raw = NULL, *imp = NULL, *r;
@@ -126,8 +199,11 @@ int build_compile(const char *disk_path, const char *rel, PyObject **code,
     raw = PyBytes_FromStringAndSize((const char *)bytes, (Py_ssize_t)n);
     if (fname == NULL || relname == NULL || raw == NULL)
         goto fail_py;
-    *code = Py_CompileStringObject((const char *)bytes, fname, Py_file_input,
-                                   &flags, -1);
+    if (use_cache)
+        *code = build_cached_code(disk_path, bytes, n);
+    if (*code == NULL)
+        *code = Py_CompileStringObject((const char *)bytes, fname,
+                                       Py_file_input, &flags, -1);
     if (*code == NULL)
         goto fail_py;
     imp = PyImport_ImportModule("_imp");
