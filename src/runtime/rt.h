@@ -28,6 +28,13 @@ typedef struct rt_program {
  * in a way meant for the user. The mapping is never unmapped. */
 int rt_program_open(rt_program *prog, kl_err *err);
 
+/* Tell the kernel that bytes [data, data + size) of the program mapping,
+ * just copied or unmarshalled, are not needed any more, so that they stop
+ * counting towards the process's resident memory. Pages are only dropped
+ * from this process's mapping (they stay in the page cache) and are read
+ * again if touched. Pointers outside the mapping are ignored. */
+void rt_program_release(const rt_program *prog, const void *data, size_t size);
+
 /* Initialize the interpreter in two phases with the bundle importer first on
  * sys.meta_path, so that encodings and every later import come from the
  * bundle. Returns 0, or -1 with err set (Python is then not usable). */
@@ -59,7 +66,7 @@ PyObject *rt_importer_get_code(PyObject *importer, PyObject *name);
  * is copied into a memfd and loaded from /proc/self/fd/N by CPython's own
  * extension loader. The memfd stays open for the life of the process. New
  * reference, or NULL with an exception set. */
-PyObject *rt_extension_create(const bundle_view *v, const bundle_entry *e,
+PyObject *rt_extension_create(const rt_program *prog, const bundle_entry *e,
                               PyObject *spec);
 
 /* Run the second phase of an extension module's initialization. */

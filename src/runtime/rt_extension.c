@@ -67,9 +67,10 @@ static int rt_memfd_from(const char *name, const uint8_t *data, size_t size)
     return fd;
 }
 
-PyObject *rt_extension_create(const bundle_view *v, const bundle_entry *e,
+PyObject *rt_extension_create(const rt_program *prog, const bundle_entry *e,
                               PyObject *spec)
 {
+    const bundle_view *v = &prog->bundle;
     const char *path = bundle_entry_path(v, e);
     const char *base = strrchr(path, '/');
     const uint8_t *data;
@@ -88,6 +89,7 @@ PyObject *rt_extension_create(const bundle_view *v, const bundle_entry *e,
         return NULL;
     }
     fd = rt_memfd_from(base, data, size);
+    rt_program_release(prog, data, size);
     free(owned);
     if (fd < 0) {
         PyErr_Format(PyExc_ImportError,

@@ -182,6 +182,7 @@ PyObject *rt_importer_get_code(PyObject *importer, PyObject *name)
                     &owned, &err) < 0)
         return rt_importer_read_error(name, &err);
     code = PyMarshal_ReadObjectFromString((const char *)data, (Py_ssize_t)size);
+    rt_program_release(self->prog, data, size);
     free(owned);
     if (code == NULL)
         return NULL;
@@ -240,7 +241,7 @@ static PyObject *rt_importer_m_create_module(PyObject *obj, PyObject *spec)
         return NULL;
     if (e->kind != BUNDLE_KIND_EXTENSION)
         Py_RETURN_NONE;
-    r = rt_extension_create(&self->prog->bundle, e, spec);
+    r = rt_extension_create(self->prog, e, spec);
     return r;
 }
 
@@ -314,6 +315,7 @@ static PyObject *rt_importer_m_get_source(PyObject *obj, PyObject *name)
                     &owned, &err) < 0)
         return rt_importer_read_error(name, &err);
     src = PyUnicode_DecodeUTF8((const char *)data, (Py_ssize_t)size, NULL);
+    rt_program_release(self->prog, data, size);
     free(owned);
     return src;
 }
@@ -384,6 +386,7 @@ static PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
         return NULL;
     }
     bytes = PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)size);
+    rt_program_release(self->prog, data, size);
     free(owned);
     return bytes;
 }

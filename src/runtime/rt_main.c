@@ -52,6 +52,19 @@ int rt_program_open(rt_program *prog, kl_err *err)
     return 0;
 }
 
+void rt_program_release(const rt_program *prog, const void *data, size_t size)
+{
+    uintptr_t start = (uintptr_t)data, end = start + size;
+    uintptr_t map = (uintptr_t)prog->map;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+    if (size == 0 || start < map || end > map + prog->map_size)
+        return;
+    start = start / page * page;
+    end = (end + page - 1) / page * page;
+    (void)madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
 int main(int argc, char **argv)
 {
     rt_program prog;
