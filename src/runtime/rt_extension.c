@@ -84,8 +84,7 @@ PyObject *rt_extension_create(const rt_program *prog, const bundle_entry *e,
 
     base = base ? base + 1 : path;
     if (bundle_read(v, e, BUNDLE_PART_DATA, &data, &size, &owned, &err) < 0) {
-        PyErr_Format(PyExc_ImportError, "cannot load %s: %s",
-                     bundle_entry_name(v, e), err.msg);
+        PyErr_Format(PyExc_ImportError, "%s", err.msg);
         return NULL;
     }
     fd = rt_memfd_from(base, data, size);

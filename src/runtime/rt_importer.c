@@ -21,6 +21,8 @@ typedef struct rt_importer {
     PyObject *prefix;       /* "<program>/" */
     PyObject *spec_type;    /* importlib.machinery.ModuleSpec */
     PyObject *fix_filename; /* _imp._fix_co_filename */
+    PyObject *run_code;     /* importlib._bootstrap._call_with_frames_removed */
+    PyObject *exec;         /* builtins.exec */
     PyObject *main_alias;   /* module that "__main__" stands for, or NULL */
 } rt_importer;
 
@@ -159,7 +161,8 @@ done:
 /* Raise ImportError for a bundle read failure. Returns NULL. */
 static PyObject *rt_importer_read_error(PyObject *name, const kl_err *err)
 {
-    PyErr_Format(PyExc_ImportError, "cannot load %U: %s", name, err->msg);
+    (void)name; /* err names the entry already */
+    PyErr_Format(PyExc_ImportError, "%s", err->msg);
     return NULL;
 }
 
@@ -278,13 +281,15 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
     if (code == NULL)
         return NULL;
     dict = PyModule_GetDict(module);
-    if (dict == NULL || (PyDict_GetItemString(dict, "__builtins__") == NULL &&
-                         PyDict_SetItemString(dict, "__builtins__",
-                                              PyEval_GetBuiltins()) < 0)) {
+    if (dict == NULL) {
         Py_DECREF(code);
         return NULL;
     }
-    r = PyEval_EvalCode(code, dict, dict);
+    /* As importlib's own loaders do, so that a traceback out of the module
+     * body leaves importlib's frames out. exec() also provides
+     * __builtins__. */
+    r = PyObject_CallFunctionObjArgs(self->run_code, self->exec, code, dict,
+                                     NULL);
     Py_DECREF(code);
     if (r == NULL)
         return NULL;
@@ -429,6 +434,8 @@ static void rt_importer_dealloc(PyObject *obj)
     Py_XDECREF(self->prefix);
     Py_XDECREF(self->spec_type);
     Py_XDECREF(self->fix_filename);
+    Py_XDECREF(self->run_code);
+    Py_XDECREF(self->exec);
     Py_XDECREF(self->main_alias);
     PyObject_Free(self);
 }
@@ -444,18 +451,24 @@ static PyTypeObject rt_importer_type = {
     .tp_dealloc = rt_importer_dealloc,
 };
 
-/* Set importer.main_alias from the bundle's run mode: in module and entry
- * modes "__main__" has no entry of its own. */
+/* Set importer.main_alias from the bundle's run mode: in module mode
+ * "__main__" has no entry of its own and stands for the run module, which
+ * is target.__main__ when target is a package. */
 static int rt_importer_set_alias(rt_importer *self)
 {
-    const bundle_header *h = self->prog->bundle.header;
-    const char *target = bundle_run_target(&self->prog->bundle);
-    const char *colon = strchr(target, ':');
-    Py_ssize_t n = colon ? colon - target : (Py_ssize_t)strlen(target);
+    const bundle_view *v = &self->prog->bundle;
+    const char *target = bundle_run_target(v);
+    const bundle_entry *e;
+    size_t n = strlen(target);
 
-    if (h->run_mode != BUNDLE_RUN_MODULE || n == 0)
+    if (v->header->run_mode != BUNDLE_RUN_MODULE || n == 0)
         return 0;
-    self->main_alias = PyUnicode_FromStringAndSize(target, n);
+    e = bundle_find(v, BUNDLE_NS_MODULE, target, n);
+    if (e != NULL && (e->kind == BUNDLE_KIND_PACKAGE ||
+                      e->kind == BUNDLE_KIND_NAMESPACE))
+        self->main_alias = PyUnicode_FromFormat("%s.__main__", target);
+    else
+        self->main_alias = PyUnicode_FromString(target);
     return self->main_alias ? 0 : -1;
 }
 
@@ -475,6 +488,8 @@ int rt_importer_install(rt_program *prog)
     self->prefix = NULL;
     self->spec_type = NULL;
     self->fix_filename = NULL;
+    self->run_code = NULL;
+    self->exec = NULL;
     self->main_alias = NULL;
     prefix = malloc(n + 2);
     if (prefix == NULL) {
@@ -493,6 +508,12 @@ int rt_importer_install(rt_program *prog)
         goto fail;
     self->spec_type = PyObject_GetAttrString(bootstrap, "ModuleSpec");
     if (self->spec_type == NULL)
+        goto fail;
+    self->run_code = PyObject_GetAttrString(bootstrap,
+                                            "_call_with_frames_removed");
+    self->exec = PyDict_GetItemString(PyEval_GetBuiltins(), "exec");
+    Py_XINCREF(self->exec);
+    if (self->run_code == NULL || self->exec == NULL)
         goto fail;
     imp = PyImport_ImportModule("_imp");
     if (imp == NULL)
