@@ -48,9 +48,11 @@ int build_python_start(kl_err *err);
 int build_python_error(kl_err *err, const char *context);
 
 /* Compile the source file at disk_path, or with use_cache take the code
- * from the embedded Python's __pycache__ when that is current (used for
- * the installed stdlib and packages, not for the app's own files, so that
- * running the app between builds does not change the output). The code
+ * from the embedded Python's __pycache__ when that is current. The cache
+ * is used for the standard library only, whose .pyc files are installed
+ * with it: marshal output differs slightly between a compiled and a loaded
+ * code object, so a cache that comes and goes (the app's, a package's)
+ * would make builds depend on it. The code
  * object's co_filename is `rel` (its path inside the program). On success
  * *code is a new
  * reference, *marshalled a new bytes object with the marshalled code and

@@ -370,7 +370,7 @@ static int graph_process(build_graph *g, build_module *m, kl_err *err)
             return build_python_error(err, m->name);
     } else if (m->state == MOD_FOUND && (m->kind == BUNDLE_KIND_MODULE ||
                                          m->kind == BUNDLE_KIND_PACKAGE)) {
-        if (build_compile(m->file, m->rel, !m->app, &code, &m->marshalled,
+        if (build_compile(m->file, m->rel, m->stdlib, &code, &m->marshalled,
                           &m->source, err) < 0) {
             if (m->app || strcmp(m->name, "__main__") == 0)
                 return -1;

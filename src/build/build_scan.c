@@ -301,12 +301,23 @@ done:
     return r;
 }
 
+/* True when module `name` may run as __main__: the script, any
+ * package's __main__ module, and the module given to -m. */
+static int scan_runs_as_main(build_graph *g, const char *name)
+{
+    size_t n = strlen(name);
+
+    return strcmp(name, "__main__") == 0 ||
+           (n > 9 && strcmp(name + n - 9, ".__main__") == 0) ||
+           (g->opt->module != NULL && strcmp(name, g->opt->module) == 0);
+}
+
 int build_scan_imports(build_graph *g, build_module *m, PyObject *code,
                        kl_err *err)
 {
     line_ranges skip = {{0}, {0}, 0};
 
-    if (strcmp(m->name, "__main__") != 0)
+    if (!scan_runs_as_main(g, m->name))
         scan_main_blocks(code, m->source, &skip);
     return scan_code(g, m, code, &skip, err);
 }
