@@ -11,6 +11,7 @@
 #include "rt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Convert a PyStatus failure into err. Returns -1. */
@@ -71,6 +72,32 @@ static PyStatus rt_config_paths(PyConfig *c, rt_program *prog)
     return st;
 }
 
+/* Check the payloads of the modules the main phase imports first. CPython
+ * reports a failure there with a dump of its path configuration and no
+ * word about the cause; a damaged bundle is better said in one line. */
+static int rt_check_startup_modules(rt_program *prog, kl_err *err)
+{
+    static const char *const names[] = {"encodings", "encodings.aliases",
+                                        "encodings.utf_8"};
+    size_t i;
+
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const bundle_entry *e = bundle_find(&prog->bundle, BUNDLE_NS_MODULE,
+                                            names[i], strlen(names[i]));
+        const uint8_t *data;
+        uint8_t *owned;
+        size_t size;
+
+        if (e == NULL)
+            continue;
+        if (bundle_read(&prog->bundle, e, BUNDLE_PART_DATA, &data, &size,
+                        &owned, err) < 0)
+            return -1;
+        free(owned);
+    }
+    return 0;
+}
+
 int rt_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
 {
     const bundle_header *h = prog->bundle.header;
@@ -115,9 +142,14 @@ int rt_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
 
     if (rt_importer_install(prog) < 0)
         goto fail_py;
+    if (rt_check_startup_modules(prog, err) < 0)
+        return -1;
     st = _Py_InitializeMain();
-    if (PyStatus_Exception(st))
+    if (PyStatus_Exception(st)) {
+        if (bundle_verify(&prog->bundle, err) < 0)
+            return -1;
         return rt_status_err(st, "main phase", err);
+    }
     if (rt_importer_remove_path_finder() < 0)
         goto fail_py;
     if (PySys_SetObject("frozen", Py_True) < 0)
