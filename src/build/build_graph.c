@@ -14,6 +14,8 @@
  */
 #include "build_graph.h"
 
+#include <marshal.h>
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +337,27 @@ int build_graph_request(build_graph *g, const char *name,
     return 0;
 }
 
+int build_graph_star_import(build_graph *g, const char *name, kl_err *err)
+{
+    build_module *m = graph_get(g, name);
+    PyObject *code;
+    int r;
+
+    if (m == NULL || m->state != MOD_FOUND || m->kind != BUNDLE_KIND_PACKAGE ||
+        m->star_imported)
+        return 0;
+    m->star_imported = 1;
+    if (m->marshalled == NULL)
+        return 0; /* not compiled yet: graph_process will look */
+    code = PyMarshal_ReadObjectFromString(PyBytes_AS_STRING(m->marshalled),
+                                          PyBytes_GET_SIZE(m->marshalled));
+    if (code == NULL)
+        return build_python_error(err, name);
+    r = build_scan_star(g, m, code, err);
+    Py_DECREF(code);
+    return r;
+}
+
 int build_graph_require(build_graph *g, const char *name, kl_err *err)
 {
     build_module *m;
@@ -383,6 +406,8 @@ static int graph_process(build_graph *g, build_module *m, kl_err *err)
         return 0;
     }
     r = build_scan_imports(g, m, code, err);
+    if (r == 0 && m->star_imported)
+        r = build_scan_star(g, m, code, err);
     Py_DECREF(code);
     if (g->opt->no_source)
         Py_CLEAR(m->source);

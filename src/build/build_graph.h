@@ -30,6 +30,7 @@ typedef struct build_module {
     char *importers;      /* MOD_MISSING: "a, b, c" */
     char *via;            /* the first module that imported this one */
     int importer_outside_stdlib;
+    int star_imported;    /* `from pkg import *` seen before pkg was compiled */
     PyObject *marshalled; /* MOD_FOUND modules and packages */
     PyObject *source;
 } build_module;
@@ -57,6 +58,10 @@ struct build_graph {
  * attribute). Parents are requested first. */
 int build_graph_request(build_graph *g, const char *name, const char *importer,
                         int optional, kl_err *err);
+
+/* Record that module `name` is the target of `from name import *`: its
+ * __all__ may name submodules, which that statement imports. */
+int build_graph_star_import(build_graph *g, const char *name, kl_err *err);
 
 /* ---- build_locate.c ---- */
 
@@ -98,5 +103,11 @@ int build_scan_load_opcodes(build_graph *g, kl_err *err);
  * module's `if __name__ == "__main__":` block. */
 int build_scan_imports(build_graph *g, build_module *m, PyObject *code,
                        kl_err *err);
+
+/* For `from pkg import *` of package m with module code `code`: request,
+ * as optional submodules, the strings among its top-level constants (an
+ * `__all__` list is stored there). */
+int build_scan_star(build_graph *g, build_module *m, PyObject *code,
+                    kl_err *err);
 
 #endif

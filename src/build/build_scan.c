@@ -83,6 +83,8 @@ static int scan_follow_import(build_graph *g, build_module *m, PyObject *name,
             const char *it = PyUnicode_Check(item) ? PyUnicode_AsUTF8(item) : NULL;
             char *sub;
 
+            if (it != NULL && strcmp(it, "*") == 0)
+                r = build_graph_star_import(g, abs, err);
             if (it == NULL || strcmp(it, "*") == 0)
                 continue;
             sub = build_str_join3(abs, ".", it);
@@ -320,4 +322,50 @@ int build_scan_imports(build_graph *g, build_module *m, PyObject *code,
     if (!scan_runs_as_main(g, m->name))
         scan_main_blocks(code, m->source, &skip);
     return scan_code(g, m, code, &skip, err);
+}
+
+/* Request name.<s> for each identifier string s in tuple or frozenset c. */
+static int scan_star_consts(build_graph *g, build_module *m, PyObject *c,
+                            kl_err *err)
+{
+    PyObject *it, *item;
+    int r = 0;
+
+    if (PyUnicode_Check(c)) {
+        char *sub;
+
+        if (PyUnicode_IsIdentifier(c) != 1)
+            return 0;
+        sub = build_str_join3(m->name, ".", PyUnicode_AsUTF8(c));
+        if (sub == NULL)
+            return kl_err_set(err, "out of memory");
+        r = build_graph_request(g, sub, m->name, 1, err);
+        free(sub);
+        return r;
+    }
+    if (!PyTuple_Check(c) && !PyFrozenSet_Check(c))
+        return 0;
+    it = PyObject_GetIter(c);
+    while (it != NULL && r == 0 && (item = PyIter_Next(it)) != NULL) {
+        r = scan_star_consts(g, m, item, err);
+        Py_DECREF(item);
+    }
+    Py_XDECREF(it);
+    PyErr_Clear();
+    return r;
+}
+
+int build_scan_star(build_graph *g, build_module *m, PyObject *code,
+                    kl_err *err)
+{
+    PyObject *consts = PyObject_GetAttrString(code, "co_consts");
+    int r;
+
+    if (consts == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    r = scan_star_consts(g, m, consts, err);
+    Py_DECREF(consts);
+    return r;
 }
