@@ -1,0 +1,235 @@
+"""Shared helpers for kiln's end-to-end tests.
+
+Environment:
+  KILN_BUILD   directory holding kiln and kiln-stub (default <repo>/build)
+  KILN_PYTHON  the Python that kiln embeds (default python3); used to learn
+               "what python does" and where its standard library lives.
+
+Every test builds real programs with the kiln command and runs them as a user
+would. Programs shared by several tests are built once per module by
+module-scoped fixtures.
+"""
+import json
+import os
+import struct
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+KILN_BUILD = Path(os.environ.get("KILN_BUILD") or REPO / "build").resolve()
+KILN = KILN_BUILD / "kiln"
+STUB = KILN_BUILD / "kiln-stub"
+KILN_PYTHON = os.environ.get("KILN_PYTHON") or "python3"
+
+# Generous limits: a hang is a failure, not a stuck suite.
+BUILD_TIMEOUT = 180
+RUN_TIMEOUT = 60
+
+# ---- bundle layout (src/bundle/bundle.h) ------------------------------------
+
+TRAILER_FMT = "<QQQQII8s"
+TRAILER_SIZE = struct.calcsize(TRAILER_FMT)  # 48
+TRAILER_MAGIC = b"KILN\0BDL"
+HEADER_FMT = "<8sIIII" + "QQQQQQ" + "IIIII" + "9I"
+HEADER_SIZE = struct.calcsize(HEADER_FMT)  # 128
+HEADER_MAGIC = b"KILNHDR\0"
+ENTRY_FMT = "<IIIIBBHI" + "8Q"
+ENTRY_SIZE = struct.calcsize(ENTRY_FMT)  # 88
+KIND_NAMES = {1: "module", 2: "package", 3: "namespace", 4: "extension",
+              5: "shlib", 6: "data"}
+
+assert (TRAILER_SIZE, HEADER_SIZE, ENTRY_SIZE) == (48, 128, 88)
+
+
+class Bundle:
+    """A parsed view of the bundle at the end of a built program."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        (self.bundle_offset, self.bundle_size, self.index_checksum,
+         self.bundle_checksum, self.version, self.trailer_size,
+         self.magic) = struct.unpack_from(TRAILER_FMT, data,
+                                          len(data) - TRAILER_SIZE)
+        assert self.magic == TRAILER_MAGIC, "no kiln trailer"
+        self.trailer_offset = len(data) - TRAILER_SIZE
+        h = struct.unpack_from(HEADER_FMT, data, self.bundle_offset)
+        (self.header_magic, self.header_version, self.header_size,
+         self.entry_count, self.hash_slots, self.entries_off, self.hash_off,
+         self.strings_off, self.strings_size, self.payload_off,
+         self.payload_size, self.python_hex, self.run_mode,
+         self.run_target_off, self.run_target_len, self.flags) = h[:16]
+        assert self.header_magic == HEADER_MAGIC, "no kiln header"
+        strings = self.bundle_offset + self.strings_off
+        self.entries = {}
+        for i in range(self.entry_count):
+            f = struct.unpack_from(ENTRY_FMT, data, self.bundle_offset +
+                                   self.entries_off + i * ENTRY_SIZE)
+            (name_off, name_len, path_off, path_len, kind, flags, _r0, _r1,
+             data_off, data_size, data_raw, data_check, aux_off, aux_size,
+             aux_raw, aux_check) = f
+            name = data[strings + name_off:strings + name_off + name_len]
+            path = data[strings + path_off:strings + path_off + path_len]
+            payload = self.bundle_offset + self.payload_off
+            self.entries[name.decode()] = dict(
+                index=i, kind=KIND_NAMES.get(kind, kind), flags=flags,
+                path=path.decode(),
+                data_abs=payload + data_off, data_size=data_size,
+                aux_abs=payload + aux_off, aux_size=aux_size,
+                entry_abs=self.bundle_offset + self.entries_off +
+                i * ENTRY_SIZE)
+
+    @classmethod
+    def read(cls, path):
+        return cls(Path(path).read_bytes())
+
+    @property
+    def index_end(self):
+        """Absolute file offset where the index (header..strings) ends."""
+        return self.bundle_offset + self.payload_off
+
+
+# ---- running things ---------------------------------------------------------
+
+def _text(b):
+    return b.decode("utf-8", "replace") if isinstance(b, bytes) else b
+
+
+def _arg(c):
+    return c if isinstance(c, (str, bytes)) else os.fspath(c)
+
+
+def run(cmd, *, cwd=None, env=None, input=None, timeout=RUN_TIMEOUT,
+        text=True, **kw):
+    """Run cmd and return the CompletedProcess (never raises on status)."""
+    if isinstance(input, str) and not text:
+        input = input.encode()
+    try:
+        return subprocess.run([_arg(c) for c in cmd], cwd=cwd, env=env,
+                              input=input, capture_output=True, text=text,
+                              timeout=timeout, **kw)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"timed out after {timeout}s: {cmd}\n"
+                    f"stdout: {_text(e.stdout)}\nstderr: {_text(e.stderr)}")
+
+
+def describe(r):
+    """Text describing a CompletedProcess, for assertion messages."""
+    return (f"command: {r.args}\nreturncode: {r.returncode}\n"
+            f"--- stdout ---\n{_text(r.stdout)}\n--- stderr ---\n"
+            f"{_text(r.stderr)}")
+
+
+def kiln(*args, cwd=None, env=None, timeout=BUILD_TIMEOUT):
+    """Run the kiln command."""
+    return run([KILN, *args], cwd=cwd, env=env, timeout=timeout)
+
+
+def kiln_build(*args, cwd, expect_ok=True):
+    """`kiln build ARGS` in cwd; asserts success unless expect_ok is False."""
+    r = kiln("build", *args, cwd=cwd)
+    if expect_ok:
+        assert r.returncode == 0, describe(r)
+        assert "Traceback" not in r.stderr, describe(r)
+    return r
+
+
+def build_program(src_dir, *args, output):
+    """Build into `output` (absolute) from src_dir; returns the Path."""
+    output = Path(output)
+    kiln_build(*args, "-o", output, cwd=src_dir)
+    assert output.is_file(), f"kiln build did not write {output}"
+    assert os.access(output, os.X_OK), f"{output} is not executable"
+    return output
+
+
+def write_tree(root, files):
+    """Create files {relative path: text} under root (text is dedented)."""
+    root = Path(root)
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def inspect_names(program):
+    """Entry names listed by `kiln inspect PROGRAM`."""
+    r = kiln("inspect", program)
+    assert r.returncode == 0, describe(r)
+    lines = r.stdout.splitlines()
+    assert lines and lines[0].startswith("# "), describe(r)
+    names = {}
+    for line in lines[2:]:
+        parts = line.split()
+        assert len(parts) == 4, f"odd inspect line: {line!r}"
+        names[parts[3]] = parts[0]
+    return names
+
+
+def assert_one_error_line(r, *, status=1):
+    """r failed with `status` and a single 'kiln: error:' line, no traceback."""
+    assert r.returncode == status, describe(r)
+    lines = r.stderr.strip().splitlines()
+    assert lines, describe(r)
+    assert lines[0].startswith("kiln: error: "), describe(r)
+    assert len(lines) == 1, describe(r)
+    assert "Traceback" not in r.stderr, describe(r)
+
+
+# ---- the Python kiln embeds -------------------------------------------------
+
+_PYINFO_CODE = r"""
+import json, os, sys, sysconfig, platform, importlib.machinery
+paths = sysconfig.get_paths()
+dyn = sysconfig.get_config_var("DESTSHARED") or os.path.join(paths["platstdlib"], "lib-dynload")
+print(json.dumps({
+    "version": platform.python_version(),
+    "version_info": list(sys.version_info[:2]),
+    "executable": sys.executable,
+    "stdlib": paths["stdlib"],
+    "platstdlib": paths["platstdlib"],
+    "lib_dynload": dyn,
+    "realpaths": sorted({os.path.realpath(p) for p in (paths["stdlib"], paths["platstdlib"], dyn)}),
+    "prefix": sys.prefix,
+    "base_prefix": sys.base_prefix,
+    "ext_suffixes": importlib.machinery.EXTENSION_SUFFIXES,
+    "builtins": sorted(sys.builtin_module_names),
+}))
+"""
+
+
+@pytest.fixture(scope="session")
+def pyinfo():
+    r = run([KILN_PYTHON, "-I", "-c", _PYINFO_CODE])
+    assert r.returncode == 0, describe(r)
+    return json.loads(r.stdout)
+
+
+def python_run(script, *args, **kw):
+    """Run script under KILN_PYTHON, ignoring PYTHON* variables and the user
+    site like a built program (not -I: the script's directory must stay on
+    sys.path)."""
+    return run([KILN_PYTHON, "-E", "-s", script, *args], **kw)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _kiln_is_built():
+    if not KILN.is_file() or not STUB.is_file():
+        pytest.exit(f"kiln is not built in {KILN_BUILD} (run `make`)",
+                    returncode=2)
+
+
+@pytest.fixture(scope="session")
+def hello_src():
+    return REPO / "examples" / "hello.py"
+
+
+@pytest.fixture(scope="module")
+def hello(tmp_path_factory, hello_src):
+    """examples/hello.py built once per test module."""
+    d = tmp_path_factory.mktemp("hello")
+    return build_program(d, hello_src, output=d / "dist" / "hello")
+

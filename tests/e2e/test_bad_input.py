@@ -1,0 +1,475 @@
+"""Bad input to kiln and damaged programs: always a one-line message and a
+non-zero status, never a crash or a Python traceback."""
+import os
+import resource
+import shutil
+import signal
+import struct
+
+import pytest
+
+from conftest import (KILN_PYTHON, STUB, Bundle, TRAILER_SIZE,
+                      assert_one_error_line, build_program, describe, kiln,
+                      run, write_tree)
+
+# ---- kiln build ----------------------------------------------------------
+
+
+def test_missing_script(tmp_path):
+    r = kiln("build", "no_such_script.py", cwd=tmp_path)
+    assert_one_error_line(r)
+    assert "no_such_script.py" in r.stderr
+    assert "No such file" in r.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+def test_script_is_a_directory(tmp_path):
+    (tmp_path / "adir").mkdir()
+    r = kiln("build", "adir", "-o", tmp_path / "out", cwd=tmp_path)
+    assert_one_error_line(r)
+    assert "adir" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def _syntax_error(path):
+    """(lineno, offset, msg, type name) that KILN_PYTHON reports for path."""
+    code = ("import sys\n"
+            "p = sys.argv[1]\n"
+            "try:\n"
+            "    compile(open(p, 'rb').read(), p, 'exec')\n"
+            "except SyntaxError as e:\n"
+            "    print(e.lineno, e.offset, type(e).__name__, e.msg, sep='\\n')\n")
+    r = run([KILN_PYTHON, "-I", "-c", code, path])
+    lineno, offset, name, msg = r.stdout.split("\n", 3)
+    return int(lineno), int(offset), name, msg.rstrip("\n")
+
+
+@pytest.mark.parametrize("source", [
+    "import sys\n\ndef broken(:\n    pass\n",
+    "x = 1\nif x:\nprint(x)\n",
+    "print('unterminated)\n",
+    "a = (1,\n     2\nb = 3\n",
+])
+def test_syntax_error_in_script(tmp_path, source):
+    (tmp_path / "app.py").write_text(source)
+    lineno, offset, name, msg = _syntax_error(tmp_path / "app.py")
+    r = kiln("build", "app.py", "-o", tmp_path / "out", cwd=tmp_path)
+    assert_one_error_line(r)
+    assert f"app.py:{lineno}:{offset}: {name}: {msg}" in r.stderr, describe(r)
+    assert not (tmp_path / "out").exists()
+
+
+def test_syntax_error_in_imported_app_module(tmp_path):
+    write_tree(tmp_path, {"app.py": "import helper\nhelper.go()\n",
+                          "helper.py": "def go():\n    return 1 +\n"})
+    lineno, offset, name, msg = _syntax_error(tmp_path / "helper.py")
+    r = kiln("build", "app.py", "-o", tmp_path / "out", cwd=tmp_path)
+    assert_one_error_line(r)
+    assert f"helper.py:{lineno}:{offset}: {name}: {msg}" in r.stderr, describe(r)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tiny")
+    write_tree(d, {"tiny.py": "print('tiny')\n"})
+    return d
+
+
+def _no_leftovers(directory, name):
+    """No temporary files for `name` left in directory."""
+    if not directory.is_dir():
+        return []
+    return [p.name for p in directory.iterdir() if name in p.name and
+            p.name != name]
+
+
+def test_output_under_a_regular_file(tiny, tmp_path):
+    f = tmp_path / "file.txt"
+    f.write_text("keep me")
+    r = kiln("build", tiny / "tiny.py", "-o", f / "app", cwd=tmp_path)
+    assert_one_error_line(r)
+    assert str(f) in r.stderr or "file.txt" in r.stderr, describe(r)
+    assert f.read_text() == "keep me"
+    assert not os.path.lexists(f / "app")
+
+
+def test_output_under_proc(tiny, tmp_path):
+    r = kiln("build", tiny / "tiny.py", "-o", "/proc/kiln-no-such-dir/app",
+             cwd=tmp_path)
+    assert_one_error_line(r)
+    assert not os.path.lexists("/proc/kiln-no-such-dir/app")
+
+
+def test_output_is_a_directory(tiny, tmp_path):
+    (tmp_path / "out").mkdir()
+    r = kiln("build", tiny / "tiny.py", "-o", tmp_path / "out", cwd=tmp_path)
+    assert_one_error_line(r)
+    assert (tmp_path / "out").is_dir()
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def _limit_file_size():
+    """In the child: writes beyond 1 MiB fail with EFBIG (no SIGXFSZ)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+
+def _kiln_limited(*args, cwd):
+    from conftest import KILN
+    import subprocess
+    return subprocess.run([str(a) for a in (KILN, *args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=180,
+                          preexec_fn=_limit_file_size)
+
+
+def test_write_failure_leaves_nothing(tiny, tmp_path):
+    """The disk 'fills up' while writing: an error, no program and no
+    temporary file left behind."""
+    out = tmp_path / "out" / "app"
+    r = _kiln_limited("build", tiny / "tiny.py", "-o", out, cwd=tmp_path)
+    assert_one_error_line(r)
+    assert not os.path.lexists(out)
+    assert _no_leftovers(tmp_path / "out", "app") == []
+
+
+def test_write_failure_keeps_the_previous_program(tiny, tmp_path):
+    out = tmp_path / "app"
+    out.write_bytes(b"previous program")
+    r = _kiln_limited("build", tiny / "tiny.py", "-o", out, cwd=tmp_path)
+    assert_one_error_line(r)
+    assert out.read_bytes() == b"previous program"
+    assert _no_leftovers(tmp_path, "app") == []
+
+
+def test_successful_build_replaces_existing_file(tiny, tmp_path):
+    out = tmp_path / "app"
+    out.write_bytes(b"previous program")
+    build_program(tiny, "tiny.py", output=out)
+    r = run([out])
+    assert (r.returncode, r.stdout) == (0, "tiny\n"), describe(r)
+    assert _no_leftovers(tmp_path, "app") == []
+
+
+@pytest.mark.parametrize("args", [
+    ["build", "--bogus", "app.py"],
+    ["build", "app.py", "--no-such-option"],
+    ["build", "-x", "app.py"],
+    ["build", "-o"],
+    ["build"],
+    ["build", "app.py", "-m", "app"],
+    ["build", "app.py", "other.py"],
+    ["build", "-m", "not a module"],
+    ["build", "--entry", "nocolon"],
+    ["build", "--entry", "mod:"],
+    ["build", "app.py", "--name", "a/b"],
+    ["inspect", "--bogus", "x"],
+    ["inspect"],
+    ["frobnicate"],
+])
+def test_usage_errors_exit_2(tmp_path, args):
+    (tmp_path / "app.py").write_text("print(1)\n")
+    r = kiln(*args, cwd=tmp_path)
+    assert_one_error_line(r, status=2)
+    assert r.stdout == ""
+    assert not (tmp_path / "dist").exists()
+
+
+def test_no_command_prints_usage_and_exits_2(tmp_path):
+    r = kiln(cwd=tmp_path)
+    assert r.returncode == 2, describe(r)
+    assert "usage:" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_unknown_option_names_it(tmp_path):
+    r = kiln("build", "--bogus", "app.py", cwd=tmp_path)
+    assert r.stderr.startswith("kiln: error: unknown option --bogus"), describe(r)
+
+
+# ---- kiln inspect on things that are not kiln programs --------------------
+
+
+@pytest.mark.parametrize("verify", [False, True])
+def test_inspect_non_kiln_file(tmp_path, verify):
+    target = shutil.which("true") or "/bin/true"
+    r = kiln("inspect", target, *(["--verify"] if verify else []))
+    assert_one_error_line(r)
+    assert "no kiln bundle" in r.stderr, describe(r)
+
+
+@pytest.mark.parametrize("verify", [False, True])
+def test_inspect_empty_file(tmp_path, verify):
+    (tmp_path / "empty").write_bytes(b"")
+    r = kiln("inspect", tmp_path / "empty", *(["--verify"] if verify else []))
+    assert_one_error_line(r)
+    assert "empty" in r.stderr
+
+
+@pytest.mark.parametrize("content", [b"x", b"KILN\0BDL", b"\0" * 47,
+                                     b"\xff" * 48, b"\0" * 40 + b"KILN\0BDL"])
+def test_inspect_tiny_files(tmp_path, content):
+    (tmp_path / "f").write_bytes(content)
+    r = kiln("inspect", tmp_path / "f", "--verify")
+    assert_one_error_line(r)
+
+
+def test_inspect_missing_file_and_directory(tmp_path):
+    r = kiln("inspect", tmp_path / "nope")
+    assert_one_error_line(r)
+    assert "No such file" in r.stderr
+    r = kiln("inspect", tmp_path)
+    assert_one_error_line(r)
+
+
+def test_stub_without_bundle_exits_126():
+    r = run([STUB])
+    assert r.returncode == 126, describe(r)
+    assert len(r.stderr.strip().splitlines()) == 1, describe(r)
+    assert "no kiln bundle" in r.stderr
+
+
+# ---- damaged programs -----------------------------------------------------
+
+LAZY_APP = """
+import sys
+
+cmd = sys.argv[1] if len(sys.argv) > 1 else ""
+if cmd == "json":
+    import json
+    print(json.dumps({"ok": 1}))
+elif cmd == "bz2":
+    import bz2
+    print(len(bz2.decompress(bz2.compress(b"abc"))))
+elif cmd == "raise":
+    raise ValueError("lazy failure")
+else:
+    print("fine")
+"""
+
+
+@pytest.fixture(scope="module")
+def lazy(tmp_path_factory):
+    d = tmp_path_factory.mktemp("lazy")
+    write_tree(d, {"lazy.py": LAZY_APP})
+    prog = build_program(d, "lazy.py", output=d / "lazy")
+    r = run([prog])
+    assert (r.returncode, r.stdout) == (0, "fine\n"), describe(r)
+    return prog
+
+
+@pytest.fixture(scope="module")
+def pristine(lazy):
+    return lazy.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def layout(pristine):
+    return Bundle(pristine)
+
+
+@pytest.fixture
+def damaged(tmp_path):
+    """Write damaged bytes as an executable program; returns its path. The
+    copy is removed after the test (each is as big as a whole program)."""
+    made = []
+
+    def make(data, name="program"):
+        p = tmp_path / name
+        p.write_bytes(data)
+        p.chmod(0o755)
+        made.append(p)
+        return p
+    yield make
+    for p in made:
+        p.unlink(missing_ok=True)
+
+
+def flip(data, offset):
+    b = bytearray(data)
+    b[offset] ^= 0xFF
+    return bytes(b)
+
+
+def assert_damaged_run(prog, *args, status=126):
+    r = run([prog, *args])
+    assert r.returncode >= 0, f"killed by signal {-r.returncode}\n" + describe(r)
+    assert r.returncode == status, describe(r)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, "expected one line\n" + describe(r)
+    assert "Traceback" not in r.stderr
+    assert r.stdout == ""
+    m = message(r, prog)
+    assert "damaged" in m or "no kiln bundle" in m or "version" in m, describe(r)
+    return r
+
+
+def message(r, prog):
+    """stderr of r without the program's path (which must not count as the
+    word the message is checked for)."""
+    return r.stderr.replace(str(prog), "<program>")
+
+
+def assert_verify_fails(prog):
+    r = kiln("inspect", prog, "--verify")
+    assert_one_error_line(r)
+    m = message(r, prog)
+    assert "damaged" in m or "no kiln bundle" in m or "version" in m, describe(r)
+    return r
+
+
+@pytest.mark.parametrize("cut", [1, 7, 47, 48, 49, 100, 4096, 65536, "half",
+                                 "bundle", "bundle+1", "payload"])
+def test_truncated_program(pristine, layout, damaged, cut):
+    n = {"half": len(pristine) // 2,
+         "bundle": len(pristine) - layout.bundle_offset,
+         "bundle+1": len(pristine) - layout.bundle_offset - 1,
+         "payload": len(pristine) - layout.index_end}.get(cut, cut)
+    prog = damaged(pristine[:-n])
+    r = assert_damaged_run(prog)
+    assert str(prog) in r.stderr
+    assert_verify_fails(prog)
+    r = kiln("inspect", prog)
+    assert_one_error_line(r)
+
+
+# (field name, offset inside the trailer)
+TRAILER_FIELDS = [("bundle_offset", 0), ("bundle_offset.hi", 7),
+                  ("bundle_size", 8), ("index_checksum", 16),
+                  ("bundle_checksum", 24), ("version", 32),
+                  ("trailer_size", 36), ("magic", 40), ("magic.end", 47)]
+
+
+@pytest.mark.parametrize("field,offset", TRAILER_FIELDS,
+                         ids=[f for f, _ in TRAILER_FIELDS])
+def test_flipped_byte_in_trailer(pristine, damaged, field, offset):
+    prog = damaged(flip(pristine, len(pristine) - TRAILER_SIZE + offset))
+    assert_verify_fails(prog)
+    if field == "bundle_checksum":
+        # Only `kiln inspect --verify` reads the whole-bundle checksum
+        # (docs/format.md); the program does not hash its whole bundle at
+        # start-up, so it may run normally, or refuse in one line.
+        r = run([prog])
+        if r.returncode == 0:
+            assert (r.stdout, r.stderr) == ("fine\n", ""), describe(r)
+            return
+    assert_damaged_run(prog)
+
+
+HEADER_FIELDS = [("magic", 0), ("version", 8), ("header_size", 12),
+                 ("entry_count", 16), ("hash_slots", 20), ("entries_off", 24),
+                 ("hash_off", 32), ("strings_off", 40), ("strings_size", 48),
+                 ("payload_off", 56), ("payload_size", 64), ("python_hex", 74),
+                 ("run_mode", 76), ("run_target_off", 80), ("reserved", 120)]
+
+
+@pytest.mark.parametrize("field,offset", HEADER_FIELDS,
+                         ids=[f for f, _ in HEADER_FIELDS])
+def test_flipped_byte_in_header(pristine, layout, damaged, field, offset):
+    prog = damaged(flip(pristine, layout.bundle_offset + offset))
+    assert_damaged_run(prog)
+    assert_verify_fails(prog)
+
+
+@pytest.mark.parametrize("where", ["first_entry", "entry_kind", "entry_data_off",
+                                   "hash_table", "strings", "index_end"])
+def test_flipped_byte_in_index(pristine, layout, damaged, where):
+    e = layout.entries["__main__"]
+    off = {"first_entry": layout.bundle_offset + layout.entries_off,
+           "entry_kind": e["entry_abs"] + 16,
+           "entry_data_off": e["entry_abs"] + 24,
+           "hash_table": layout.bundle_offset + layout.hash_off + 4,
+           "strings": layout.bundle_offset + layout.strings_off + 3,
+           "index_end": layout.index_end - 1}[where]
+    prog = damaged(flip(pristine, off))
+    assert_damaged_run(prog)
+    assert_verify_fails(prog)
+
+
+@pytest.mark.parametrize("module,at", [("encodings", "start"),
+                                       ("encodings.aliases", "middle"),
+                                       ("encodings.utf_8", "end")])
+def test_flipped_byte_in_startup_module(pristine, layout, damaged, module, at):
+    """A module that start-up imports is damaged: one line, status 126."""
+    e = layout.entries[module]
+    off = e["data_abs"] + {"start": 0, "middle": e["data_size"] // 2,
+                           "end": e["data_size"] - 1}[at]
+    prog = damaged(flip(pristine, off))
+    r = assert_damaged_run(prog, status=126)
+    assert "damaged" in message(r, prog), describe(r)
+    assert_verify_fails(prog)
+
+
+def test_flipped_byte_in_main_module(pristine, layout, damaged):
+    e = layout.entries["__main__"]
+    prog = damaged(flip(pristine, e["data_abs"] + e["data_size"] // 2))
+    r = run([prog])
+    assert r.returncode > 0, describe(r)
+    assert "damaged" in message(r, prog), describe(r)
+    assert r.stdout == ""
+    assert_verify_fails(prog)
+
+
+@pytest.mark.parametrize("module,cmd,expected", [
+    ("json", "json", '{"ok": 1}\n'),
+    ("json.decoder", "json", '{"ok": 1}\n'),
+    ("bz2", "bz2", "3\n"),
+    ("_bz2", "bz2", "3\n"),
+])
+def test_flipped_byte_in_lazy_module(lazy, pristine, layout, damaged, module,
+                                     cmd, expected):
+    """A damaged module that is imported later: the program runs until it
+    imports it, then gets a clean ImportError."""
+    if module not in layout.entries:
+        pytest.fail(f"{module} is not bundled")
+    e = layout.entries[module]
+    prog = damaged(flip(pristine, e["data_abs"] + e["data_size"] // 2))
+    r = run([prog])
+    assert (r.returncode, r.stdout) == (0, "fine\n"), describe(r)
+    r = run([prog, cmd])
+    assert r.returncode == 1, describe(r)
+    assert "ImportError" in r.stderr, describe(r)
+    assert "damaged" in message(r, prog), describe(r)
+    assert r.stderr.rstrip().splitlines()[-1].startswith("ImportError"), describe(r)
+    assert_verify_fails(prog)
+    r = run([lazy, cmd])
+    assert (r.returncode, r.stdout) == (0, expected), describe(r)
+
+
+def test_flipped_byte_in_source_of_main(pristine, layout, damaged):
+    """Damaged source text only costs the traceback its source lines."""
+    e = layout.entries["__main__"]
+    assert e["aux_size"] > 0
+    prog = damaged(flip(pristine, e["aux_abs"] + e["aux_size"] // 2))
+    r = run([prog])
+    assert (r.returncode, r.stdout) == (0, "fine\n"), describe(r)
+    r = run([prog, "raise"])
+    assert r.returncode == 1, describe(r)
+    assert r.stderr.rstrip().endswith("ValueError: lazy failure"), describe(r)
+    assert_verify_fails(prog)
+
+
+def test_zeroed_bundle(pristine, layout, damaged):
+    """The whole bundle zeroed, trailer intact."""
+    data = (pristine[:layout.bundle_offset] +
+            bytes(layout.bundle_size) + pristine[-TRAILER_SIZE:])
+    prog = damaged(data)
+    assert_damaged_run(prog)
+    assert_verify_fails(prog)
+
+
+def test_trailer_pointing_past_the_file(pristine, layout, damaged):
+    t = bytearray(pristine[-TRAILER_SIZE:])
+    struct.pack_into("<Q", t, 0, layout.bundle_offset + (1 << 40))
+    prog = damaged(pristine[:-TRAILER_SIZE] + bytes(t))
+    assert_damaged_run(prog)
+    assert_verify_fails(prog)
+
+
+def test_huge_entry_count(pristine, layout, damaged):
+    """entry_count far beyond the index: rejected, not read out of bounds."""
+    d = bytearray(pristine)
+    struct.pack_into("<I", d, layout.bundle_offset + 16, 0x7FFFFFFF)
+    prog = damaged(bytes(d))
+    assert_damaged_run(prog)
+    assert_verify_fails(prog)
