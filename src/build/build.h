@@ -17,6 +17,11 @@
 #define BUILD_EXIT_FAIL 1   /* the build or check failed */
 #define BUILD_EXIT_USAGE 2  /* bad command line */
 
+/* zstd levels: --compress, and sources (always compressed: they are read
+ * only for tracebacks and inspect, never at start-up). */
+#define BUILD_COMPRESS_LEVEL 10
+#define BUILD_SOURCE_LEVEL 3
+
 typedef struct build_options {
     const char *script;     /* SCRIPT, or NULL */
     const char *module;     /* -m MODULE, or NULL */
@@ -33,7 +38,8 @@ typedef struct build_options {
     size_t n_datas;
     int no_source;          /* leave sources out of the bundle */
     int compress;           /* zstd-compress payloads */
-    int strip;              /* cut non-loadable parts off shared objects */
+    int strip;              /* cut non-loadable parts off shared objects
+                               (the default; --no-strip turns it off) */
     int verbose;            /* list every module and every missing import */
 } build_options;
 

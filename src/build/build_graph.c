@@ -608,7 +608,7 @@ int build_graph_resolve(build_graph *g, kl_err *err)
 
 int build_graph_emit(build_graph *g, bundle_writer *w, kl_err *err)
 {
-    int level = g->opt->compress ? 10 : 0;
+    int level = g->opt->compress ? BUILD_COMPRESS_LEVEL : 0;
     size_t i;
     int count = 0;
 

@@ -31,9 +31,11 @@ static const char build_usage[] =
     "  --add-data SRC:DEST    bundle file or directory SRC as DEST (repeatable);\n"
     "                         read it back with get_data(<program>/DEST/...)\n"
     "  --no-source            leave source code out (no source lines in tracebacks)\n"
-    "  --compress             store payloads zstd-compressed\n"
-    "  --strip                drop debug information and symbol tables from\n"
-    "                         extension modules (what the loader never reads)\n"
+    "  --compress             store bytecode and native code zstd-compressed\n"
+    "                         (sources always are)\n"
+    "  --no-strip             keep debug information and symbol tables in\n"
+    "                         extension modules (by default kiln drops what\n"
+    "                         the loader never reads)\n"
     "  -v, --verbose          list bundled modules and every missing import\n"
     "  -h, --help             show this help\n";
 
@@ -127,7 +129,7 @@ static int build_parse(int argc, char **argv, build_options *opt)
         {"add-data", required_argument, NULL, O_DATA},
         {"no-source", no_argument, NULL, O_NOSRC},
         {"compress", no_argument, NULL, O_COMPRESS},
-        {"strip", no_argument, NULL, O_STRIP},
+        {"no-strip", no_argument, NULL, O_STRIP},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -135,6 +137,7 @@ static int build_parse(int argc, char **argv, build_options *opt)
     int c, modes;
 
     memset(opt, 0, sizeof *opt);
+    opt->strip = 1;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":m:o:p:vh", longopts, NULL)) != -1) {
@@ -164,7 +167,7 @@ static int build_parse(int argc, char **argv, build_options *opt)
             break;
         case O_NOSRC: opt->no_source = 1; break;
         case O_COMPRESS: opt->compress = 1; break;
-        case O_STRIP: opt->strip = 1; break;
+        case O_STRIP: opt->strip = 0; break;
         case 'v': opt->verbose = 1; break;
         case 'h': fputs(build_usage, stdout); return -1;
         case ':':
@@ -316,12 +319,13 @@ int build_cmd_build(int argc, char **argv)
             kl_err_set(&err, "out of memory");
         goto fail;
     }
+    bundle_writer_set_aux_level(w, BUILD_SOURCE_LEVEL);
     if (build_add_main(g, &opt, w, &err) < 0 ||
         build_graph_resolve(g, &err) < 0 ||
         build_graph_emit(g, w, &err) < 0)
         goto fail;
     for (i = 0; i < opt.n_datas; i++)
-        if (build_data_add(w, opt.datas[i], opt.compress ? 10 : 0, &err) < 0)
+        if (build_data_add(w, opt.datas[i], opt.compress ? BUILD_COMPRESS_LEVEL : 0, &err) < 0)
             goto fail;
     if (build_write_program(out, stub, w, &err) < 0)
         goto fail;

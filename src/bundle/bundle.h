@@ -187,6 +187,10 @@ int bundle_writer_add(bundle_writer *w, unsigned kind, const char *name,
 int bundle_writer_has(const bundle_writer *w, enum bundle_ns ns,
                       const char *name);
 
+/* Compress aux parts (module sources, read only for tracebacks and
+ * inspect) at least at `level`, whatever the level given to each add. */
+void bundle_writer_set_aux_level(bundle_writer *w, int level);
+
 /* Set how the program starts and which Python compiled its bytecode. */
 int bundle_writer_set_run(bundle_writer *w, enum bundle_run_mode mode,
                           const char *target, uint32_t python_hex,

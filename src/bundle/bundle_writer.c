@@ -35,6 +35,7 @@ struct bundle_writer {
     enum bundle_run_mode run_mode;
     char *run_target;  /* owned */
     uint32_t python_hex;
+    int aux_level;     /* least compression level of aux parts */
 };
 
 bundle_writer *bundle_writer_new(void)
@@ -141,7 +142,10 @@ int bundle_writer_add(bundle_writer *w, unsigned kind, const char *name,
     if (writer_part_set(&e->data, data, data_size, compress_level, name,
                         err) < 0)
         goto fail;
-    if (writer_part_set(&e->aux, aux, aux_size, compress_level, name, err) < 0)
+    if (writer_part_set(&e->aux, aux, aux_size,
+                        compress_level > w->aux_level ? compress_level
+                                                      : w->aux_level,
+                        name, err) < 0)
         goto fail;
     w->count++;
     return 0;
@@ -154,6 +158,11 @@ fail:
     free(e->data.bytes);
     free(e->aux.bytes);
     return -1;
+}
+
+void bundle_writer_set_aux_level(bundle_writer *w, int level)
+{
+    w->aux_level = level;
 }
 
 int bundle_writer_set_run(bundle_writer *w, enum bundle_run_mode mode,
