@@ -42,25 +42,19 @@ static const struct {
     {"time", "_strptime"},
 };
 
-/* Never followed unless named with --hidden-import: the CPython test
- * suite and its test-only extension modules, and tools that only the
- * interactive interpreter or a developer's machine uses. Each is reached
- * from the stdlib only by lazy imports inside functions. */
-static const char *const build_default_excludes[] = {
-    "test", "idlelib", "turtledemo", "lib2to3.tests", "tkinter.test",
-    "unittest.test", "ctypes.test", "distutils.tests", "__phello__",
-    "_testcapi", "_testinternalcapi", "_testbuffer", "_testmultiphase",
-    "_testclinic", "_testimportmultiple", "_testsinglephase", "_xxtestfuzz",
-    "_ctypes_test", "xxlimited", "xxlimited_35", "xxsubtype", "pydoc_data",
-};
-
-/* Developer tools that the standard library imports lazily from functions
- * an application rarely calls (pickle's self-test imports doctest, which
- * imports pdb, pydoc, unittest, ...). Followed only when a module outside
- * the standard library, or --hidden-import, asks for them. */
+/* Followed only when a module outside the standard library, or
+ * --hidden-import, asks for them: the standard library reaches each of them
+ * only through lazy imports inside functions an application rarely calls
+ * (pickle's self-test imports doctest, which imports pdb, pydoc, unittest,
+ * ...). The CPython test suite and its test-only extension modules, and
+ * tools of the interactive interpreter or a developer's machine. */
 static const char *const build_stdlib_lazy[] = {
-    "doctest", "pdb", "pydoc", "unittest", "tkinter", "turtle", "lib2to3",
-    "ensurepip", "venv",
+    "test", "idlelib", "turtledemo", "lib2to3", "tkinter", "turtle",
+    "__phello__", "_testcapi", "_testinternalcapi", "_testbuffer",
+    "_testmultiphase", "_testclinic", "_testimportmultiple",
+    "_testsinglephase", "_xxtestfuzz", "_ctypes_test", "xxlimited",
+    "xxlimited_35", "xxsubtype", "pydoc_data", "doctest", "pdb", "pydoc",
+    "unittest", "ensurepip", "venv",
 };
 
 /* Always bundled: codecs are looked up by name at run time, and uncaught
@@ -159,20 +153,11 @@ static int name_within(const char *name, const char *x)
 
 static int graph_excluded(build_graph *g, const char *name)
 {
-    size_t i, k;
+    size_t i;
 
     for (i = 0; i < g->opt->n_excludes; i++)
         if (name_within(name, g->opt->excludes[i]))
             return 1;
-    for (i = 0; i < sizeof build_default_excludes / sizeof(char *); i++) {
-        if (!name_within(name, build_default_excludes[i]))
-            continue;
-        for (k = 0; k < g->opt->n_hidden; k++)
-            if (name_within(name, g->opt->hidden[k]) ||
-                name_within(g->opt->hidden[k], build_default_excludes[i]))
-                return 0;
-        return 1;
-    }
     return 0;
 }
 
