@@ -42,9 +42,10 @@ static const struct {
     {"time", "_strptime"},
 };
 
-/* Followed only when a module outside the standard library, or
- * --hidden-import, asks for them: the standard library reaches each of them
- * only through lazy imports inside functions an application rarely calls
+/* Not followed from the standard library's lazy imports (imports inside
+ * functions), only from module-level imports, from modules outside the
+ * standard library, or --hidden-import: the standard library reaches each
+ * of them only through functions an application rarely calls
  * (pickle's self-test imports doctest, which imports pdb, pydoc, unittest,
  * ...). The CPython test suite and its test-only extension modules, and
  * tools of the interactive interpreter or a developer's machine. */
@@ -162,7 +163,7 @@ static int graph_excluded(build_graph *g, const char *name)
 }
 
 /* True when `importer`, a standard library module, asks for one of the
- * developer tools in build_stdlib_lazy (see there). */
+ * modules in build_stdlib_lazy (see there) from inside a function. */
 static int graph_lazy_stdlib_tool(build_graph *g, const char *name,
                                   const char *importer)
 {
@@ -173,7 +174,7 @@ static int graph_lazy_stdlib_tool(build_graph *g, const char *name,
         if (!name_within(name, build_stdlib_lazy[i]))
             continue;
         imp = graph_get(g, importer);
-        return imp != NULL && imp->stdlib &&
+        return g->lazy_import && imp != NULL && imp->stdlib &&
                !name_within(importer, build_stdlib_lazy[i]);
     }
     return 0;

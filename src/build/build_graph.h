@@ -50,6 +50,7 @@ struct build_graph {
     char *app_dir;
     char *stdlib_dirs[2];
     int op_import_name, op_load_const, op_extended_arg;
+    int lazy_import;      /* the import being followed sits in a function */
 };
 
 /* Request module `name` for `importer` (a module name, or a description

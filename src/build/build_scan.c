@@ -224,9 +224,10 @@ static void scan_code_lines(PyObject *code, long *lines, Py_ssize_t count)
 }
 
 /* Scan code object `code` (and nested ones) of module m for imports,
- * leaving out those on lines in `skip`. */
+ * leaving out those on lines in `skip`. `lazy` is true when the code runs
+ * only when called (a function body), not when the module is imported. */
 static int scan_code(build_graph *g, build_module *m, PyObject *code,
-                           const line_ranges *skip, kl_err *err)
+                     const line_ranges *skip, int lazy, kl_err *err)
 {
     long *lines = NULL;
     PyObject *bytes = PyObject_GetAttrString(code, "co_code");
@@ -276,9 +277,13 @@ static int scan_code(build_graph *g, build_module *m, PyObject *code,
                 level = PyLong_Check(lv) ? PyLong_AsLong(lv) : 0;
                 fromlist = PyTuple_GET_ITEM(consts, prev_arg[1]);
             }
-            if (scan_follow_import(g, m, PyTuple_GET_ITEM(names, arg), level,
-                                    fromlist, err) < 0)
+            g->lazy_import = lazy;
+            r = scan_follow_import(g, m, PyTuple_GET_ITEM(names, arg), level,
+                                   fromlist, err);
+            g->lazy_import = 0;
+            if (r < 0)
                 goto done;
+            r = -1;
         }
         prev_op[0] = prev_op[1];
         prev_arg[0] = prev_arg[1];
@@ -291,7 +296,9 @@ static int scan_code(build_graph *g, build_module *m, PyObject *code,
         if (!PyCode_Check(c) ||
             line_in_ranges(skip, ((PyCodeObject *)c)->co_firstlineno))
             continue;
-        if (scan_code(g, m, c, skip, err) < 0)
+        if (scan_code(g, m, c, skip,
+                      lazy || (((PyCodeObject *)c)->co_flags & CO_NEWLOCALS),
+                      err) < 0)
             goto done;
     }
     r = 0;
@@ -321,7 +328,7 @@ int build_scan_imports(build_graph *g, build_module *m, PyObject *code,
 
     if (!scan_runs_as_main(g, m->name))
         scan_main_blocks(code, m->source, &skip);
-    return scan_code(g, m, code, &skip, err);
+    return scan_code(g, m, code, &skip, 0, err);
 }
 
 /* Request name.<s> for each identifier string s in tuple or frozenset c. */
