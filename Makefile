@@ -98,8 +98,15 @@ install: all
 	install -m 0755 $(BUILD)/kiln $(DESTDIR)$(PREFIX)/bin/kiln
 	install -m 0755 $(BUILD)/kiln-stub $(DESTDIR)$(PREFIX)/lib/kiln/kiln-stub
 
+DEBIAN_PYTHON ?= /usr/bin/python3.11
 bench: all
-	$(TEST_PYTHON) bench/run.py --build $(abspath $(BUILD))
+	if [ -x $(DEBIAN_PYTHON) ]; then \
+	  $(MAKE) --no-print-directory all PYTHON=$(DEBIAN_PYTHON) BUILD=build-bench-debian; \
+	  $(TEST_PYTHON) bench/run.py --build $(abspath $(BUILD)) \
+	    --debian-build $(abspath build-bench-debian); \
+	else \
+	  $(TEST_PYTHON) bench/run.py --build $(abspath $(BUILD)); \
+	fi
 
 clean:
 	rm -rf $(BUILD) build-matrix dist

@@ -1,0 +1,2 @@
+"""Smallest app: print one line."""
+print("hello")

