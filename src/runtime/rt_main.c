@@ -49,6 +49,8 @@ int rt_program_open(rt_program *prog, kl_err *err)
         return kl_err_set(err, "out of memory");
     if (bundle_open(&prog->bundle, map, prog->map_size, err) < 0)
         return kl_err_prefix(err, "%s", buf);
+    /* Validation read the whole index; lookups touch only a few pages. */
+    rt_program_release(prog, prog->bundle.base, prog->bundle.header->payload_off);
     return 0;
 }
 
