@@ -70,7 +70,7 @@ $(BUILD)/obj/%.o: src/%.c $(HEADERS) Makefile
 $(BUILD)/kiln: $(call obj,$(BUILD_SRC) $(BUNDLE_SRC) $(COMMON_SRC))
 	$(CC) -no-pie $(LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
 
-$(BUILD)/kiln-stub: $(call obj,$(RUNTIME_SRC) $(BUNDLE_SRC) $(COMMON_SRC))
+$(BUILD)/kiln-stub: $(call obj,$(RUNTIME_SRC) src/bundle/bundle_reader.c $(COMMON_SRC))
 	$(CC) -no-pie $(LDFLAGS) $(STUB_LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
 
 $(BUILD)/test_bundle: tests/unit/test_bundle.c $(call obj,$(BUNDLE_SRC) $(COMMON_SRC))

@@ -112,7 +112,8 @@ size_t build_elf_loadable_size(uint8_t *image, size_t size);
 
 /* ---- build_output.c: writing the program ---- */
 
-/* Path of the runtime stub that matches this kiln, in a static buffer. */
+/* Write to out (size bytes) the path of the runtime stub that sits next to
+ * this kiln (or in ../lib/kiln/ after make install). */
 int build_find_stub(char *out, size_t size, kl_err *err);
 
 /* Write stub + bundle to `path` atomically: a temporary file in the same

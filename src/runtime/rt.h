@@ -64,12 +64,13 @@ PyObject *rt_importer_get_code(PyObject *importer, PyObject *name);
 
 /* Create an extension module from bundle entry e for spec: the shared object
  * is copied into a memfd and loaded from /proc/self/fd/N by CPython's own
- * extension loader. The memfd stays open for the life of the process. New
- * reference, or NULL with an exception set. */
-PyObject *rt_extension_create(const rt_program *prog, const bundle_entry *e,
-                              PyObject *spec);
+ * extension loader (imp is the _imp module). The memfd stays open for the
+ * life of the process. New reference, or NULL with an exception set. */
+PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
+                              const bundle_entry *e, PyObject *spec);
 
-/* Run the second phase of an extension module's initialization. */
-int rt_extension_exec(PyObject *module);
+/* Run the second phase of an extension module's initialization through
+ * _imp (imp). Returns 0, or -1 with an exception set. */
+int rt_extension_exec(PyObject *imp, PyObject *module);
 
 #endif

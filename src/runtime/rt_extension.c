@@ -67,8 +67,8 @@ static int rt_memfd_from(const char *name, const uint8_t *data, size_t size)
     return fd;
 }
 
-PyObject *rt_extension_create(const rt_program *prog, const bundle_entry *e,
-                              PyObject *spec)
+PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
+                              const bundle_entry *e, PyObject *spec)
 {
     const bundle_view *v = &prog->bundle;
     const char *path = bundle_entry_path(v, e);
@@ -78,7 +78,7 @@ PyObject *rt_extension_create(const rt_program *prog, const bundle_entry *e,
     size_t size;
     kl_err err;
     char fdpath[64];
-    PyObject *name = NULL, *imp = NULL, *fake = NULL, *module = NULL;
+    PyObject *name = NULL, *fake = NULL, *module = NULL;
     PyObject *args = NULL, *kwargs = NULL, *file = NULL, *origin = NULL;
     int fd;
 
@@ -99,8 +99,7 @@ PyObject *rt_extension_create(const rt_program *prog, const bundle_entry *e,
     snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
 
     name = PyObject_GetAttrString(spec, "name");
-    imp = PyImport_ImportModule("_imp");
-    if (name == NULL || imp == NULL)
+    if (name == NULL)
         goto done;
     args = Py_BuildValue("(OO)", name, Py_None);
     kwargs = Py_BuildValue("{ss}", "origin", fdpath);
@@ -123,7 +122,6 @@ PyObject *rt_extension_create(const rt_program *prog, const bundle_entry *e,
 
 done:
     Py_XDECREF(name);
-    Py_XDECREF(imp);
     Py_XDECREF(args);
     Py_XDECREF(kwargs);
     Py_XDECREF(fake);
@@ -132,15 +130,10 @@ done:
     return module;
 }
 
-int rt_extension_exec(PyObject *module)
+int rt_extension_exec(PyObject *imp, PyObject *module)
 {
-    PyObject *imp = PyImport_ImportModule("_imp");
-    PyObject *r;
+    PyObject *r = PyObject_CallMethod(imp, "exec_dynamic", "O", module);
 
-    if (imp == NULL)
-        return -1;
-    r = PyObject_CallMethod(imp, "exec_dynamic", "O", module);
-    Py_DECREF(imp);
     if (r == NULL)
         return -1;
     Py_DECREF(r);

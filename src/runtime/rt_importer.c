@@ -20,6 +20,7 @@ typedef struct rt_importer {
     rt_program *prog;
     PyObject *prefix;       /* "<program>/" */
     PyObject *spec_type;    /* importlib.machinery.ModuleSpec */
+    PyObject *imp;          /* the _imp module */
     PyObject *fix_filename; /* _imp._fix_co_filename */
     PyObject *run_code;     /* importlib._bootstrap._call_with_frames_removed */
     PyObject *exec;         /* builtins.exec */
@@ -166,19 +167,18 @@ static PyObject *rt_importer_read_error(PyObject *name, const kl_err *err)
     return NULL;
 }
 
-PyObject *rt_importer_get_code(PyObject *importer, PyObject *name)
+/* New reference: the code object of entry e (module `name`), with its
+ * co_filename set to its path inside the program; None for entries without
+ * bytecode. NULL with an exception set on failure. */
+static PyObject *rt_importer_entry_code(rt_importer *self,
+                                        const bundle_entry *e, PyObject *name)
 {
-    rt_importer *self = (rt_importer *)importer;
-    const bundle_entry *e;
     const uint8_t *data;
     uint8_t *owned;
     size_t size;
     kl_err err;
     PyObject *code, *origin, *r;
 
-    e = rt_importer_lookup(self, name, 1);
-    if (e == NULL)
-        return NULL;
     if (e->kind != BUNDLE_KIND_MODULE && e->kind != BUNDLE_KIND_PACKAGE)
         Py_RETURN_NONE;
     if (bundle_read(&self->prog->bundle, e, BUNDLE_PART_DATA, &data, &size,
@@ -208,6 +208,14 @@ PyObject *rt_importer_get_code(PyObject *importer, PyObject *name)
     }
     Py_DECREF(r);
     return code;
+}
+
+PyObject *rt_importer_get_code(PyObject *importer, PyObject *name)
+{
+    rt_importer *self = (rt_importer *)importer;
+    const bundle_entry *e = rt_importer_lookup(self, name, 1);
+
+    return e ? rt_importer_entry_code(self, e, name) : NULL;
 }
 
 /* find_spec(fullname, path=None, target=None) */
@@ -244,7 +252,7 @@ static PyObject *rt_importer_m_create_module(PyObject *obj, PyObject *spec)
         return NULL;
     if (e->kind != BUNDLE_KIND_EXTENSION)
         Py_RETURN_NONE;
-    r = rt_extension_create(self->prog, e, spec);
+    r = rt_extension_create(self->prog, self->imp, e, spec);
     return r;
 }
 
@@ -268,7 +276,7 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
     }
     if (e->kind == BUNDLE_KIND_EXTENSION) {
         Py_DECREF(name);
-        if (rt_extension_exec(module) < 0)
+        if (rt_extension_exec(self->imp, module) < 0)
             return NULL;
         Py_RETURN_NONE;
     }
@@ -276,7 +284,7 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
         Py_DECREF(name);
         Py_RETURN_NONE;
     }
-    code = rt_importer_get_code(obj, name);
+    code = rt_importer_entry_code(self, e, name);
     Py_DECREF(name);
     if (code == NULL)
         return NULL;
@@ -433,6 +441,7 @@ static void rt_importer_dealloc(PyObject *obj)
 
     Py_XDECREF(self->prefix);
     Py_XDECREF(self->spec_type);
+    Py_XDECREF(self->imp);
     Py_XDECREF(self->fix_filename);
     Py_XDECREF(self->run_code);
     Py_XDECREF(self->exec);
@@ -475,7 +484,7 @@ static int rt_importer_set_alias(rt_importer *self)
 int rt_importer_install(rt_program *prog)
 {
     rt_importer *self = NULL;
-    PyObject *bootstrap = NULL, *imp = NULL, *meta_path;
+    PyObject *bootstrap = NULL, *meta_path;
     char *prefix = NULL;
     size_t n = strlen(prog->path);
 
@@ -487,6 +496,7 @@ int rt_importer_install(rt_program *prog)
     self->prog = prog;
     self->prefix = NULL;
     self->spec_type = NULL;
+    self->imp = NULL;
     self->fix_filename = NULL;
     self->run_code = NULL;
     self->exec = NULL;
@@ -515,10 +525,10 @@ int rt_importer_install(rt_program *prog)
     Py_XINCREF(self->exec);
     if (self->run_code == NULL || self->exec == NULL)
         goto fail;
-    imp = PyImport_ImportModule("_imp");
-    if (imp == NULL)
+    self->imp = PyImport_ImportModule("_imp");
+    if (self->imp == NULL)
         goto fail;
-    self->fix_filename = PyObject_GetAttrString(imp, "_fix_co_filename");
+    self->fix_filename = PyObject_GetAttrString(self->imp, "_fix_co_filename");
     if (self->fix_filename == NULL)
         goto fail;
     if (rt_importer_set_alias(self) < 0)
@@ -531,13 +541,11 @@ int rt_importer_install(rt_program *prog)
     if (PyList_Insert(meta_path, 0, (PyObject *)self) < 0)
         goto fail;
     Py_DECREF(bootstrap);
-    Py_DECREF(imp);
     rt_the_importer = (PyObject *)self;
     return 0;
 
 fail:
     Py_XDECREF(bootstrap);
-    Py_XDECREF(imp);
     Py_DECREF(self);
     return -1;
 }

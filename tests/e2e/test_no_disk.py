@@ -14,8 +14,12 @@ from conftest import (build_program, describe, inspect_names, run,
 STRACE = shutil.which("strace") or "/usr/bin/strace"
 TRACE = "file,openat,open,stat,newfstatat,statx,access,readlink"
 
-pytestmark = pytest.mark.skipif(
-    not os.access(STRACE, os.X_OK), reason="strace is not installed")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _strace_is_installed():
+    assert os.access(STRACE, os.X_OK), (
+        f"{STRACE} is missing: these tests need strace (.ci/run installs it)")
 
 _CALL = re.compile(r'^(?:\[pid\s+)?(\d+)\]?\s+(\w+)\((.*)$')
 _STR = re.compile(r'"((?:[^"\\]|\\.)*)"')
