@@ -47,15 +47,28 @@ ALL_CFLAGS := -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) $(PY_INCLUDES) \
 LDFLAGS ?=
 STUB_LDFLAGS ?= -s
 
+# >>> sources: which files make each program (kept in step with src/)
 COMMON_SRC  := src/common/kl_common.c
 BUNDLE_SRC  := src/bundle/bundle_reader.c src/bundle/bundle_writer.c
-RUNTIME_SRC := src/runtime/rt_main.c src/runtime/rt_init.c \
-               src/runtime/rt_importer.c src/runtime/rt_extension.c \
-               src/runtime/rt_run.c
-BUILD_SRC   := src/build/build_main.c src/build/build_python.c \
+KILN_SRC    := src/build/build_main.c src/build/build_python.c \
                src/build/build_graph.c src/build/build_output.c \
                src/build/build_data.c src/build/build_elf.c \
-               src/build/build_locate.c src/build/build_scan.c
+               src/build/build_locate.c src/build/build_scan.c \
+               $(BUNDLE_SRC) $(COMMON_SRC)
+STUB_SRC    := src/runtime/rt_main.c src/runtime/rt_init.c \
+               src/runtime/rt_importer.c src/runtime/rt_extension.c \
+               src/runtime/rt_run.c src/bundle/bundle_reader.c $(COMMON_SRC)
+# Python-free code the C unit tests link against.
+PURE_SRC    := $(BUNDLE_SRC) $(COMMON_SRC)
+UNIT_TESTS  := $(BUILD)/test_bundle
+
+# The C unit tests: tests/unit/test_NAME.c becomes $(BUILD)/test_NAME.
+$(BUILD)/test_%: tests/unit/test_%.c $(call obj,$(PURE_SRC)) | all
+	$(CC) -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(ZSTD_LINK) -ldl
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+# <<< sources
 
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 HEADERS := $(wildcard src/*/*.h)
@@ -67,17 +80,11 @@ $(BUILD)/obj/%.o: src/%.c $(HEADERS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/kiln: $(call obj,$(BUILD_SRC) $(BUNDLE_SRC) $(COMMON_SRC))
+$(BUILD)/kiln: $(call obj,$(KILN_SRC))
 	$(CC) -no-pie $(LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
 
-$(BUILD)/kiln-stub: $(call obj,$(RUNTIME_SRC) src/bundle/bundle_reader.c $(COMMON_SRC))
+$(BUILD)/kiln-stub: $(call obj,$(STUB_SRC))
 	$(CC) -no-pie $(LDFLAGS) $(STUB_LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
-
-$(BUILD)/test_bundle: tests/unit/test_bundle.c $(call obj,$(BUNDLE_SRC) $(COMMON_SRC))
-	$(CC) -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) -o $@ $^ $(ZSTD_LINK)
-
-unit: $(BUILD)/test_bundle
-	$(BUILD)/test_bundle
 
 e2e: all
 	KILN_BUILD=$(abspath $(BUILD)) KILN_PYTHON=$(PY_EXE) $(TEST_PYTHON) -m pytest -q tests/e2e
