@@ -47,6 +47,8 @@ ALL_CFLAGS := -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) $(PY_INCLUDES) \
 LDFLAGS ?=
 STUB_LDFLAGS ?= -s
 
+obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
+
 # >>> sources: which files make each program (kept in step with src/)
 COMMON_SRC  := src/common/kl_common.c
 BUNDLE_SRC  := src/bundle/bundle_reader.c src/bundle/bundle_writer.c
@@ -70,7 +72,6 @@ unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 # <<< sources
 
-obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 HEADERS := $(wildcard src/*/*.h)
 
 .PHONY: all test unit e2e matrix install clean bench
