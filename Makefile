@@ -5,6 +5,8 @@
 #   make matrix                                    test against every Python in MATRIX
 #   make bench                                     run the benchmarks (bench/)
 
+.DEFAULT_GOAL := all
+
 PYTHON ?= python3
 PYCONFIG ?= $(PYTHON)-config
 BUILD ?= build
@@ -50,19 +52,18 @@ STUB_LDFLAGS ?= -s
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 
 # >>> sources: which files make each program (kept in step with src/)
-COMMON_SRC  := src/common/kl_common.c
-BUNDLE_SRC  := src/bundle/bundle_reader.c src/bundle/bundle_writer.c
-KILN_SRC    := src/build/build_main.c src/build/build_python.c \
-               src/build/build_graph.c src/build/build_output.c \
-               src/build/build_data.c src/build/build_elf.c \
-               src/build/build_locate.c src/build/build_scan.c \
-               $(BUNDLE_SRC) $(COMMON_SRC)
-STUB_SRC    := src/runtime/rt_main.c src/runtime/rt_init.c \
-               src/runtime/rt_importer.c src/runtime/rt_extension.c \
-               src/runtime/rt_run.c src/bundle/bundle_reader.c $(COMMON_SRC)
+# One folder per part (docs/architecture.md); every .c file of a folder
+# belongs to it.
+src_of = $(sort $(wildcard $(addsuffix /*.c,$(addprefix src/,$(1)))))
+COMMON_SRC  := $(call src_of,common)
+KILN_SRC    := $(call src_of,cli freeze emit plan elf common) \
+               src/bundle/bundle_reader.c src/bundle/bundle_writer.c
+STUB_SRC    := $(call src_of,stub runtime common) src/bundle/bundle_reader.c
 # Python-free code the C unit tests link against.
-PURE_SRC    := $(BUNDLE_SRC) $(COMMON_SRC)
-UNIT_TESTS  := $(BUILD)/test_bundle
+PURE_SRC    := $(call src_of,common bundle elf plan emit) \
+               src/freeze/fz_names.c src/freeze/fz_data.c
+UNIT_TESTS  := $(patsubst tests/unit/test_%.c,$(BUILD)/test_%,\
+                 $(wildcard tests/unit/test_*.c))
 
 # The C unit tests: tests/unit/test_NAME.c becomes $(BUILD)/test_NAME.
 $(BUILD)/test_%: tests/unit/test_%.c $(call obj,$(PURE_SRC)) | all

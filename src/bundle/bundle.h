@@ -1,7 +1,8 @@
 /*
  * bundle.h: the kiln bundle format (docs/format.md) and the two sides that
  * speak it: the reader, used in place from a mapping by both the kiln command
- * and the runtime stub, and the writer, used by the kiln command only.
+ * and every built program, and the streaming writer, used by the kiln
+ * command's emitters only.
  *
  * All integers are little-endian; every structure below lies at an offset
  * that is a multiple of 8, so the reader uses them straight from the mapping.
@@ -166,41 +167,64 @@ int bundle_read(const bundle_view *v, const bundle_entry *e,
  * decompressed sizes. */
 int bundle_verify(const bundle_view *v, kl_err *err);
 
+/* The order of entries in a bundle's entry table: by namespace, then by
+ * name bytes. Negative, zero or positive as for strcmp; zero means the two
+ * cannot both be in one bundle. */
+int bundle_entry_order(unsigned kind_a, const char *name_a, unsigned kind_b,
+                       const char *name_b);
+
 /* ---- writer (kiln command only) --------------------------------------- */
 
+/* Where the bytes of one payload come from, and how they are stored. */
+typedef struct bundle_source {
+    const void *bytes;     /* these size bytes; or NULL to read fd */
+    int fd;                /* when bytes is NULL: bytes [0, size) of fd */
+    uint64_t size;
+    const void *head;      /* when head_size > 0, these bytes replace the */
+    size_t head_size;      /* first head_size bytes (an edited header)    */
+    int level;             /* zstd level; 0 stores the bytes as they are */
+} bundle_source;
+
+/* A bundle being written to a file, in three steps:
+ *   1. bundle_writer_add() for every entry, in bundle_entry_order(), and
+ *      bundle_writer_set_run();
+ *   2. bundle_writer_begin() with the output file;
+ *   3. bundle_writer_put() once per entry, in the same order, then
+ *      bundle_writer_finish().
+ * Payloads go to the file as they are put: memory use does not grow with
+ * their size. The same entries and bytes always give the same file. */
 typedef struct bundle_writer bundle_writer;
 
 /* A new empty writer; NULL when out of memory. */
 bundle_writer *bundle_writer_new(void);
+
+/* Free w (NULL is fine). Closes nothing: the file is the caller's. */
 void bundle_writer_free(bundle_writer *w);
 
-/* Add an entry. name and path are copied; data and aux (either may be NULL
- * with size 0) are copied and, when compress_level > 0, stored zstd
- * compressed if that makes them smaller. Fails on a duplicate name in the
- * same namespace. */
+/* Declare the next entry: its kind, name and path (both copied). Fails on
+ * an unknown kind, an empty or oversized name, a name already declared in
+ * the same namespace, or one out of order. */
 int bundle_writer_add(bundle_writer *w, unsigned kind, const char *name,
-                      const char *path, const void *data, size_t data_size,
-                      const void *aux, size_t aux_size, int compress_level,
-                      kl_err *err);
-
-/* True when an entry with this name exists in namespace ns. */
-int bundle_writer_has(const bundle_writer *w, enum bundle_ns ns,
-                      const char *name);
-
-/* Compress aux parts (module sources, read only for tracebacks and
- * inspect) at least at `level`, whatever the level given to each add. */
-void bundle_writer_set_aux_level(bundle_writer *w, int level);
+                      const char *path, kl_err *err);
 
 /* Set how the program starts and which Python compiled its bytecode. */
 int bundle_writer_set_run(bundle_writer *w, enum bundle_run_mode mode,
                           const char *target, uint32_t python_hex,
                           kl_err *err);
 
-/* Lay out the bundle to be placed at file offset `at` (a multiple of
- * BUNDLE_PAGE) and return it followed by its trailer in a new malloc'd
- * buffer (*out, *size) for the caller to free. Entries are sorted, so the
- * same entries always give the same bytes. */
-int bundle_writer_finish(bundle_writer *w, uint64_t at, uint8_t **out,
-                         size_t *size, kl_err *err);
+/* Lay out the index and start the payload area. The bundle will begin at
+ * file offset `at` (a multiple of BUNDLE_PAGE) of fd, which is open for
+ * reading and writing; what fd holds before `at` is left alone. */
+int bundle_writer_begin(bundle_writer *w, int fd, uint64_t at, kl_err *err);
+
+/* Store the payloads of the next declared entry: data and aux (either may
+ * be NULL for none). A source that is smaller compressed is stored
+ * compressed; otherwise as it is. Errors name the entry. */
+int bundle_writer_put(bundle_writer *w, const bundle_source *data,
+                      const bundle_source *aux, kl_err *err);
+
+/* After the last put: write the index, the checksums and the trailer. The
+ * file then ends with the trailer. */
+int bundle_writer_finish(bundle_writer *w, kl_err *err);
 
 #endif

@@ -57,6 +57,16 @@ const char *bundle_kind_name(unsigned kind)
     return kind <= BUNDLE_KIND_MAX ? names[kind] : "?";
 }
 
+int bundle_entry_order(unsigned kind_a, const char *name_a, unsigned kind_b,
+                       const char *name_b)
+{
+    enum bundle_ns a = bundle_kind_ns(kind_a), b = bundle_kind_ns(kind_b);
+
+    if (a != b)
+        return a < b ? -1 : 1;
+    return strcmp(name_a, name_b);
+}
+
 /* Check one entry's strings and payload bounds against the view. */
 static int bundle_check_entry(const bundle_view *v, const bundle_entry *e,
                               uint32_t i, kl_err *err)

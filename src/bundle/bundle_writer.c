@@ -1,46 +1,63 @@
 /*
- * bundle_writer.c: collect entries and lay them out in the bundle format.
+ * bundle_writer.c: write a bundle to a file as its payloads arrive.
  *
- * Layout (docs/format.md): header, entry table sorted by (namespace, name),
+ * Layout (docs/format.md): header, entry table in bundle_entry_order(),
  * hash table, string table, then the payload area starting on a page
  * boundary. Extension modules, shared libraries and data files start on a
  * page boundary (they can be mapped); bytecode and sources are packed at
  * 16-byte alignment to keep a stdlib-sized bundle small.
+ *
+ * Every name is declared before the first payload, so the size of the
+ * index, and with it where the payload area starts, is known up front.
+ * Payloads are then streamed to the file in declaration order, through one
+ * reused buffer, their checksums computed on the way; the index, which
+ * records where each payload went, is written last, at the front.
  */
 #include "bundle.h"
 
+#include <assert.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 #include <zstd.h>
 
-typedef struct writer_part {
-    uint8_t *bytes;   /* stored bytes (compressed or not); owned */
-    size_t size;
-    size_t raw_size;
-    int compressed;
-} writer_part;
+/* Bytes read, compressed or checked per step when streaming a file. */
+#define WRITER_CHUNK ((size_t)1 << 20)
 
 typedef struct writer_entry {
-    char *name;       /* owned */
-    char *path;       /* owned */
-    unsigned kind;
-    writer_part data;
-    writer_part aux;
+    char *name;        /* owned */
+    char *path;        /* owned */
+    bundle_entry rec;  /* kind, flags and payload fields; strings at finish */
 } writer_entry;
 
 struct bundle_writer {
     writer_entry *items;
     size_t count;
     size_t cap;
+    size_t next;           /* entry whose payloads the next put stores */
     enum bundle_run_mode run_mode;
-    char *run_target;  /* owned */
+    char *run_target;      /* owned */
     uint32_t python_hex;
-    int aux_level;     /* least compression level of aux parts */
+    int fd;                /* the output; -1 before begin */
+    uint64_t at;           /* file offset of the bundle */
+    bundle_header header;  /* laid out by begin */
+    uint64_t end;          /* payload bytes written so far */
+    uint8_t *buf;          /* WRITER_CHUNK bytes: source data */
+    uint8_t *zbuf;         /* WRITER_CHUNK bytes: compressed data */
+    ZSTD_CCtx *cctx;
 };
+
+static const uint8_t writer_zeros[BUNDLE_PAGE];
 
 bundle_writer *bundle_writer_new(void)
 {
-    return calloc(1, sizeof(bundle_writer));
+    bundle_writer *w = calloc(1, sizeof *w);
+
+    if (w != NULL)
+        w->fd = -1;
+    return w;
 }
 
 void bundle_writer_free(bundle_writer *w)
@@ -52,148 +69,78 @@ void bundle_writer_free(bundle_writer *w)
     for (i = 0; i < w->count; i++) {
         free(w->items[i].name);
         free(w->items[i].path);
-        free(w->items[i].data.bytes);
-        free(w->items[i].aux.bytes);
     }
     free(w->items);
     free(w->run_target);
+    free(w->buf);
+    free(w->zbuf);
+    ZSTD_freeCCtx(w->cctx);
     free(w);
 }
 
-/* Fill part with a copy of src, compressed when that is smaller. */
-static int writer_part_set(writer_part *part, const void *src, size_t n,
-                           int level, const char *name, kl_err *err)
-{
-    memset(part, 0, sizeof *part);
-    part->raw_size = n;
-    if (n == 0)
-        return 0;
-    if (level > 0) {
-        size_t bound = ZSTD_compressBound(n);
-        uint8_t *z = malloc(bound);
-        size_t got;
-
-        if (z == NULL)
-            return kl_err_set(err, "%s: out of memory", name);
-        got = ZSTD_compress(z, bound, src, n, level);
-        if (ZSTD_isError(got)) {
-            free(z);
-            return kl_err_set(err, "%s: zstd: %s", name,
-                              ZSTD_getErrorName(got));
-        }
-        if (got < n) {
-            part->bytes = z;
-            part->size = got;
-            part->compressed = 1;
-            return 0;
-        }
-        free(z);
-    }
-    part->bytes = malloc(n);
-    if (part->bytes == NULL)
-        return kl_err_set(err, "%s: out of memory", name);
-    memcpy(part->bytes, src, n);
-    part->size = n;
-    return 0;
-}
-
-int bundle_writer_has(const bundle_writer *w, enum bundle_ns ns,
-                      const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < w->count; i++)
-        if (bundle_kind_ns(w->items[i].kind) == ns &&
-            strcmp(w->items[i].name, name) == 0)
-            return 1;
-    return 0;
-}
-
 int bundle_writer_add(bundle_writer *w, unsigned kind, const char *name,
-                      const char *path, const void *data, size_t data_size,
-                      const void *aux, size_t aux_size, int compress_level,
-                      kl_err *err)
+                      const char *path, kl_err *err)
 {
     writer_entry *e;
 
+    if (w->fd >= 0)
+        return kl_err_set(err, "%s: declared after the payloads began "
+                               "(internal error)", name);
     if (kind == 0 || kind > BUNDLE_KIND_MAX)
         return kl_err_set(err, "%s: unknown entry kind %u", name, kind);
     if (strlen(name) == 0 || strlen(name) > UINT32_MAX / 2 ||
         strlen(path) > UINT32_MAX / 2)
         return kl_err_set(err, "bad entry name '%s'", name);
-    if (bundle_writer_has(w, bundle_kind_ns(kind), name))
-        return kl_err_set(err, "%s: added to the bundle twice", name);
+    if (w->count > 0) {
+        const writer_entry *prev = &w->items[w->count - 1];
+        int order = bundle_entry_order(prev->rec.kind, prev->name, kind, name);
+
+        if (order == 0)
+            return kl_err_set(err, "%s: added to the bundle twice", name);
+        if (order > 0)
+            return kl_err_set(err, "%s: declared out of order after %s "
+                                   "(internal error)", name, prev->name);
+    }
     if (w->count == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 256;
         writer_entry *items = realloc(w->items, cap * sizeof *items);
 
         if (items == NULL)
-            return kl_err_set(err, "out of memory");
+            return kl_err_oom(err);
         w->items = items;
         w->cap = cap;
     }
     e = &w->items[w->count];
     memset(e, 0, sizeof *e);
-    e->kind = kind;
+    e->rec.kind = (uint8_t)kind;
     e->name = strdup(name);
     e->path = strdup(path);
-    if (e->name == NULL || e->path == NULL)
-        goto oom;
-    if (writer_part_set(&e->data, data, data_size, compress_level, name,
-                        err) < 0)
-        goto fail;
-    if (writer_part_set(&e->aux, aux, aux_size,
-                        compress_level > w->aux_level ? compress_level
-                                                      : w->aux_level,
-                        name, err) < 0)
-        goto fail;
+    if (e->name == NULL || e->path == NULL) {
+        free(e->name);
+        free(e->path);
+        return kl_err_oom(err);
+    }
     w->count++;
     return 0;
-
-oom:
-    kl_err_set(err, "out of memory");
-fail:
-    free(e->name);
-    free(e->path);
-    free(e->data.bytes);
-    free(e->aux.bytes);
-    return -1;
-}
-
-void bundle_writer_set_aux_level(bundle_writer *w, int level)
-{
-    w->aux_level = level;
 }
 
 int bundle_writer_set_run(bundle_writer *w, enum bundle_run_mode mode,
                           const char *target, uint32_t python_hex,
                           kl_err *err)
 {
-    char *copy = strdup(target ? target : "");
+    char *copy;
 
+    if (w->fd >= 0)
+        return kl_err_set(err, "run mode set after the payloads began "
+                               "(internal error)");
+    copy = strdup(target ? target : "");
     if (copy == NULL)
-        return kl_err_set(err, "out of memory");
+        return kl_err_oom(err);
     free(w->run_target);
     w->run_target = copy;
     w->run_mode = mode;
     w->python_hex = python_hex;
     return 0;
-}
-
-/* qsort order: namespace, then name bytes. */
-static int writer_entry_cmp(const void *a, const void *b)
-{
-    const writer_entry *x = a, *y = b;
-    int nx = bundle_kind_ns(x->kind), ny = bundle_kind_ns(y->kind);
-
-    if (nx != ny)
-        return nx < ny ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-static uint64_t writer_align(uint64_t n, uint64_t a)
-{
-    return (n + a - 1) / a * a;
 }
 
 /* Where a payload of this kind must start. */
@@ -209,94 +156,291 @@ static uint64_t writer_payload_align(unsigned kind)
     }
 }
 
-/* Copy part into the payload area at offset at and describe it in the
- * entry fields given. Returns the offset just past it. */
-static uint64_t writer_place(const writer_part *part, uint8_t *payload,
-                             uint64_t at, uint64_t *off, uint64_t *size,
-                             uint64_t *raw_size, uint64_t *check)
+int bundle_writer_begin(bundle_writer *w, int fd, uint64_t at, kl_err *err)
 {
-    *off = at;
-    *size = part->size;
-    *raw_size = part->raw_size;
-    if (part->size)
-        memcpy(payload + at, part->bytes, part->size);
-    *check = kl_checksum(KL_CHECKSUM_SEED, part->bytes, part->size);
-    return at + part->size;
-}
-
-int bundle_writer_finish(bundle_writer *w, uint64_t at, uint8_t **out,
-                         size_t *size, kl_err *err)
-{
-    bundle_header h;
-    bundle_trailer t;
-    uint64_t strings_size = 1, payload_size = 0, total;
-    uint8_t *buf;
-    size_t i;
+    bundle_header *h = &w->header;
+    uint64_t strings_size = 1;
     uint32_t slots = 16;
-    uint64_t str_at, pay_at;
-    bundle_entry *entries;
-    uint32_t *table;
-    char *strings;
-    uint8_t *payload;
+    size_t i;
 
-    *out = NULL;
-    *size = 0;
+    assert(w->fd < 0);
     if (at % BUNDLE_PAGE != 0)
-        return kl_err_set(err, "internal: bundle offset not page-aligned");
+        return kl_err_set(err, "bundle offset %llu is not page-aligned "
+                               "(internal error)", (unsigned long long)at);
     if (w->count > UINT32_MAX / 4)
-        return kl_err_set(err, "too many entries");
-    if (w->count > 1)
-        qsort(w->items, w->count, sizeof *w->items, writer_entry_cmp);
+        return kl_err_set(err, "too many entries for one bundle (%zu)",
+                          w->count);
     while (slots < w->count * 2)
         slots *= 2;
-
-    for (i = 0; i < w->count; i++) {
-        writer_entry *e = &w->items[i];
-
-        strings_size += strlen(e->name) + 1 + strlen(e->path) + 1;
-        payload_size = writer_align(payload_size, writer_payload_align(e->kind));
-        payload_size += e->data.size;
-        payload_size = writer_align(payload_size, BUNDLE_SMALL_ALIGN);
-        payload_size += e->aux.size;
-    }
-    payload_size = writer_align(payload_size, 8); /* the trailer follows */
+    for (i = 0; i < w->count; i++)
+        strings_size += strlen(w->items[i].name) + 1 +
+                        strlen(w->items[i].path) + 1;
     strings_size += strlen(w->run_target ? w->run_target : "") + 1;
     if (strings_size > UINT32_MAX)
         return kl_err_set(err, "too many names for one bundle");
 
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, BUNDLE_HEADER_MAGIC, 8);
-    h.version = BUNDLE_VERSION;
-    h.header_size = sizeof h;
-    h.entry_count = (uint32_t)w->count;
-    h.hash_slots = slots;
-    h.entries_off = sizeof h;
-    h.hash_off = h.entries_off + w->count * sizeof(bundle_entry);
-    h.strings_off = h.hash_off + (uint64_t)slots * 4;
-    h.strings_size = strings_size;
-    h.payload_off = writer_align(h.strings_off + strings_size, BUNDLE_PAGE);
-    h.payload_size = payload_size;
-    h.python_hex = w->python_hex;
-    h.run_mode = w->run_mode;
-    total = h.payload_off + payload_size + sizeof t;
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, BUNDLE_HEADER_MAGIC, 8);
+    h->version = BUNDLE_VERSION;
+    h->header_size = sizeof *h;
+    h->entry_count = (uint32_t)w->count;
+    h->hash_slots = slots;
+    h->entries_off = sizeof *h;
+    h->hash_off = h->entries_off + w->count * sizeof(bundle_entry);
+    h->strings_off = h->hash_off + (uint64_t)slots * 4;
+    h->strings_size = strings_size;
+    h->payload_off = kl_align(h->strings_off + strings_size, BUNDLE_PAGE);
+    h->python_hex = w->python_hex;
+    h->run_mode = w->run_mode;
 
-    buf = calloc(1, (size_t)total);
+    w->buf = malloc(WRITER_CHUNK);
+    w->zbuf = malloc(WRITER_CHUNK);
+    w->cctx = ZSTD_createCCtx();
+    if (w->buf == NULL || w->zbuf == NULL || w->cctx == NULL)
+        return kl_err_oom(err);
+    if (lseek(fd, (off_t)(at + h->payload_off), SEEK_SET) < 0)
+        return kl_err_set(err, "cannot seek in the output: %s",
+                          strerror(errno));
+    w->fd = fd;
+    w->at = at;
+    w->end = 0;
+    w->next = 0;
+    return 0;
+}
+
+/* Append n payload bytes at p to the file. */
+static int writer_emit(bundle_writer *w, const void *p, size_t n,
+                       kl_err *err)
+{
+    if (kl_write_all(w->fd, p, n, "the program", err) < 0)
+        return -1;
+    w->end += n;
+    return 0;
+}
+
+/* Append zero bytes until the payload area's end is a multiple of a. */
+static int writer_pad(bundle_writer *w, uint64_t a, kl_err *err)
+{
+    uint64_t want = kl_align(w->end, a);
+
+    while (w->end < want) {
+        size_t n = want - w->end < sizeof writer_zeros
+                       ? (size_t)(want - w->end) : sizeof writer_zeros;
+
+        if (writer_emit(w, writer_zeros, n, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Fill buf with bytes [off, off + n) of src, head replacement applied. */
+static int writer_read(const bundle_source *src, uint64_t off, uint8_t *buf,
+                       size_t n, const char *name, kl_err *err)
+{
+    if (src->bytes != NULL)
+        memcpy(buf, (const uint8_t *)src->bytes + off, n);
+    else if (kl_read_at(src->fd, buf, n, off, name, err) < 0)
+        return -1;
+    if (off < src->head_size) {
+        size_t k = src->head_size - off < n ? (size_t)(src->head_size - off)
+                                            : n;
+
+        memcpy(buf, (const uint8_t *)src->head + off, k);
+    }
+    return 0;
+}
+
+/* Append src as it is; fills *check. */
+static int writer_copy(bundle_writer *w, const bundle_source *src,
+                       const char *name, uint64_t *check, kl_err *err)
+{
+    uint64_t off;
+    kl_sum sum;
+
+    kl_sum_init(&sum, KL_CHECKSUM_SEED);
+    if (src->bytes != NULL && src->head_size == 0) {
+        kl_sum_add(&sum, src->bytes, (size_t)src->size);
+        *check = kl_sum_end(&sum);
+        return writer_emit(w, src->bytes, (size_t)src->size, err);
+    }
+    for (off = 0; off < src->size; off += WRITER_CHUNK) {
+        size_t n = src->size - off < WRITER_CHUNK ? (size_t)(src->size - off)
+                                                  : WRITER_CHUNK;
+
+        if (writer_read(src, off, w->buf, n, name, err) < 0 ||
+            writer_emit(w, w->buf, n, err) < 0)
+            return -1;
+        kl_sum_add(&sum, w->buf, n);
+    }
+    *check = kl_sum_end(&sum);
+    return 0;
+}
+
+/* Append src zstd-compressed at src->level, unless that is not smaller.
+ * *stored is the compressed size, or 0 when compression did not pay and
+ * nothing was kept. */
+static int writer_compress(bundle_writer *w, const bundle_source *src,
+                           const char *name, uint64_t *stored,
+                           uint64_t *check, kl_err *err)
+{
+    uint64_t start = w->end, off = 0;
+    kl_sum sum;
+    size_t rc;
+
+    *stored = 0;
+    kl_sum_init(&sum, KL_CHECKSUM_SEED);
+    rc = ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_and_parameters);
+    if (!ZSTD_isError(rc))
+        rc = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
+                                    src->level);
+    if (!ZSTD_isError(rc))
+        rc = ZSTD_CCtx_setPledgedSrcSize(w->cctx, src->size);
+    while (!ZSTD_isError(rc)) {
+        size_t n = src->size - off < WRITER_CHUNK ? (size_t)(src->size - off)
+                                                  : WRITER_CHUNK;
+        int last = off + n == src->size;
+        ZSTD_inBuffer in = {w->buf, n, 0};
+
+        if (writer_read(src, off, w->buf, n, name, err) < 0)
+            return -1;
+        off += n;
+        do {
+            ZSTD_outBuffer out = {w->zbuf, WRITER_CHUNK, 0};
+
+            rc = ZSTD_compressStream2(w->cctx, &out, &in,
+                                      last ? ZSTD_e_end : ZSTD_e_continue);
+            if (ZSTD_isError(rc))
+                break;
+            if (w->end - start + out.pos >= src->size)
+                goto not_smaller;
+            if (writer_emit(w, w->zbuf, out.pos, err) < 0)
+                return -1;
+            kl_sum_add(&sum, w->zbuf, out.pos);
+        } while (last ? rc != 0 : in.pos < in.size);
+        if (last && !ZSTD_isError(rc))
+            break;
+    }
+    if (ZSTD_isError(rc))
+        return kl_err_set(err, "%s: zstd: %s", name, ZSTD_getErrorName(rc));
+    *stored = w->end - start;
+    *check = kl_sum_end(&sum);
+    return 0;
+
+not_smaller:
+    if (lseek(w->fd, (off_t)(w->at + w->header.payload_off + start),
+              SEEK_SET) < 0 ||
+        ftruncate(w->fd, (off_t)(w->at + w->header.payload_off + start)) < 0)
+        return kl_err_set(err, "cannot rewind the output: %s",
+                          strerror(errno));
+    w->end = start;
+    return 0;
+}
+
+/* Append one payload and describe it in the entry fields given. */
+static int writer_put_part(bundle_writer *w, const bundle_source *src,
+                           const char *name, uint64_t *off, uint64_t *size,
+                           uint64_t *raw_size, uint64_t *check,
+                           int *compressed, kl_err *err)
+{
+    static const bundle_source none = {NULL, -1, 0, NULL, 0, 0};
+    uint64_t stored = 0;
+
+    if (src == NULL)
+        src = &none;
+    assert(src->head_size <= src->size);
+    *off = w->end;
+    *raw_size = src->size;
+    *compressed = 0;
+    if (src->level > 0 && src->size > 0) {
+        if (src->bytes != NULL && src->head_size == 0) {
+            /* Small parts (bytecode, sources): one call, as zstd's
+             * one-shot API lays the frame out. */
+            size_t bound = ZSTD_compressBound((size_t)src->size);
+            uint8_t *z = bound <= WRITER_CHUNK ? w->zbuf : malloc(bound);
+            size_t got;
+
+            if (z == NULL)
+                return kl_err_set(err, "%s: out of memory", name);
+            got = ZSTD_compress(z, bound, src->bytes, (size_t)src->size,
+                                src->level);
+            if (ZSTD_isError(got)) {
+                if (z != w->zbuf)
+                    free(z);
+                return kl_err_set(err, "%s: zstd: %s", name,
+                                  ZSTD_getErrorName(got));
+            }
+            if (got < src->size) {
+                *check = kl_checksum(KL_CHECKSUM_SEED, z, got);
+                stored = got;
+                if (writer_emit(w, z, got, err) < 0)
+                    stored = UINT64_MAX;
+            }
+            if (z != w->zbuf)
+                free(z);
+            if (stored == UINT64_MAX)
+                return -1;
+        } else if (writer_compress(w, src, name, &stored, check, err) < 0) {
+            return -1;
+        }
+    }
+    if (stored > 0) {
+        *size = stored;
+        *compressed = 1;
+        return 0;
+    }
+    *size = src->size;
+    return writer_copy(w, src, name, check, err);
+}
+
+int bundle_writer_put(bundle_writer *w, const bundle_source *data,
+                      const bundle_source *aux, kl_err *err)
+{
+    writer_entry *e;
+    bundle_entry *r;
+    int zdata, zaux;
+
+    assert(w->fd >= 0 && w->next < w->count);
+    e = &w->items[w->next];
+    r = &e->rec;
+    if (writer_pad(w, writer_payload_align(r->kind), err) < 0 ||
+        writer_put_part(w, data, e->name, &r->data_off, &r->data_size,
+                        &r->data_raw_size, &r->data_check, &zdata, err) < 0 ||
+        writer_pad(w, BUNDLE_SMALL_ALIGN, err) < 0 ||
+        writer_put_part(w, aux, e->name, &r->aux_off, &r->aux_size,
+                        &r->aux_raw_size, &r->aux_check, &zaux, err) < 0)
+        return -1;
+    r->flags = (uint8_t)((zdata ? BUNDLE_FLAG_DATA_ZSTD : 0) |
+                         (zaux ? BUNDLE_FLAG_AUX_ZSTD : 0));
+    w->next++;
+    return 0;
+}
+
+/* Build the index (header, entries, hash table, strings, padding) in a
+ * new malloc'd buffer of header.payload_off bytes. */
+static uint8_t *writer_index(bundle_writer *w)
+{
+    const bundle_header *h = &w->header;
+    uint8_t *buf = calloc(1, (size_t)h->payload_off);
+    bundle_entry *entries;
+    uint32_t *table;
+    char *strings;
+    uint64_t str_at = 1;
+    uint32_t mask = h->hash_slots - 1;
+    bundle_header hdr = *h;
+    size_t i;
+
     if (buf == NULL)
-        return kl_err_set(err, "out of memory (%llu bytes for the bundle)",
-                          (unsigned long long)total);
-    entries = (bundle_entry *)(buf + h.entries_off);
-    table = (uint32_t *)(buf + h.hash_off);
-    strings = (char *)(buf + h.strings_off);
-    payload = buf + h.payload_off;
-    str_at = 1;
-    pay_at = 0;
+        return NULL;
+    entries = (bundle_entry *)(buf + h->entries_off);
+    table = (uint32_t *)(buf + h->hash_off);
+    strings = (char *)(buf + h->strings_off);
     for (i = 0; i < w->count; i++) {
         writer_entry *we = &w->items[i];
         bundle_entry *e = &entries[i];
         size_t nlen = strlen(we->name), plen = strlen(we->path);
         uint32_t slot;
 
-        e->kind = (uint8_t)we->kind;
+        *e = we->rec;
         e->name_off = (uint32_t)str_at;
         e->name_len = (uint32_t)nlen;
         memcpy(strings + str_at, we->name, nlen + 1);
@@ -305,38 +449,69 @@ int bundle_writer_finish(bundle_writer *w, uint64_t at, uint8_t **out,
         e->path_len = (uint32_t)plen;
         memcpy(strings + str_at, we->path, plen + 1);
         str_at += plen + 1;
-
-        pay_at = writer_align(pay_at, writer_payload_align(we->kind));
-        pay_at = writer_place(&we->data, payload, pay_at, &e->data_off,
-                              &e->data_size, &e->data_raw_size, &e->data_check);
-        pay_at = writer_align(pay_at, BUNDLE_SMALL_ALIGN);
-        pay_at = writer_place(&we->aux, payload, pay_at, &e->aux_off,
-                              &e->aux_size, &e->aux_raw_size, &e->aux_check);
-        e->flags = (uint8_t)((we->data.compressed ? BUNDLE_FLAG_DATA_ZSTD : 0) |
-                             (we->aux.compressed ? BUNDLE_FLAG_AUX_ZSTD : 0));
-
-        slot = (kl_name_hash(we->name, nlen) + (uint32_t)bundle_kind_ns(we->kind)) &
-               (slots - 1);
+        slot = (kl_name_hash(we->name, nlen) +
+                (uint32_t)bundle_kind_ns(we->rec.kind)) & mask;
         while (table[slot] != 0)
-            slot = (slot + 1) & (slots - 1);
+            slot = (slot + 1) & mask;
         table[slot] = (uint32_t)i + 1;
     }
-    h.run_target_off = (uint32_t)str_at;
-    h.run_target_len = (uint32_t)strlen(w->run_target ? w->run_target : "");
-    if (h.run_target_len)
-        memcpy(strings + str_at, w->run_target, h.run_target_len + 1);
-    memcpy(buf, &h, sizeof h);
+    hdr.run_target_off = (uint32_t)str_at;
+    hdr.run_target_len = (uint32_t)strlen(w->run_target ? w->run_target : "");
+    if (hdr.run_target_len)
+        memcpy(strings + str_at, w->run_target, hdr.run_target_len + 1);
+    memcpy(buf, &hdr, sizeof hdr);
+    return buf;
+}
 
+int bundle_writer_finish(bundle_writer *w, kl_err *err)
+{
+    uint64_t pay_at = w->at + w->header.payload_off, off;
+    bundle_trailer t;
+    uint8_t *index;
+    kl_sum sum;
+    int r;
+
+    assert(w->fd >= 0);
+    if (w->next != w->count)
+        return kl_err_set(err, "%zu of %zu entries have no payload "
+                               "(internal error)", w->count - w->next,
+                          w->count);
+    if (writer_pad(w, 8, err) < 0) /* the trailer follows */
+        return -1;
+    w->header.payload_size = w->end;
+    index = writer_index(w);
+    if (index == NULL)
+        return kl_err_oom(err);
     memset(&t, 0, sizeof t);
-    t.bundle_offset = at;
-    t.bundle_size = h.payload_off + payload_size;
-    t.index_checksum = kl_checksum(KL_CHECKSUM_SEED, buf, h.payload_off);
-    t.bundle_checksum = kl_checksum(KL_CHECKSUM_SEED, buf, t.bundle_size);
+    t.bundle_offset = w->at;
+    t.bundle_size = w->header.payload_off + w->end;
+    t.index_checksum = kl_checksum(KL_CHECKSUM_SEED, index,
+                                   (size_t)w->header.payload_off);
     t.version = BUNDLE_VERSION;
     t.trailer_size = sizeof t;
     memcpy(t.magic, BUNDLE_TRAILER_MAGIC, 8);
-    memcpy(buf + t.bundle_size, &t, sizeof t);
-    *out = buf;
-    *size = (size_t)total;
-    return 0;
+    r = lseek(w->fd, (off_t)w->at, SEEK_SET) < 0
+            ? kl_err_set(err, "cannot seek in the output: %s", strerror(errno))
+            : kl_write_all(w->fd, index, (size_t)w->header.payload_off,
+                           "the program", err);
+    free(index);
+    if (r < 0)
+        return -1;
+    /* The whole-bundle checksum continues from the index's (the index
+     * ends on a page boundary): read the payloads back from the file. */
+    kl_sum_init(&sum, t.index_checksum);
+    for (off = 0; off < w->end; off += WRITER_CHUNK) {
+        size_t n = w->end - off < WRITER_CHUNK ? (size_t)(w->end - off)
+                                               : WRITER_CHUNK;
+
+        if (kl_read_at(w->fd, w->buf, n, pay_at + off, "the program being "
+                       "written", err) < 0)
+            return -1;
+        kl_sum_add(&sum, w->buf, n);
+    }
+    t.bundle_checksum = kl_sum_end(&sum);
+    if (lseek(w->fd, (off_t)(pay_at + w->end), SEEK_SET) < 0)
+        return kl_err_set(err, "cannot seek in the output: %s",
+                          strerror(errno));
+    return kl_write_all(w->fd, &t, sizeof t, "the program", err);
 }

@@ -1,11 +1,16 @@
 /*
- * kl_common.h: the few helpers shared by the kiln command and the runtime
- * stub: error reporting, checksums and name hashing, whole-file reading.
+ * kl_common.h: what every part of kiln shares, the command and the built
+ * programs alike: error reporting, checksums and name hashing, growable
+ * buffers and string lists, and whole-file helpers (read, map, write all).
+ * Nothing here knows Python or the bundle format.
  *
  * Error convention used everywhere in kiln: a function that can fail returns
- * 0 on success and -1 on failure, and on failure fills the caller's kl_err
- * with one line saying what failed and where. Callers add context by
- * calling kl_err_prefix() and pass the same kl_err up.
+ * 0 on success and -1 on failure, and on failure fills the kl_err its caller
+ * passed as the last argument with one line saying what failed and where.
+ * Callers add context with kl_err_prefix() and pass the same kl_err up.
+ * The one exception is the buffer and list helpers below, which can fail
+ * only when memory runs out: they return -1 and leave the message to the
+ * caller (kl_err_oom()).
  */
 #ifndef KILN_KL_COMMON_H
 #define KILN_KL_COMMON_H
@@ -21,6 +26,8 @@
 #define KL_PRINTF(f, a)
 #endif
 
+/* ---- kl_err.c: errors ---------------------------------------------------- */
+
 /* One line describing the most recent failure. */
 typedef struct kl_err {
     char msg[1024];
@@ -33,18 +40,34 @@ int kl_err_set(kl_err *err, const char *fmt, ...) KL_PRINTF(2, 3);
 /* Put the formatted text and ": " in front of err's message. Returns -1. */
 int kl_err_prefix(kl_err *err, const char *fmt, ...) KL_PRINTF(2, 3);
 
+/* Set err to "out of memory". Returns -1. */
+int kl_err_oom(kl_err *err);
+
+/* ---- kl_checksum.c: checksums and name hashing ---------------------------- */
+
 /* Checksum of n bytes at p, continuing from seed (use KL_CHECKSUM_SEED to
  * start). FNV-1a over little-endian 64-bit words, then the tail bytes: any
- * change to a single word always changes the result. Not cryptographic. */
+ * change to a single word always changes the result. Not cryptographic.
+ * Because it works word by word, the checksum of a || b equals the
+ * checksum of b seeded with the checksum of a whenever a's length is a
+ * multiple of 8. */
 #define KL_CHECKSUM_SEED UINT64_C(0xcbf29ce484222325)
 uint64_t kl_checksum(uint64_t seed, const void *p, size_t n);
 
+/* The same checksum computed over bytes that arrive in pieces of any size:
+ * kl_sum_init, kl_sum_add for each piece, then kl_sum_end gives what
+ * kl_checksum(seed, all pieces) gives. Holds no allocation. */
+typedef struct kl_sum {
+    uint64_t h;
+    uint8_t tail[8];  /* bytes of an incomplete word */
+    size_t ntail;
+} kl_sum;
+void kl_sum_init(kl_sum *s, uint64_t seed);
+void kl_sum_add(kl_sum *s, const void *p, size_t n);
+uint64_t kl_sum_end(const kl_sum *s);
+
 /* 32-bit hash of a name used by the bundle's lookup table. */
 uint32_t kl_name_hash(const char *name, size_t len);
-
-/* Read the whole file at path into a new malloc'd buffer (NUL-terminated
- * for convenience; the NUL is not counted in *len). The caller frees *out. */
-int kl_read_file(const char *path, uint8_t **out, size_t *len, kl_err *err);
 
 /* Add a and b into *out; returns 0, or -1 when the sum overflows. */
 static inline int kl_add_size(uint64_t a, uint64_t b, uint64_t *out)
@@ -54,5 +77,115 @@ static inline int kl_add_size(uint64_t a, uint64_t b, uint64_t *out)
     *out = a + b;
     return 0;
 }
+
+/* Round n up to a multiple of a (a power of two or not; a > 0). */
+static inline uint64_t kl_align(uint64_t n, uint64_t a)
+{
+    return (n + a - 1) / a * a;
+}
+
+/* ---- kl_buf.c: growable strings and string lists ------------------------- */
+
+/* A growable NUL-terminated string. KL_BUF_INIT is an empty buffer; s is
+ * NULL until the first byte is added, so read it through kl_buf_str(). The
+ * buffer owns s; kl_buf_free() releases it. */
+typedef struct kl_buf {
+    char *s;
+    size_t len;
+    size_t cap;
+} kl_buf;
+#define KL_BUF_INIT {NULL, 0, 0}
+
+/* Append n bytes / a string / formatted text. -1 when out of memory (the
+ * buffer keeps what it held). */
+int kl_buf_add(kl_buf *b, const void *p, size_t n);
+int kl_buf_adds(kl_buf *b, const char *s);
+int kl_buf_addf(kl_buf *b, const char *fmt, ...) KL_PRINTF(2, 3);
+
+/* Make the buffer hold exactly the formatted text / a string. -1 when out
+ * of memory. */
+int kl_buf_setf(kl_buf *b, const char *fmt, ...) KL_PRINTF(2, 3);
+int kl_buf_sets(kl_buf *b, const char *s);
+
+/* Set b to dir + "/" + name (just name when dir is empty). Nothing is cut:
+ * a path too long for the file system is refused by the call that uses
+ * it. -1 when out of memory. */
+int kl_path_join(kl_buf *b, const char *dir, const char *name);
+
+/* The text held ("" for an empty buffer); valid until the next change. */
+const char *kl_buf_str(const kl_buf *b);
+
+/* Drop the text, keep the memory. */
+void kl_buf_reset(kl_buf *b);
+
+/* Release the memory; the buffer is empty again. */
+void kl_buf_free(kl_buf *b);
+
+/* Take the text: a malloc'd string the caller frees (never NULL: "" when
+ * empty, NULL only when out of memory); the buffer is empty again. */
+char *kl_buf_detach(kl_buf *b);
+
+/* A growable list of owned strings. KL_STRV_INIT is an empty list. */
+typedef struct kl_strv {
+    char **v;
+    size_t n;
+    size_t cap;
+} kl_strv;
+#define KL_STRV_INIT {NULL, 0, 0}
+
+/* Append a copy of s. -1 when out of memory. */
+int kl_strv_push(kl_strv *l, const char *s);
+
+/* Append s itself: the list takes ownership (and frees s on failure). */
+int kl_strv_take(kl_strv *l, char *s);
+
+/* True when the list holds a string equal to s. */
+int kl_strv_has(const kl_strv *l, const char *s);
+
+/* Free every string and the list; the list is empty again. */
+void kl_strv_free(kl_strv *l);
+
+/* New malloc'd a + b + c; NULL when out of memory. */
+char *kl_str_join3(const char *a, const char *b, const char *c);
+
+/* ---- kl_file.c: files ------------------------------------------------------ */
+
+/* Open path for reading and check that it is a regular file (a FIFO or a
+ * device is refused at once, never waited on). On success *fd is a new
+ * descriptor the caller closes and *size the file's size. */
+int kl_open_regular(const char *path, int *fd, uint64_t *size, kl_err *err);
+
+/* True when path names a directory / a regular file (symbolic links
+ * followed). */
+int kl_is_dir(const char *path);
+int kl_is_file(const char *path);
+
+/* Read the whole regular file at path into a new malloc'd buffer
+ * (NUL-terminated for convenience; the NUL is not counted in *len). The
+ * caller frees *out. */
+int kl_read_file(const char *path, uint8_t **out, size_t *len, kl_err *err);
+
+/* A read-only mapping of a whole file. */
+typedef struct kl_map {
+    const uint8_t *data; /* NULL for an empty file */
+    uint64_t size;
+} kl_map;
+
+/* Map the regular file at path read-only and privately. An empty file
+ * gives data NULL and size 0. Release with kl_unmap(). */
+int kl_map_file(const char *path, kl_map *m, kl_err *err);
+
+/* Unmap m (which may be empty); m is empty afterwards. */
+void kl_unmap(kl_map *m);
+
+/* Write all n bytes at p to fd, retrying after short writes and EINTR.
+ * `what` names the destination in the message ("cannot write WHAT: ..."). */
+int kl_write_all(int fd, const void *p, size_t n, const char *what,
+                 kl_err *err);
+
+/* Read exactly n bytes of fd at offset off into buf; a file that ends
+ * first is an error ("WHAT changed while it was read"). */
+int kl_read_at(int fd, void *buf, size_t n, uint64_t off, const char *what,
+               kl_err *err);
 
 #endif

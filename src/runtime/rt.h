@@ -1,7 +1,9 @@
 /*
- * rt.h: the runtime stub that every built program is. It maps its own file,
- * finds the bundle, starts CPython with the bundle's importer installed,
- * runs the program and exits as python would.
+ * rt.h: the runtime core every output form shares: the program's own file
+ * mapped with its bundle, the bundle importer (find and load modules from
+ * memory) and extension modules loaded from memory. What only an
+ * executable needs (main, interpreter start, run modes, exit) lives in
+ * src/stub/ and calls down into this; nothing here calls up.
  */
 #ifndef KILN_RT_H
 #define KILN_RT_H
@@ -11,22 +13,23 @@
 
 #include "../bundle/bundle.h"
 
-/* Exit status when the program file itself cannot be used (damaged bundle,
- * no /proc): the shell's "found but cannot execute". */
-#define RT_EXIT_DAMAGED 126
+/* ---- rt_program.c: the program's own file -------------------------------- */
 
-/* The running program: its own file, mapped read-only for the life of the
+/* A file that carries a bundle, mapped read-only for the life of the
  * process, and the bundle inside it. */
 typedef struct rt_program {
     const uint8_t *map;
     uint64_t map_size;
-    char *path;          /* absolute path of the program; malloc'd */
+    char *path;          /* the name it is known by (absolute); malloc'd */
     bundle_view bundle;
 } rt_program;
 
-/* Map the running executable and open its bundle. On failure err says why
- * in a way meant for the user. The mapping is never unmapped. */
-int rt_program_open(rt_program *prog, kl_err *err);
+/* Map `file` (which may be a /proc/self/... link) and open its bundle;
+ * `path` is the name modules' locations are given under (copied). On
+ * failure err says why in a way meant for the user. The mapping is never
+ * unmapped. */
+int rt_program_open(rt_program *prog, const char *file, const char *path,
+                    kl_err *err);
 
 /* Tell the kernel that bytes [data, data + size) of the program mapping,
  * just copied or unmarshalled, are not needed any more, so that they stop
@@ -35,20 +38,16 @@ int rt_program_open(rt_program *prog, kl_err *err);
  * again if touched. Pointers outside the mapping are ignored. */
 void rt_program_release(const rt_program *prog, const void *data, size_t size);
 
-/* Initialize the interpreter in two phases with the bundle importer first on
- * sys.meta_path, so that encodings and every later import come from the
- * bundle. Returns 0, or -1 with err set (Python is then not usable). */
-int rt_python_start(rt_program *prog, int argc, char **argv, kl_err *err);
+/* ---- rt_importer.c: the bundle importer ------------------------------------ */
 
-/* Run the program as its bundle says and finalize the interpreter. Returns
- * the process exit status; may not return (SystemExit, KeyboardInterrupt). */
-int rt_run_main(rt_program *prog);
+/* Create the importer object for prog and put it at sys.meta_path[0].
+ * main_alias, when not NULL, is the module the name "__main__" stands for
+ * (it has no entry of its own when the program runs a module). Sets a
+ * Python exception and returns -1 on failure. */
+int rt_importer_install(rt_program *prog, const char *main_alias);
 
-/* Create the importer object and put it at sys.meta_path[0]. Sets a Python
- * exception and returns -1 on failure. */
-int rt_importer_install(rt_program *prog);
-
-/* Remove PathFinder from sys.meta_path so no module is looked up on disk. */
+/* Remove PathFinder from sys.meta_path so no module is looked up on disk.
+ * Sets a Python exception and returns -1 on failure. */
 int rt_importer_remove_path_finder(void);
 
 /* The installed importer (borrowed), or NULL before installation. */
@@ -61,6 +60,8 @@ PyObject *rt_importer_find_spec(PyObject *importer, PyObject *name);
 /* Return a new code object for bundled module `name`, with co_filename set
  * to its path inside the program. NULL with an exception set. */
 PyObject *rt_importer_get_code(PyObject *importer, PyObject *name);
+
+/* ---- rt_extension.c: extension modules from memory -------------------------- */
 
 /* Create an extension module from bundle entry e for spec: the shared object
  * is copied into a memfd and loaded from /proc/self/fd/N by CPython's own

@@ -36,31 +36,21 @@
 #endif
 
 /* Create a memfd called `name` holding data[0, size), sealed against
- * change. Returns the descriptor, or -1 with errno set. */
-static int rt_memfd_from(const char *name, const uint8_t *data, size_t size)
+ * change. Returns the descriptor, or -1 with err set. */
+static int rt_memfd_from(const char *name, const uint8_t *data, size_t size,
+                         kl_err *err)
 {
     unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL;
-    size_t done = 0;
     int fd;
 
     fd = memfd_create(name, flags);
     if (fd < 0 && errno == EINVAL)
         fd = memfd_create(name, flags & ~MFD_NOEXEC_SEAL);
     if (fd < 0)
+        return kl_err_set(err, "memfd_create: %s", strerror(errno));
+    if (kl_write_all(fd, data, size, "a memfd", err) < 0) {
+        close(fd);
         return -1;
-    while (done < size) {
-        ssize_t w = write(fd, data + done, size - done);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int saved = errno ? errno : EIO;
-
-            close(fd);
-            errno = saved;
-            return -1;
-        }
-        done += (size_t)w;
     }
     (void)fcntl(fd, F_ADD_SEALS,
                 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
@@ -87,13 +77,12 @@ PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
         PyErr_Format(PyExc_ImportError, "%s", err.msg);
         return NULL;
     }
-    fd = rt_memfd_from(base, data, size);
+    fd = rt_memfd_from(base, data, size, &err);
     rt_program_release(prog, data, size);
     free(owned);
     if (fd < 0) {
-        PyErr_Format(PyExc_ImportError,
-                     "cannot load extension module %s: memfd_create: %s",
-                     bundle_entry_name(v, e), strerror(errno));
+        PyErr_Format(PyExc_ImportError, "cannot load extension module %s: %s",
+                     bundle_entry_name(v, e), err.msg);
         return NULL;
     }
     snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);

@@ -460,28 +460,7 @@ static PyTypeObject rt_importer_type = {
     .tp_dealloc = rt_importer_dealloc,
 };
 
-/* Set importer.main_alias from the bundle's run mode: in module mode
- * "__main__" has no entry of its own and stands for the run module, which
- * is target.__main__ when target is a package. */
-static int rt_importer_set_alias(rt_importer *self)
-{
-    const bundle_view *v = &self->prog->bundle;
-    const char *target = bundle_run_target(v);
-    const bundle_entry *e;
-    size_t n = strlen(target);
-
-    if (v->header->run_mode != BUNDLE_RUN_MODULE || n == 0)
-        return 0;
-    e = bundle_find(v, BUNDLE_NS_MODULE, target, n);
-    if (e != NULL && (e->kind == BUNDLE_KIND_PACKAGE ||
-                      e->kind == BUNDLE_KIND_NAMESPACE))
-        self->main_alias = PyUnicode_FromFormat("%s.__main__", target);
-    else
-        self->main_alias = PyUnicode_FromString(target);
-    return self->main_alias ? 0 : -1;
-}
-
-int rt_importer_install(rt_program *prog)
+int rt_importer_install(rt_program *prog, const char *main_alias)
 {
     rt_importer *self = NULL;
     PyObject *bootstrap = NULL, *meta_path;
@@ -531,7 +510,8 @@ int rt_importer_install(rt_program *prog)
     self->fix_filename = PyObject_GetAttrString(self->imp, "_fix_co_filename");
     if (self->fix_filename == NULL)
         goto fail;
-    if (rt_importer_set_alias(self) < 0)
+    if (main_alias != NULL &&
+        (self->main_alias = PyUnicode_FromString(main_alias)) == NULL)
         goto fail;
     meta_path = PySys_GetObject("meta_path");
     if (meta_path == NULL || !PyList_Check(meta_path)) {

@@ -1,6 +1,6 @@
 /*
  * test_bundle.c: unit tests of the bundle writer and reader (src/bundle/)
- * and of kl_checksum (src/common/). No framework: each failed check prints
+ * and of kl_checksum and kl_sum (src/common/). No framework: each failed check prints
  * one "file:line: ..." line; the last line printed is "N passed, M failed";
  * the exit status is non-zero when anything failed.
  *
@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- checks ------------------------------------------------------------- */
 
@@ -218,47 +221,149 @@ static int is_text_big(enum fill f, size_t n)
 
 /* ---- building ----------------------------------------------------------- */
 
-/* Add specs in the order given by perm (NULL: natural order). */
-static bundle_writer *writer_from(spec *s, size_t n, const size_t *perm,
-                                  int level)
+/* Where the writer takes payloads from: memory, a file, or a file whose
+ * first bytes are wrong and replaced by a head. Every way must give the
+ * same bundle. */
+enum how { FROM_MEMORY, FROM_FILE, FROM_FILE_HEAD };
+#define HOW_COUNT 3
+static const char *const how_names[] = {"memory", "file", "file+head"};
+#define HEAD_MAX 7
+
+static int spec_cmp(const void *a, const void *b)
 {
+    const spec *x = *(const spec *const *)a, *y = *(const spec *const *)b;
+
+    return bundle_entry_order(x->kind, x->name, y->kind, y->name);
+}
+
+/* The specs s[0, n) in bundle order, as a new array of pointers. */
+static spec **specs_sorted(spec *s, size_t n)
+{
+    spec **order = xmalloc(n * sizeof *order);
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        order[i] = &s[i];
+    qsort(order, n, sizeof *order, spec_cmp);
+    return order;
+}
+
+/* A new anonymous file holding p[0, n). */
+static int memfd_with(const void *p, size_t n)
+{
+    int fd = memfd_create("test", MFD_CLOEXEC);
+
+    if (fd < 0 || (n > 0 && write(fd, p, n) != (ssize_t)n)) {
+        perror("memfd");
+        exit(2);
+    }
+    return fd;
+}
+
+/* The whole of fd, in a malloc'd buffer of exactly its size. */
+static uint8_t *fd_contents(int fd, size_t *size)
+{
+    struct stat st;
+    uint8_t *buf;
+
+    if (fstat(fd, &st) < 0) {
+        perror("fstat");
+        exit(2);
+    }
+    buf = xmalloc((size_t)st.st_size);
+    if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
+        perror("pread");
+        exit(2);
+    }
+    *size = (size_t)st.st_size;
+    return buf;
+}
+
+/* Fill src for bytes p[0, n) the way `how` says. A file source gets its
+ * own descriptor (returned; -1 for memory) and, for FROM_FILE_HEAD, head
+ * receives the true first bytes while the file holds them flipped. */
+static int source_for(bundle_source *src, const uint8_t *p, size_t n,
+                      int level, enum how how, uint8_t head[HEAD_MAX])
+{
+    uint8_t *copy;
+    size_t k, i;
+    int fd;
+
+    memset(src, 0, sizeof *src);
+    src->fd = -1;
+    src->size = n;
+    src->level = level;
+    if (how == FROM_MEMORY || n == 0) {
+        src->bytes = p;
+        return -1;
+    }
+    copy = xdup(p, n);
+    k = how == FROM_FILE_HEAD ? (n < HEAD_MAX ? n : HEAD_MAX) : 0;
+    for (i = 0; i < k; i++) {
+        head[i] = copy[i];
+        copy[i] ^= 0x5a;
+    }
+    fd = memfd_with(copy, n);
+    free(copy);
+    src->fd = fd;
+    src->head = k ? head : NULL;
+    src->head_size = k;
+    return fd;
+}
+
+/* A whole "file": a fake stub of `at` bytes, then the bundle of specs
+ * s[0, n) stored at `level`, payloads taken as `how` says. */
+static uint8_t *file_from(spec *s, size_t n, int level, uint64_t at,
+                          enum how how, size_t *fsize)
+{
+    spec **order = specs_sorted(s, n);
     bundle_writer *w = bundle_writer_new();
+    uint8_t *stub = xmalloc((size_t)at), *file;
     kl_err err;
     size_t i;
+    int fd;
 
     if (!CHECK(w != NULL))
         exit(2);
     for (i = 0; i < n; i++) {
-        spec *e = &s[perm ? perm[i] : i];
-
         err.msg[0] = 0;
-        CHECKF(bundle_writer_add(w, e->kind, e->name, e->path, e->data,
-                                 e->dsize, e->aux, e->asize, level, &err) == 0,
-               "add %s: %s", e->name, err.msg);
+        CHECKF(bundle_writer_add(w, order[i]->kind, order[i]->name,
+                                 order[i]->path, &err) == 0,
+               "add %s: %s", order[i]->name, err.msg);
     }
     CHECK(bundle_writer_set_run(w, BUNDLE_RUN_ENTRY, RUN_TARGET, PY_HEX,
                                 &err) == 0);
-    return w;
-}
-
-/* A whole "file": a fake stub of `at` bytes, then the bundle. */
-static uint8_t *file_from(bundle_writer *w, uint64_t at, size_t *fsize)
-{
-    uint8_t *out, *file;
-    size_t size;
-    kl_err err;
-
-    err.msg[0] = 0;
-    if (!CHECKF(bundle_writer_finish(w, at, &out, &size, &err) == 0, "%s",
-                err.msg))
-        exit(2);
-    file = xmalloc((size_t)at + size);
-    fill_random(file, (size_t)at, 77);
+    fill_random(stub, (size_t)at, 77);
     if (at >= 4)
-        memcpy(file, "\177ELF", 4);
-    memcpy(file + at, out, size);
-    free(out);
-    *fsize = (size_t)at + size;
+        memcpy(stub, "\177ELF", 4);
+    fd = memfd_with(stub, (size_t)at);
+    free(stub);
+    err.msg[0] = 0;
+    if (!CHECKF(bundle_writer_begin(w, fd, at, &err) == 0, "%s", err.msg))
+        exit(2);
+    for (i = 0; i < n; i++) {
+        bundle_source data, aux;
+        uint8_t dhead[HEAD_MAX], ahead[HEAD_MAX];
+        int dfd = source_for(&data, order[i]->data, order[i]->dsize, level,
+                             how, dhead);
+        int afd = source_for(&aux, order[i]->aux, order[i]->asize, level, how,
+                             ahead);
+
+        err.msg[0] = 0;
+        CHECKF(bundle_writer_put(w, &data, &aux, &err) == 0, "put %s: %s",
+               order[i]->name, err.msg);
+        if (dfd >= 0)
+            close(dfd);
+        if (afd >= 0)
+            close(afd);
+    }
+    err.msg[0] = 0;
+    if (!CHECKF(bundle_writer_finish(w, &err) == 0, "%s", err.msg))
+        exit(2);
+    file = fd_contents(fd, fsize);
+    close(fd);
+    bundle_writer_free(w);
+    free(order);
     return file;
 }
 
@@ -518,185 +623,179 @@ static void test_kinds(void)
 
 static void test_round_trip(int level, uint64_t at)
 {
-    bundle_writer *w = writer_from(main_specs, N_MAIN, NULL, level);
-    uint8_t *file;
-    size_t fsize;
+    uint8_t *file, *other;
+    size_t fsize, osize;
     char ctx[64];
+    int how;
 
     snprintf(ctx, sizeof ctx, "round trip level %d at %llu", level,
              (unsigned long long)at);
-    CHECK(bundle_writer_has(w, BUNDLE_NS_MODULE, "alpha"));
-    CHECK(bundle_writer_has(w, BUNDLE_NS_LIB, "libfoo.so.1"));
-    CHECK(bundle_writer_has(w, BUNDLE_NS_FILE, "libfoo.so.1"));
-    CHECK(!bundle_writer_has(w, BUNDLE_NS_LIB, "alpha"));
-    CHECK(!bundle_writer_has(w, BUNDLE_NS_MODULE, "libbar.so"));
-    file = file_from(w, at, &fsize);
+    file = file_from(main_specs, N_MAIN, level, at, FROM_MEMORY, &fsize);
     check_view(file, fsize, at, main_specs, N_MAIN, level, 1, ctx);
 
-    /* finishing twice gives the same bytes */
-    {
-        uint8_t *again;
-        size_t again_size;
-
-        again = file_from(w, at, &again_size);
-        CHECKF(bytes_equal(file, fsize, again, again_size), "%s: second finish",
-               ctx);
-        free(again);
+    /* writing again, from memory or from files, gives the same bytes */
+    for (how = FROM_MEMORY; how < HOW_COUNT; how++) {
+        other = file_from(main_specs, N_MAIN, level, at, (enum how)how,
+                          &osize);
+        CHECKF(bytes_equal(file, fsize, other, osize), "%s: from %s", ctx,
+               how_names[how]);
+        free(other);
     }
     /* the bundle laid out for `at` is refused anywhere else */
     {
-        uint8_t *out, *moved;
-        size_t size;
+        size_t size = fsize - (size_t)at;
+        uint8_t *moved = xmalloc(size + BUNDLE_PAGE);
         kl_err err;
         bundle_view v;
 
-        CHECK(bundle_writer_finish(w, at, &out, &size, &err) == 0);
-        moved = xmalloc(size + BUNDLE_PAGE);
         memset(moved, 0, BUNDLE_PAGE);
-        memcpy(moved + (at ? 0 : BUNDLE_PAGE), out, size);
+        memcpy(moved + (at ? 0 : BUNDLE_PAGE), file + at, size);
         CHECKF(bundle_open(&v, moved, size + (at ? 0 : BUNDLE_PAGE), &err) < 0,
                "%s: bundle moved", ctx);
         free(moved);
-        free(out);
     }
-    bundle_writer_free(w);
     free(file);
 }
 
 /* A bundle of modules only (no page-aligned payload at the end). */
 static void test_modules_only(int level)
 {
-    bundle_writer *w = writer_from(module_specs, N_MODULE, NULL, level);
     uint8_t *file;
     size_t fsize;
     char ctx[48];
 
     snprintf(ctx, sizeof ctx, "modules only, level %d", level);
-    file = file_from(w, BUNDLE_PAGE, &fsize);
+    file = file_from(module_specs, N_MODULE, level, BUNDLE_PAGE, FROM_FILE,
+                     &fsize);
     check_view(file, fsize, BUNDLE_PAGE, module_specs, N_MODULE, level, 1, ctx);
     free(file);
-    bundle_writer_free(w);
 }
 
-static void test_finish_args(void)
+/* Payloads larger than the writer's chunk, in every way they can arrive:
+ * compressible, incompressible, and sizes on and around chunk and word
+ * boundaries. */
+static spec big_specs[] = {
+    {BUNDLE_KIND_DATA, "big/text", "big/text", FILL_TEXT, 3500000, FILL_NONE, 0, 0, 0},
+    {BUNDLE_KIND_DATA, "big/random", "big/random", FILL_RANDOM, 2500001, FILL_NONE, 0, 0, 0},
+    {BUNDLE_KIND_DATA, "big/chunk", "big/chunk", FILL_TEXT, 1 << 20, FILL_NONE, 0, 0, 0},
+    {BUNDLE_KIND_DATA, "big/chunk+1", "big/chunk+1", FILL_RANDOM, (1 << 20) + 1, FILL_NONE, 0, 0, 0},
+    {BUNDLE_KIND_EXTENSION, "ext", "ext.so", FILL_TEXT, (1 << 21) - 3, FILL_NONE, 0, 0, 0},
+    {BUNDLE_KIND_MODULE, "mod", "mod.py", FILL_TEXT, 1500000, FILL_TEXT, 1200000, 0, 0},
+};
+#define N_BIG (sizeof big_specs / sizeof big_specs[0])
+
+static void test_big(int level)
+{
+    uint8_t *files[HOW_COUNT];
+    size_t sizes[HOW_COUNT];
+    char ctx[64];
+    int how;
+
+    for (how = FROM_MEMORY; how < HOW_COUNT; how++) {
+        snprintf(ctx, sizeof ctx, "big payloads, level %d, from %s", level,
+                 how_names[how]);
+        files[how] = file_from(big_specs, N_BIG, level, BUNDLE_PAGE,
+                               (enum how)how, &sizes[how]);
+        check_view(files[how], sizes[how], BUNDLE_PAGE, big_specs, N_BIG,
+                   level, 1, ctx);
+        if (how > 0)
+            CHECKF(bytes_equal(files[0], sizes[0], files[how], sizes[how]),
+                   "%s: not the bytes written from memory", ctx);
+    }
+    for (how = FROM_MEMORY; how < HOW_COUNT; how++)
+        free(files[how]);
+}
+
+/* Misuse of the writer is refused with a message. */
+static void test_writer_args(void)
 {
     bundle_writer *w = bundle_writer_new();
-    uint8_t *out = (uint8_t *)"x";
-    size_t size = 1;
     kl_err err;
+    int fd = memfd_with("", 0);
 
     err.msg[0] = 0;
-    CHECK(bundle_writer_finish(w, 100, &out, &size, &err) < 0);
-    CHECK(out == NULL && size == 0 && err.msg[0] != 0);
-    CHECK(bundle_writer_add(w, 0, "x", "x", NULL, 0, NULL, 0, 0, &err) < 0);
-    CHECK(bundle_writer_add(w, BUNDLE_KIND_MAX + 1, "x", "x", NULL, 0, NULL, 0,
-                            0, &err) < 0);
-    CHECK(bundle_writer_add(w, BUNDLE_KIND_MODULE, "", "x.py", NULL, 0, NULL, 0,
-                            0, &err) < 0);
-    CHECK(!bundle_writer_has(w, BUNDLE_NS_MODULE, "x"));
+    CHECK(bundle_writer_begin(w, fd, 100, &err) < 0 && err.msg[0] != 0);
+    CHECK(bundle_writer_add(w, 0, "x", "x", &err) < 0);
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_MAX + 1, "x", "x", &err) < 0);
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_MODULE, "", "x.py", &err) < 0);
+    /* entries come in bundle order */
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_MODULE, "b", "b.py", &err) == 0);
+    err.msg[0] = 0;
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_MODULE, "a", "a.py", &err) < 0);
+    CHECKF(strstr(err.msg, "order") != NULL, "%s", err.msg);
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_DATA, "a", "a", &err) == 0);
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_SHLIB, "z", "z", &err) < 0);
     bundle_writer_free(w);
     bundle_writer_free(NULL);
+    close(fd);
 }
 
-static void test_determinism(int level)
+/* A source that changes size while it is read is an error, not a bundle
+ * with a wrong payload. */
+static void test_short_source(void)
 {
-    size_t perm[N_MAIN], i;
-    uint8_t *files[4];
-    size_t sizes[4];
-    int k;
+    bundle_writer *w = bundle_writer_new();
+    bundle_source src;
+    kl_err err;
+    int out = memfd_with("", 0), in = memfd_with("12345", 5);
 
-    for (k = 0; k < 4; k++) {
-        bundle_writer *w;
-
-        for (i = 0; i < N_MAIN; i++)
-            perm[i] = i;
-        if (k == 1) {
-            for (i = 0; i < N_MAIN; i++)
-                perm[i] = N_MAIN - 1 - i;
-        } else if (k >= 2) {
-            rng_state = 12345 + (uint64_t)k;
-            for (i = N_MAIN - 1; i > 0; i--) {
-                size_t j = (size_t)(rng() % (i + 1)), tmp = perm[i];
-
-                perm[i] = perm[j];
-                perm[j] = tmp;
-            }
-        }
-        w = writer_from(main_specs, N_MAIN, perm, level);
-        files[k] = file_from(w, BUNDLE_PAGE, &sizes[k]);
-        bundle_writer_free(w);
-    }
-    for (k = 1; k < 4; k++)
-        CHECKF(bytes_equal(files[0], sizes[0], files[k], sizes[k]),
-               "level %d: order %d gives different bytes", level, k);
-    for (k = 0; k < 4; k++)
-        free(files[k]);
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_DATA, "d", "d", &err) == 0);
+    CHECK(bundle_writer_begin(w, out, 0, &err) == 0);
+    memset(&src, 0, sizeof src);
+    src.fd = in;
+    src.size = 10;
+    err.msg[0] = 0;
+    CHECK(bundle_writer_put(w, &src, NULL, &err) < 0);
+    CHECKF(strstr(err.msg, "changed") != NULL, "%s", err.msg);
+    bundle_writer_free(w);
+    close(in);
+    close(out);
 }
 
 static void test_duplicates(void)
 {
     bundle_writer *w = bundle_writer_new();
     kl_err err;
-    uint8_t *file;
-    size_t fsize;
-    bundle_view v;
-    const bundle_entry *e;
-    static const char m[] = "module bytes", l[] = "library bytes!",
-                      d[] = "data file bytes..";
 
-    CHECK(bundle_writer_add(w, BUNDLE_KIND_MODULE, "shared", "shared.py", m,
-                            sizeof m, NULL, 0, 0, &err) == 0);
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_MODULE, "shared", "shared.py",
+                            &err) == 0);
     err.msg[0] = 0;
-    CHECK(bundle_writer_add(w, BUNDLE_KIND_MODULE, "shared", "x.py", "x", 1,
-                            NULL, 0, 0, &err) < 0);
-    CHECK(err.msg[0] != 0);
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_MODULE, "shared", "x.py", &err) < 0);
+    CHECKF(strstr(err.msg, "twice") != NULL, "%s", err.msg);
     /* every kind of the module namespace collides */
-    CHECK(bundle_writer_add(w, BUNDLE_KIND_PACKAGE, "shared", "shared/__init__.py",
-                            "x", 1, NULL, 0, 0, &err) < 0);
-    CHECK(bundle_writer_add(w, BUNDLE_KIND_NAMESPACE, "shared", "shared", NULL,
-                            0, NULL, 0, 0, &err) < 0);
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_PACKAGE, "shared",
+                            "shared/__init__.py", &err) < 0);
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_NAMESPACE, "shared", "shared",
+                            &err) < 0);
     CHECK(bundle_writer_add(w, BUNDLE_KIND_EXTENSION, "shared", "shared.so",
-                            "x", 1, NULL, 0, 3, &err) < 0);
+                            &err) < 0);
     /* other namespaces are separate */
-    CHECK(bundle_writer_add(w, BUNDLE_KIND_SHLIB, "shared", "libs/shared", l,
-                            sizeof l, NULL, 0, 0, &err) == 0);
-    CHECK(bundle_writer_add(w, BUNDLE_KIND_DATA, "shared", "shared", d,
-                            sizeof d, NULL, 0, 0, &err) == 0);
-    CHECK(bundle_writer_add(w, BUNDLE_KIND_SHLIB, "shared", "other", "x", 1,
-                            NULL, 0, 0, &err) < 0);
-    CHECK(bundle_writer_add(w, BUNDLE_KIND_DATA, "shared", "other", "x", 1,
-                            NULL, 0, 0, &err) < 0);
-    /* a failed add leaves nothing behind */
-    CHECK(bundle_writer_has(w, BUNDLE_NS_MODULE, "shared"));
-    CHECK(bundle_writer_has(w, BUNDLE_NS_LIB, "shared"));
-    CHECK(bundle_writer_has(w, BUNDLE_NS_FILE, "shared"));
-
-    file = file_from(w, BUNDLE_PAGE, &fsize);
-    err.msg[0] = 0;
-    if (CHECKF(bundle_open(&v, file, fsize, &err) == 0, "%s", err.msg)) {
-        const uint8_t *p;
-        size_t n;
-        uint8_t *owned;
-
-        CHECK(v.header->entry_count == 3);
-        e = bundle_find(&v, BUNDLE_NS_MODULE, "shared", 6);
-        CHECK(e != NULL && e->kind == BUNDLE_KIND_MODULE &&
-              strcmp(bundle_entry_path(&v, e), "shared.py") == 0 &&
-              bundle_read(&v, e, BUNDLE_PART_DATA, &p, &n, &owned, &err) == 0 &&
-              bytes_equal(p, n, (const uint8_t *)m, sizeof m));
-        e = bundle_find(&v, BUNDLE_NS_LIB, "shared", 6);
-        CHECK(e != NULL && e->kind == BUNDLE_KIND_SHLIB &&
-              strcmp(bundle_entry_path(&v, e), "libs/shared") == 0 &&
-              bundle_read(&v, e, BUNDLE_PART_DATA, &p, &n, &owned, &err) == 0 &&
-              bytes_equal(p, n, (const uint8_t *)l, sizeof l));
-        e = bundle_find(&v, BUNDLE_NS_FILE, "shared", 6);
-        CHECK(e != NULL && e->kind == BUNDLE_KIND_DATA &&
-              bundle_read(&v, e, BUNDLE_PART_DATA, &p, &n, &owned, &err) == 0 &&
-              bytes_equal(p, n, (const uint8_t *)d, sizeof d));
-        CHECK(bundle_verify(&v, &err) == 0);
-    }
-    free(file);
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_SHLIB, "shared", "libs/shared",
+                            &err) == 0);
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_SHLIB, "shared", "other", &err) < 0);
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_DATA, "shared", "shared", &err) == 0);
+    CHECK(bundle_writer_add(w, BUNDLE_KIND_DATA, "shared", "other", &err) < 0);
     bundle_writer_free(w);
+}
+
+/* Write what w holds (entries without payloads) at `at` of a new file
+ * whose first `at` bytes are zero; the whole file in a malloc'd buffer. */
+static uint8_t *file_from_writer(bundle_writer *w, uint64_t at,
+                                 size_t *fsize)
+{
+    uint8_t *zeros = calloc(1, (size_t)at + 1), *file;
+    int fd = memfd_with(zeros, (size_t)at);
+    kl_err err;
+
+    free(zeros);
+    err.msg[0] = 0;
+    if (!CHECKF(bundle_writer_begin(w, fd, at, &err) == 0 &&
+                    bundle_writer_finish(w, &err) == 0,
+                "%s", err.msg))
+        exit(2);
+    file = fd_contents(fd, fsize);
+    close(fd);
+    return file;
 }
 
 static void test_empty(uint64_t at)
@@ -707,7 +806,7 @@ static void test_empty(uint64_t at)
     bundle_view v;
     kl_err err;
 
-    file = file_from(w, at, &fsize);
+    file = file_from_writer(w, at, &fsize);
     err.msg[0] = 0;
     if (CHECKF(bundle_open(&v, file, fsize, &err) == 0, "empty at %llu: %s",
                (unsigned long long)at, err.msg)) {
@@ -727,7 +826,7 @@ static void test_empty(uint64_t at)
     w = bundle_writer_new();
     CHECK(bundle_writer_set_run(w, BUNDLE_RUN_MODULE, "app", 0x030b07f0u,
                                 &err) == 0);
-    file = file_from(w, at, &fsize);
+    file = file_from_writer(w, at, &fsize);
     if (CHECK(bundle_open(&v, file, fsize, &err) == 0)) {
         CHECK(strcmp(bundle_run_target(&v), "app") == 0);
         CHECK(v.header->run_mode == BUNDLE_RUN_MODULE);
@@ -763,6 +862,16 @@ static void many_name(unsigned i, char *buf, size_t n)
     }
 }
 
+static char many_names[N_MANY][64];
+
+static int many_cmp(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+    return bundle_entry_order(many_kind(x), many_names[x], many_kind(y),
+                              many_names[y]);
+}
+
 static void test_many(void)
 {
     bundle_writer *w = bundle_writer_new();
@@ -770,23 +879,40 @@ static void test_many(void)
     size_t fsize;
     bundle_view v;
     kl_err err;
-    unsigned i;
+    unsigned i, order[N_MANY];
     char name[64];
     unsigned found = 0, right = 0, missed = 0;
+    int fd = memfd_with("", 0);
 
     for (i = 0; i < N_MANY; i++) {
-        unsigned kind = many_kind(i);
+        many_name(i, many_names[i], sizeof many_names[i]);
+        order[i] = i;
+    }
+    qsort(order, N_MANY, sizeof order[0], many_cmp);
+    for (i = 0; i < N_MANY; i++) {
+        unsigned k = order[i];
 
-        many_name(i, name, sizeof name);
         err.msg[0] = 0;
-        if (!CHECKF(bundle_writer_add(w, kind, name, name, name,
-                                      kind == BUNDLE_KIND_NAMESPACE
-                                          ? 0 : strlen(name),
-                                      NULL, 0, i % 2 ? 3 : 0, &err) == 0,
-                    "%s: %s", name, err.msg))
+        if (!CHECKF(bundle_writer_add(w, many_kind(k), many_names[k],
+                                      many_names[k], &err) == 0,
+                    "%s: %s", many_names[k], err.msg))
             break;
     }
-    file = file_from(w, BUNDLE_PAGE, &fsize);
+    CHECK(bundle_writer_begin(w, fd, 0, &err) == 0);
+    for (i = 0; i < N_MANY; i++) {
+        unsigned k = order[i];
+        bundle_source src = {many_names[k], -1,
+                             many_kind(k) == BUNDLE_KIND_NAMESPACE
+                                 ? 0 : strlen(many_names[k]),
+                             NULL, 0, k % 2 ? 3 : 0};
+
+        if (!CHECKF(bundle_writer_put(w, &src, NULL, &err) == 0, "%s: %s",
+                    many_names[k], err.msg))
+            break;
+    }
+    CHECKF(bundle_writer_finish(w, &err) == 0, "%s", err.msg);
+    file = fd_contents(fd, &fsize);
+    close(fd);
     if (!CHECKF(bundle_open(&v, file, fsize, &err) == 0, "%s", err.msg))
         goto out;
     CHECK(v.header->entry_count == N_MANY);
@@ -894,11 +1020,7 @@ static void check_damaged(const bundle_view *v, uint64_t payload_changed,
 
 static uint8_t *small_file(int level, uint64_t at, size_t *fsize)
 {
-    bundle_writer *w = writer_from(small_specs, N_SMALL, NULL, level);
-    uint8_t *file = file_from(w, at, fsize);
-
-    bundle_writer_free(w);
-    return file;
+    return file_from(small_specs, N_SMALL, level, at, FROM_MEMORY, fsize);
 }
 
 static void test_truncation(int level)
@@ -1497,6 +1619,29 @@ static void test_checksum(void)
     }
 }
 
+/* kl_sum gives kl_checksum's result whatever the pieces. */
+static void test_sum(void)
+{
+    uint8_t buf[200];
+    size_t cut1, cut2;
+
+    fill_random(buf, sizeof buf, 5);
+    for (cut1 = 0; cut1 <= 40; cut1++) {
+        for (cut2 = cut1; cut2 <= 60; cut2 += 3) {
+            kl_sum s;
+
+            kl_sum_init(&s, KL_CHECKSUM_SEED);
+            kl_sum_add(&s, buf, cut1);
+            kl_sum_add(&s, buf + cut1, cut2 - cut1);
+            kl_sum_add(&s, buf + cut2, 0);
+            kl_sum_add(&s, buf + cut2, sizeof buf - cut2);
+            CHECKF(kl_sum_end(&s) == kl_checksum(KL_CHECKSUM_SEED, buf,
+                                                 sizeof buf),
+                   "pieces %zu, %zu", cut1, cut2);
+        }
+    }
+}
+
 int main(void)
 {
     size_t i;
@@ -1505,17 +1650,21 @@ int main(void)
     specs_make(small_specs, N_SMALL);
     specs_make(module_specs, N_MODULE);
 
+    specs_make(big_specs, N_BIG);
+
     test_kinds();
     test_checksum();
-    test_finish_args();
+    test_sum();
+    test_writer_args();
+    test_short_source();
     for (i = 0; i < 2; i++) {
         int level = i ? 3 : 0;
 
         test_round_trip(level, BUNDLE_PAGE);
         test_round_trip(level, 0);
         test_round_trip(level, 3 * BUNDLE_PAGE);
-        test_determinism(level);
         test_modules_only(level);
+        test_big(level);
     }
     test_duplicates();
     test_empty(0);
@@ -1530,6 +1679,7 @@ int main(void)
     specs_free(main_specs, N_MAIN);
     specs_free(small_specs, N_SMALL);
     specs_free(module_specs, N_MODULE);
+    specs_free(big_specs, N_BIG);
     printf("%lu passed, %lu failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 /*
- * rt_init.c: start CPython for a built program.
+ * stub_start.c: start CPython for a built program.
  *
  * Two phases (docs/runtime.md): the core phase imports nothing from disk;
  * the importer is then put first on sys.meta_path; the main phase imports
@@ -8,61 +8,61 @@
  * ignored, and every path it would probe is given up front so that it looks
  * for no standard library on disk.
  */
-#include "rt.h"
+#include "stub.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Convert a PyStatus failure into err. Returns -1. */
-static int rt_status_err(PyStatus st, const char *what, kl_err *err)
+static int stub_status_err(PyStatus st, const char *what, kl_err *err)
 {
     return kl_err_set(err, "cannot start Python (%s): %s%s%s", what,
                       st.func ? st.func : "", st.func ? ": " : "",
                       st.err_msg ? st.err_msg : "unknown error");
 }
 
-/* Set one wide-string config field from a UTF-8/locale string. */
-static PyStatus rt_config_set(PyConfig *c, wchar_t **field, const char *s)
+/* Set the wide-string config fields given (NULL-terminated) to the
+ * UTF-8/locale string s. */
+static PyStatus stub_config_set(PyConfig *c, wchar_t **const *fields,
+                                const char *s)
 {
-    return PyConfig_SetBytesString(c, field, s);
+    PyStatus st = PyStatus_Ok();
+
+    for (; *fields != NULL && !PyStatus_Exception(st); fields++)
+        st = PyConfig_SetBytesString(c, *fields, s);
+    return st;
 }
 
 /* Fill the path fields so that path calculation has nothing to search for:
  * prefix and friends are the program's directory, sys.path is the program
  * itself (as zipimport would have it) and stdlib_dir is the program, so
  * frozen modules get __file__ values under it like bundled ones. */
-static PyStatus rt_config_paths(PyConfig *c, rt_program *prog)
+static PyStatus stub_config_paths(PyConfig *c, const rt_program *prog)
 {
+    wchar_t **const at_program[] = {&c->executable, &c->base_executable,
+                                    &c->program_name, &c->stdlib_dir, NULL};
+    wchar_t **const at_dir[] = {&c->home, &c->prefix, &c->base_prefix,
+                                &c->exec_prefix, &c->base_exec_prefix, NULL};
+    wchar_t **const at_lib[] = {&c->platlibdir, NULL};
+    const char *slash = strrchr(prog->path, '/');
     PyStatus st;
-    char dir[4096];
-    char *slash;
     wchar_t *wpath;
+    char *dir;
 
-    snprintf(dir, sizeof dir, "%s", prog->path);
-    slash = strrchr(dir, '/');
-    if (slash != NULL && slash != dir)
-        *slash = '\0';
-    st = rt_config_set(c, &c->executable, prog->path);
-    if (PyStatus_Exception(st)) return st;
-    st = rt_config_set(c, &c->base_executable, prog->path);
-    if (PyStatus_Exception(st)) return st;
-    st = rt_config_set(c, &c->program_name, prog->path);
-    if (PyStatus_Exception(st)) return st;
-    st = rt_config_set(c, &c->home, dir);
-    if (PyStatus_Exception(st)) return st;
-    st = rt_config_set(c, &c->prefix, dir);
-    if (PyStatus_Exception(st)) return st;
-    st = rt_config_set(c, &c->base_prefix, dir);
-    if (PyStatus_Exception(st)) return st;
-    st = rt_config_set(c, &c->exec_prefix, dir);
-    if (PyStatus_Exception(st)) return st;
-    st = rt_config_set(c, &c->base_exec_prefix, dir);
-    if (PyStatus_Exception(st)) return st;
-    st = rt_config_set(c, &c->stdlib_dir, prog->path);
-    if (PyStatus_Exception(st)) return st;
-    st = rt_config_set(c, &c->platlibdir, "lib");
-    if (PyStatus_Exception(st)) return st;
+    dir = slash != NULL && slash != prog->path
+              ? strndup(prog->path, (size_t)(slash - prog->path))
+              : strdup(prog->path);
+    if (dir == NULL)
+        return PyStatus_NoMemory();
+    st = stub_config_set(c, at_program, prog->path);
+    if (!PyStatus_Exception(st))
+        st = stub_config_set(c, at_dir, dir);
+    if (!PyStatus_Exception(st))
+        st = stub_config_set(c, at_lib, "lib");
+    free(dir);
+    if (PyStatus_Exception(st))
+        return st;
     wpath = Py_DecodeLocale(prog->path, NULL);
     if (wpath == NULL)
         return PyStatus_NoMemory();
@@ -75,7 +75,7 @@ static PyStatus rt_config_paths(PyConfig *c, rt_program *prog)
 /* Check the payloads of the modules the main phase imports first. CPython
  * reports a failure there with a dump of its path configuration and no
  * word about the cause; a damaged bundle is better said in one line. */
-static int rt_check_startup_modules(rt_program *prog, kl_err *err)
+static int stub_check_startup_modules(const rt_program *prog, kl_err *err)
 {
     static const char *const names[] = {"encodings", "encodings.aliases",
                                         "encodings.utf_8"};
@@ -98,12 +98,36 @@ static int rt_check_startup_modules(rt_program *prog, kl_err *err)
     return 0;
 }
 
-int rt_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
+/* The module "__main__" stands for, or NULL. In module mode "__main__" has
+ * no entry of its own: it is the run module, or target.__main__ when the
+ * target is a package. *alias is malloc'd. */
+static int stub_main_alias(const rt_program *prog, char **alias, kl_err *err)
+{
+    const bundle_view *v = &prog->bundle;
+    const char *target = bundle_run_target(v);
+    const bundle_entry *e;
+    size_t n = strlen(target);
+
+    *alias = NULL;
+    if (v->header->run_mode != BUNDLE_RUN_MODULE || n == 0)
+        return 0;
+    e = bundle_find(v, BUNDLE_NS_MODULE, target, n);
+    if (e != NULL && (e->kind == BUNDLE_KIND_PACKAGE ||
+                      e->kind == BUNDLE_KIND_NAMESPACE))
+        *alias = kl_str_join3(target, ".__main__", "");
+    else
+        *alias = strdup(target);
+    return *alias ? 0 : kl_err_oom(err);
+}
+
+int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
 {
     const bundle_header *h = prog->bundle.header;
     PyPreConfig pre;
     PyConfig c;
     PyStatus st;
+    char *alias;
+    int r;
 
     if ((h->python_hex >> 16) != (PY_VERSION_HEX >> 16))
         return kl_err_set(err, "the bundle was compiled by Python %u.%u but "
@@ -117,7 +141,7 @@ int rt_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
     pre.parse_argv = 0;
     st = Py_PreInitialize(&pre);
     if (PyStatus_Exception(st))
-        return rt_status_err(st, "pre-initialization", err);
+        return stub_status_err(st, "pre-initialization", err);
 
     PyConfig_InitPythonConfig(&c);
     c.isolated = 1;
@@ -130,25 +154,27 @@ int rt_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
     c.pathconfig_warnings = 0;
     c._init_main = 0;
     st = PyConfig_SetBytesArgv(&c, argc, argv);
-    if (PyStatus_Exception(st))
-        goto fail;
-    st = rt_config_paths(&c, prog);
-    if (PyStatus_Exception(st))
-        goto fail;
-    st = Py_InitializeFromConfig(&c);
-    if (PyStatus_Exception(st))
-        goto fail;
+    if (!PyStatus_Exception(st))
+        st = stub_config_paths(&c, prog);
+    if (!PyStatus_Exception(st))
+        st = Py_InitializeFromConfig(&c);
     PyConfig_Clear(&c);
+    if (PyStatus_Exception(st))
+        return stub_status_err(st, "configuration", err);
 
-    if (rt_importer_install(prog) < 0)
+    if (stub_main_alias(prog, &alias, err) < 0)
+        return -1;
+    r = rt_importer_install(prog, alias);
+    free(alias);
+    if (r < 0)
         goto fail_py;
-    if (rt_check_startup_modules(prog, err) < 0)
+    if (stub_check_startup_modules(prog, err) < 0)
         return -1;
     st = _Py_InitializeMain();
     if (PyStatus_Exception(st)) {
         if (bundle_verify(&prog->bundle, err) < 0)
             return -1;
-        return rt_status_err(st, "main phase", err);
+        return stub_status_err(st, "main phase", err);
     }
     if (rt_importer_remove_path_finder() < 0)
         goto fail_py;
@@ -156,9 +182,6 @@ int rt_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
         goto fail_py;
     return 0;
 
-fail:
-    PyConfig_Clear(&c);
-    return rt_status_err(st, "configuration", err);
 fail_py:
     PyErr_Print();
     return kl_err_set(err, "cannot install the bundle importer");

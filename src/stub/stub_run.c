@@ -1,10 +1,10 @@
 /*
- * rt_run.c: run the program's main code and leave the process the way
+ * stub_run.c: run the program's main code and leave the process the way
  * python would: SystemExit codes honoured, an uncaught exception printed
  * with its traceback and exit status 1, an uncaught KeyboardInterrupt ending
  * the process by SIGINT.
  */
-#include "rt.h"
+#include "stub.h"
 
 #include <signal.h>
 #include <string.h>
@@ -14,7 +14,7 @@
  * only from disk: print through the traceback module, which asks the
  * module's loader (the bundle importer) for the source. Falls back to the
  * built-in hook if traceback cannot be used. */
-static PyObject *rt_excepthook(PyObject *self, PyObject *args)
+static PyObject *stub_excepthook(PyObject *self, PyObject *args)
 {
     PyObject *type, *value, *tb, *mod, *r;
 
@@ -33,15 +33,15 @@ static PyObject *rt_excepthook(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-static PyMethodDef rt_excepthook_def = {
-    "excepthook", rt_excepthook, METH_VARARGS,
+static PyMethodDef stub_excepthook_def = {
+    "excepthook", stub_excepthook, METH_VARARGS,
     "Print an exception and its traceback with bundled source lines."};
 
-/* Install rt_excepthook where the built-in hook cannot show bundled source. */
-static int rt_install_excepthook(void)
+/* Install stub_excepthook where the built-in hook cannot show bundled source. */
+static int stub_install_excepthook(void)
 {
 #if PY_VERSION_HEX < 0x030D0000
-    PyObject *hook = PyCFunction_New(&rt_excepthook_def, NULL);
+    PyObject *hook = PyCFunction_New(&stub_excepthook_def, NULL);
     int r;
 
     if (hook == NULL)
@@ -50,7 +50,7 @@ static int rt_install_excepthook(void)
     Py_DECREF(hook);
     return r;
 #else
-    (void)rt_excepthook_def;
+    (void)stub_excepthook_def;
     return 0;
 #endif
 }
@@ -58,7 +58,7 @@ static int rt_install_excepthook(void)
 /* Execute code in the __main__ module's namespace after setting its dunder
  * attributes. spec may be None (script mode). Returns 0, or -1 with an
  * exception set. */
-static int rt_exec_main(PyObject *code, PyObject *file, PyObject *spec,
+static int stub_exec_main(PyObject *code, PyObject *file, PyObject *spec,
                         PyObject *package)
 {
     PyObject *main = PyImport_AddModule("__main__"); /* borrowed */
@@ -82,7 +82,7 @@ static int rt_exec_main(PyObject *code, PyObject *file, PyObject *spec,
 
 /* Script mode: the "__main__" entry runs with __spec__ None, as `python
  * app.py` does. */
-static int rt_run_script(void)
+static int stub_run_script(void)
 {
     PyObject *name = PyUnicode_FromString("__main__");
     PyObject *code = NULL, *file = NULL;
@@ -96,7 +96,7 @@ static int rt_run_script(void)
     file = PyObject_GetAttrString(code, "co_filename");
     if (file == NULL)
         goto done;
-    r = rt_exec_main(code, file, Py_None, Py_None);
+    r = stub_exec_main(code, file, Py_None, Py_None);
 done:
     Py_DECREF(name);
     Py_XDECREF(code);
@@ -106,7 +106,7 @@ done:
 
 /* Module mode, as `python -m target`: import the parent package, then run
  * target (or target.__main__ when target is a package) as __main__. */
-static int rt_run_module(const char *target)
+static int stub_run_module(const char *target)
 {
     PyObject *name = PyUnicode_FromString(target);
     PyObject *spec = NULL, *code = NULL, *file = NULL, *parent = NULL;
@@ -155,7 +155,7 @@ static int rt_run_module(const char *target)
     file = PyObject_GetAttrString(spec, "origin");
     if (file == NULL)
         goto done;
-    r = rt_exec_main(code, file, spec, parent);
+    r = stub_exec_main(code, file, spec, parent);
 done:
     Py_XDECREF(name);
     Py_XDECREF(spec);
@@ -171,7 +171,7 @@ done:
  * "func" (dotted allowed) with no arguments, and raise SystemExit with its
  * result so that None exits 0, an int exits with it, anything else is
  * printed and exits 1. */
-static int rt_run_entry(const char *target)
+static int stub_run_entry(const char *target)
 {
     const char *colon = strchr(target, ':');
     PyObject *mod = NULL, *obj = NULL, *result = NULL, *exc = NULL;
@@ -214,23 +214,23 @@ done:
     return r;
 }
 
-int rt_run_main(rt_program *prog)
+int stub_run(rt_program *prog)
 {
     const bundle_header *h = prog->bundle.header;
     const char *target = bundle_run_target(&prog->bundle);
     int status = 0, sigint = 0, failed;
 
-    if (rt_install_excepthook() < 0)
+    if (stub_install_excepthook() < 0)
         PyErr_Clear();
     switch (h->run_mode) {
     case BUNDLE_RUN_SCRIPT:
-        failed = rt_run_script() < 0;
+        failed = stub_run_script() < 0;
         break;
     case BUNDLE_RUN_MODULE:
-        failed = rt_run_module(target) < 0;
+        failed = stub_run_module(target) < 0;
         break;
     case BUNDLE_RUN_ENTRY:
-        failed = rt_run_entry(target) < 0;
+        failed = stub_run_entry(target) < 0;
         break;
     default:
         PyErr_Format(PyExc_RuntimeError,

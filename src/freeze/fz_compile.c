@@ -1,96 +1,18 @@
 /*
- * build_python.c: the CPython embedded in the kiln command. It is the same
- * build as the one in the runtime stub, so the bytecode it writes is always
- * the bytecode the stub runs.
+ * fz_compile.c: turn a module's source file into the bytecode and source
+ * the bundle stores, compiling it with the embedded CPython or taking the
+ * standard library's current .pyc files.
  */
-#include "build.h"
+#include "fz_graph.h"
 
 #include <marshal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#ifndef KILN_PYTHON_EXE
-#error "KILN_PYTHON_EXE must name the Python this kiln embeds (see Makefile)"
-#endif
-
-int build_python_start(kl_err *err)
-{
-    PyConfig c;
-    PyStatus st;
-
-    PyConfig_InitPythonConfig(&c);
-    c.parse_argv = 0;
-    c.use_environment = 0;
-    c.user_site_directory = 0;
-    c.write_bytecode = 0;
-    c.use_hash_seed = 1;
-    c.hash_seed = 0;
-    c.safe_path = 1;
-    st = PyConfig_SetBytesString(&c, &c.executable, KILN_PYTHON_EXE);
-    if (PyStatus_Exception(st))
-        goto fail;
-    st = PyConfig_SetBytesString(&c, &c.program_name, KILN_PYTHON_EXE);
-    if (PyStatus_Exception(st))
-        goto fail;
-    st = Py_InitializeFromConfig(&c);
-    if (PyStatus_Exception(st))
-        goto fail;
-    PyConfig_Clear(&c);
-    return 0;
-fail:
-    PyConfig_Clear(&c);
-    return kl_err_set(err, "cannot start the embedded Python (%s): %s",
-                      KILN_PYTHON_EXE, st.err_msg ? st.err_msg : "error");
-}
-
-/* Format a SyntaxError as "file:line:col: SyntaxError: msg" into err. */
-static void build_format_syntax_error(PyObject *exc, kl_err *err)
-{
-    PyObject *file = PyObject_GetAttrString(exc, "filename");
-    PyObject *line = PyObject_GetAttrString(exc, "lineno");
-    PyObject *col = PyObject_GetAttrString(exc, "offset");
-    PyObject *msg = PyObject_GetAttrString(exc, "msg");
-    const char *f = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : "?";
-    const char *m = msg && PyUnicode_Check(msg) ? PyUnicode_AsUTF8(msg) : "?";
-    long l = line && PyLong_Check(line) ? PyLong_AsLong(line) : 0;
-    long c = col && PyLong_Check(col) ? PyLong_AsLong(col) : 0;
-
-    PyErr_Clear();
-    kl_err_set(err, "%s:%ld:%ld: %s: %s", f ? f : "?", l, c,
-               Py_TYPE(exc)->tp_name, m ? m : "?");
-    Py_XDECREF(file);
-    Py_XDECREF(line);
-    Py_XDECREF(col);
-    Py_XDECREF(msg);
-}
-
-int build_python_error(kl_err *err, const char *context)
-{
-    PyObject *type, *value, *tb, *text;
-    const char *s;
-
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (value != NULL && PyErr_GivenExceptionMatches(type, PyExc_SyntaxError)) {
-        build_format_syntax_error(value, err);
-    } else {
-        text = value ? PyObject_Str(value) : NULL;
-        s = text ? PyUnicode_AsUTF8(text) : NULL;
-        PyErr_Clear();
-        kl_err_set(err, "%s: %s: %s", context,
-                   type ? ((PyTypeObject *)type)->tp_name : "error",
-                   s ? s : "(no message)");
-        Py_XDECREF(text);
-    }
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
-    return -1;
-}
-
 /* New reference: `source` decoded as Python would (coding cookie or
  * UTF-8, universal newlines) and re-encoded as UTF-8. */
-static PyObject *build_source_utf8(PyObject *raw)
+static PyObject *fz_source_utf8(PyObject *raw)
 {
     PyObject *util, *text, *utf8;
 
@@ -109,7 +31,7 @@ static PyObject *build_source_utf8(PyObject *raw)
 /* True when the 16-byte .pyc header hdr is current for source src (n
  * bytes, from file disk_path): timestamp-based with matching mtime and
  * size, or hash-based with matching hash, as importlib checks them. */
-static int build_pyc_current(const uint8_t *hdr, const char *disk_path,
+static int fz_pyc_current(const uint8_t *hdr, const char *disk_path,
                              const uint8_t *src, size_t n)
 {
     uint32_t flags, mtime, size;
@@ -145,7 +67,7 @@ static int build_pyc_current(const uint8_t *hdr, const char *disk_path,
  * cache (__pycache__) for source file disk_path, when that .pyc is current;
  * NULL, with no exception set, when there is none to trust. Loading it is
  * about ten times faster than compiling. */
-static PyObject *build_cached_code(const char *disk_path, const uint8_t *src,
+static PyObject *fz_cached_code(const char *disk_path, const uint8_t *src,
                                    size_t n)
 {
     PyObject *util, *cache = NULL, *magic = NULL, *code = NULL;
@@ -162,7 +84,7 @@ static PyObject *build_cached_code(const char *disk_path, const uint8_t *src,
         !PyBytes_Check(magic) || PyBytes_GET_SIZE(magic) != 4 ||
         kl_read_file(PyUnicode_AsUTF8(cache), &pyc, &len, &ignored) < 0 ||
         len < 16 || memcmp(pyc, PyBytes_AS_STRING(magic), 4) != 0 ||
-        !build_pyc_current(pyc, disk_path, src, n))
+        !fz_pyc_current(pyc, disk_path, src, n))
         goto done;
     code = PyMarshal_ReadObjectFromString((const char *)pyc + 16,
                                           (Py_ssize_t)(len - 16));
@@ -177,9 +99,9 @@ done:
     return code;
 }
 
-int build_compile(const char *disk_path, const char *rel, int use_cache,
-                  PyObject **code, PyObject **marshalled, PyObject **source,
-                  kl_err *err)
+int fz_compile(const char *disk_path, const char *rel, int use_cache,
+               PyObject **code, PyObject **marshalled, PyObject **source,
+               kl_err *err)
 {
     PyCompilerFlags flags = {0, PY_MINOR_VERSION};
     PyObject *fname = NULL, *relname = NULL, *raw = NULL, *imp = NULL, *r;
@@ -200,7 +122,7 @@ int build_compile(const char *disk_path, const char *rel, int use_cache,
     if (fname == NULL || relname == NULL || raw == NULL)
         goto fail_py;
     if (use_cache)
-        *code = build_cached_code(disk_path, bytes, n);
+        *code = fz_cached_code(disk_path, bytes, n);
     if (*code == NULL)
         *code = Py_CompileStringObject((const char *)bytes, fname,
                                        Py_file_input, &flags, -1);
@@ -216,7 +138,7 @@ int build_compile(const char *disk_path, const char *rel, int use_cache,
     *marshalled = PyMarshal_WriteObjectToString(*code, Py_MARSHAL_VERSION);
     if (*marshalled == NULL)
         goto fail_py;
-    *source = build_source_utf8(raw);
+    *source = fz_source_utf8(raw);
     if (*source == NULL)
         goto fail_py;
     free(bytes);
@@ -227,7 +149,7 @@ int build_compile(const char *disk_path, const char *rel, int use_cache,
     return 0;
 
 fail_py:
-    build_python_error(err, disk_path);
+    fz_python_error(disk_path, err);
     free(bytes);
     Py_XDECREF(fname);
     Py_XDECREF(relname);

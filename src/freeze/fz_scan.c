@@ -1,17 +1,18 @@
 /*
- * build_scan.c: follow the imports in compiled code. Each IMPORT_NAME
+ * fz_scan.c: find the imports in compiled code. Each IMPORT_NAME
  * instruction names a module; the two LOAD_CONST instructions before it
  * give the relative level and the fromlist, whose items may be submodules.
  * Opcode numbers come from the embedded interpreter's `opcode` module, so
- * the scanner follows whatever CPython version kiln embeds.
+ * the scanner reads whatever CPython version kiln embeds. The scanner only
+ * reports what it finds, as import records; the graph decides what to
+ * follow.
  */
-#include "build_graph.h"
+#include "fz_graph.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Read the opcode numbers the scanner needs from the `opcode` module. */
-int build_scan_load_opcodes(build_graph *g, kl_err *err)
+int fz_scan_load_opcodes(fz_opcodes *ops, kl_err *err)
 {
     PyObject *mod = PyImport_ImportModule("opcode");
     PyObject *map = mod ? PyObject_GetAttrString(mod, "opmap") : NULL;
@@ -19,96 +20,80 @@ int build_scan_load_opcodes(build_graph *g, kl_err *err)
 
     Py_XDECREF(mod);
     if (map == NULL)
-        return build_python_error(err, "opcode");
+        return fz_python_error("opcode", err);
     v = PyDict_GetItemString(map, "IMPORT_NAME");
-    g->op_import_name = v ? (int)PyLong_AsLong(v) : -1;
+    ops->import_name = v ? (int)PyLong_AsLong(v) : -1;
     v = PyDict_GetItemString(map, "LOAD_CONST");
-    g->op_load_const = v ? (int)PyLong_AsLong(v) : -1;
+    ops->load_const = v ? (int)PyLong_AsLong(v) : -1;
     v = PyDict_GetItemString(map, "EXTENDED_ARG");
-    g->op_extended_arg = v ? (int)PyLong_AsLong(v) : -1;
+    ops->extended_arg = v ? (int)PyLong_AsLong(v) : -1;
     Py_DECREF(map);
-    if (g->op_import_name < 0 || g->op_load_const < 0 || g->op_extended_arg < 0)
+    if (ops->import_name < 0 || ops->load_const < 0 || ops->extended_arg < 0)
         return kl_err_set(err, "this Python's opcode table lacks IMPORT_NAME");
     return 0;
 }
 
-/* Absolute name of an import of `name` at `level` from module `from`. */
-static char *scan_resolve_name(const char *from, int from_pkg,
-                                const char *name, long level)
+void fz_imports_free(fz_imports *l)
 {
-    char base[1024];
-    char *dot;
+    size_t i;
 
-    if (level <= 0)
-        return strdup(name);
-    snprintf(base, sizeof base, "%s", from);
-    if (!from_pkg) {
-        dot = strrchr(base, '.');
-        if (dot == NULL)
-            return NULL; /* relative import outside a package */
-        *dot = '\0';
+    for (i = 0; i < l->n; i++) {
+        free(l->v[i].name);
+        kl_strv_free(&l->v[i].from);
     }
-    while (--level > 0) {
-        dot = strrchr(base, '.');
-        if (dot == NULL)
-            return NULL;
-        *dot = '\0';
-    }
-    if (strcmp(from, "__main__") == 0)
-        return NULL;
-    return name[0] ? build_str_join3(base, ".", name) : strdup(base);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
 }
 
-/* Follow one IMPORT_NAME: `name` at `level`, with `fromlist`. */
-static int scan_follow_import(build_graph *g, build_module *m, PyObject *name,
-                               long level, PyObject *fromlist, kl_err *err)
+/* Append a record for `import name` (absolute, taken over by the list)
+ * with `fromlist` (a tuple, or anything else for none). */
+static int fz_scan_record(fz_imports *out, char *name, PyObject *fromlist,
+                          int lazy, kl_err *err)
 {
-    const char *s = PyUnicode_AsUTF8(name);
-    char *abs;
+    fz_import *rec;
     Py_ssize_t i;
-    int r = 0;
 
-    if (s == NULL)
-        return build_python_error(err, m->name);
-    abs = scan_resolve_name(m->name, m->is_package, s, level);
-    if (abs == NULL)
-        return 0;
-    if (build_graph_request(g, abs, m->name, 0, err) < 0) {
-        free(abs);
-        return -1;
-    }
-    if (fromlist != NULL && PyTuple_Check(fromlist)) {
-        for (i = 0; i < PyTuple_GET_SIZE(fromlist) && r == 0; i++) {
-            PyObject *item = PyTuple_GET_ITEM(fromlist, i);
-            const char *it = PyUnicode_Check(item) ? PyUnicode_AsUTF8(item) : NULL;
-            char *sub;
+    if (out->n == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 16;
+        fz_import *v = realloc(out->v, cap * sizeof *v);
 
-            if (it != NULL && strcmp(it, "*") == 0)
-                r = build_graph_star_import(g, abs, err);
-            if (it == NULL || strcmp(it, "*") == 0)
-                continue;
-            sub = build_str_join3(abs, ".", it);
-            if (sub == NULL) {
-                free(abs);
-                return kl_err_set(err, "out of memory");
-            }
-            r = build_graph_request(g, sub, m->name, 1, err);
-            free(sub);
+        if (v == NULL) {
+            free(name);
+            return kl_err_oom(err);
         }
+        out->v = v;
+        out->cap = cap;
     }
-    free(abs);
-    return r;
+    rec = &out->v[out->n++];
+    memset(rec, 0, sizeof *rec);
+    rec->name = name;
+    rec->lazy = lazy;
+    if (fromlist == NULL || !PyTuple_Check(fromlist))
+        return 0;
+    for (i = 0; i < PyTuple_GET_SIZE(fromlist); i++) {
+        PyObject *item = PyTuple_GET_ITEM(fromlist, i);
+        const char *s = PyUnicode_Check(item) ? PyUnicode_AsUTF8(item) : NULL;
+
+        if (s == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        if (kl_strv_push(&rec->from, s) < 0)
+            return kl_err_oom(err);
+    }
+    return 0;
 }
 
 /* Line ranges of top-level `if __name__ == "__main__":` blocks. */
-typedef struct line_ranges {
+typedef struct fz_lines {
     long start[8];
     long end[8];
     int n;
-} line_ranges;
+} fz_lines;
 
 /* True when AST node `test` is `__name__ == "__main__"`. */
-static int scan_is_main_test(PyObject *test)
+static int fz_scan_is_main_test(PyObject *test)
 {
     PyObject *left = NULL, *comps = NULL, *id = NULL, *value = NULL;
     int r = 0;
@@ -139,8 +124,8 @@ done:
  * there run only when the module is the program itself, so another
  * module's main block is not followed. Best effort: on any failure the
  * result is empty. */
-static void scan_main_blocks(PyObject *code, PyObject *source,
-                              line_ranges *out)
+static void fz_scan_main_blocks(PyObject *code, PyObject *source,
+                              fz_lines *out)
 {
     PyObject *consts, *ast = NULL, *tree = NULL, *body = NULL;
     Py_ssize_t i;
@@ -166,7 +151,7 @@ static void scan_main_blocks(PyObject *code, PyObject *source,
         if (strcmp(Py_TYPE(node)->tp_name, "If") != 0)
             continue;
         test = PyObject_GetAttrString(node, "test");
-        if (test != NULL && scan_is_main_test(test)) {
+        if (test != NULL && fz_scan_is_main_test(test)) {
             a = PyObject_GetAttrString(node, "lineno");
             b = PyObject_GetAttrString(node, "end_lineno");
             if (a && b && PyLong_Check(a) && PyLong_Check(b)) {
@@ -186,7 +171,7 @@ done:
     Py_XDECREF(body);
 }
 
-static int line_in_ranges(const line_ranges *r, long line)
+static int fz_scan_in_ranges(const fz_lines *r, long line)
 {
     int i;
 
@@ -198,7 +183,7 @@ static int line_in_ranges(const line_ranges *r, long line)
 
 /* Fill lines[k] with the source line of instruction k (2-byte units) of
  * code, from co_lines(); -1 where unknown. */
-static void scan_code_lines(PyObject *code, long *lines, Py_ssize_t count)
+static void fz_scan_code_lines(PyObject *code, long *lines, Py_ssize_t count)
 {
     PyObject *it = PyObject_CallMethod(code, "co_lines", NULL);
     PyObject *item;
@@ -223,16 +208,42 @@ static void scan_code_lines(PyObject *code, long *lines, Py_ssize_t count)
     Py_XDECREF(it);
 }
 
-/* Scan code object `code` (and nested ones) of module m for imports,
- * leaving out those on lines in `skip`. `lazy` is true when the code runs
- * only when called (a function body), not when the module is imported. */
-static int scan_code(build_graph *g, build_module *m, PyObject *code,
-                     const line_ranges *skip, int lazy, kl_err *err)
+/* What a scan needs besides the code object at hand. */
+typedef struct fz_scan {
+    const fz_opcodes *ops;
+    const char *name;      /* the module scanned */
+    int is_package;
+    const fz_lines *skip;  /* lines whose imports are left out */
+    fz_imports *out;
+} fz_scan;
+
+/* Record the IMPORT_NAME of `target` (a str) with level and fromlist
+ * constants, unless it cannot be resolved. */
+static int fz_scan_import(fz_scan *s, PyObject *target, long level,
+                          PyObject *fromlist, int lazy, kl_err *err)
+{
+    const char *t = PyUnicode_AsUTF8(target);
+    char *abs;
+
+    if (t == NULL)
+        return fz_python_error(s->name, err);
+    if (fz_name_resolve(s->name, s->is_package, t, level, &abs, err) < 0)
+        return -1;
+    if (abs == NULL)
+        return 0;
+    return fz_scan_record(s->out, abs, fromlist, lazy, err);
+}
+
+/* Scan code object `code` (and nested ones) for imports. `lazy` is true
+ * when the code runs only when called (a function body), not when the
+ * module is imported. */
+static int fz_scan_code(fz_scan *s, PyObject *code, int lazy, kl_err *err)
 {
     long *lines = NULL;
     PyObject *bytes = PyObject_GetAttrString(code, "co_code");
     PyObject *consts = PyObject_GetAttrString(code, "co_consts");
     PyObject *names = PyObject_GetAttrString(code, "co_names");
+    const fz_opcodes *ops = s->ops;
     int prev_op[2] = {-1, -1};
     long prev_arg[2] = {0, 0};
     long ext = 0;
@@ -240,18 +251,19 @@ static int scan_code(build_graph *g, build_module *m, PyObject *code,
     int r = -1;
 
     if (bytes == NULL || consts == NULL || names == NULL ||
-        !PyBytes_Check(bytes) || !PyTuple_Check(consts) || !PyTuple_Check(names)) {
-        build_python_error(err, m->name);
+        !PyBytes_Check(bytes) || !PyTuple_Check(consts) ||
+        !PyTuple_Check(names)) {
+        fz_python_error(s->name, err);
         goto done;
     }
     n = PyBytes_GET_SIZE(bytes);
-    if (skip != NULL && skip->n > 0) {
+    if (s->skip->n > 0) {
         lines = malloc(((size_t)n / 2 + 1) * sizeof *lines);
         if (lines == NULL) {
-            kl_err_set(err, "out of memory");
+            kl_err_oom(err);
             goto done;
         }
-        scan_code_lines(code, lines, n / 2);
+        fz_scan_code_lines(code, lines, n / 2);
     }
     for (i = 0; i + 1 < n; i += 2) {
         int op = (unsigned char)PyBytes_AS_STRING(bytes)[i];
@@ -259,17 +271,17 @@ static int scan_code(build_graph *g, build_module *m, PyObject *code,
 
         if (op == 0) /* CACHE entries follow some instructions */
             continue;
-        if (op == g->op_extended_arg) {
+        if (op == ops->extended_arg) {
             ext = arg;
             continue;
         }
         ext = 0;
-        if (op == g->op_import_name && arg < PyTuple_GET_SIZE(names) &&
-            !(lines != NULL && line_in_ranges(skip, lines[i / 2]))) {
+        if (op == ops->import_name && arg < PyTuple_GET_SIZE(names) &&
+            !(lines != NULL && fz_scan_in_ranges(s->skip, lines[i / 2]))) {
             long level = 0;
             PyObject *fromlist = NULL;
 
-            if (prev_op[0] == g->op_load_const && prev_op[1] == g->op_load_const &&
+            if (prev_op[0] == ops->load_const && prev_op[1] == ops->load_const &&
                 prev_arg[0] < PyTuple_GET_SIZE(consts) &&
                 prev_arg[1] < PyTuple_GET_SIZE(consts)) {
                 PyObject *lv = PyTuple_GET_ITEM(consts, prev_arg[0]);
@@ -277,13 +289,9 @@ static int scan_code(build_graph *g, build_module *m, PyObject *code,
                 level = PyLong_Check(lv) ? PyLong_AsLong(lv) : 0;
                 fromlist = PyTuple_GET_ITEM(consts, prev_arg[1]);
             }
-            g->lazy_import = lazy;
-            r = scan_follow_import(g, m, PyTuple_GET_ITEM(names, arg), level,
-                                   fromlist, err);
-            g->lazy_import = 0;
-            if (r < 0)
+            if (fz_scan_import(s, PyTuple_GET_ITEM(names, arg), level,
+                               fromlist, lazy, err) < 0)
                 goto done;
-            r = -1;
         }
         prev_op[0] = prev_op[1];
         prev_arg[0] = prev_arg[1];
@@ -294,11 +302,11 @@ static int scan_code(build_graph *g, build_module *m, PyObject *code,
         PyObject *c = PyTuple_GET_ITEM(consts, i);
 
         if (!PyCode_Check(c) ||
-            line_in_ranges(skip, ((PyCodeObject *)c)->co_firstlineno))
+            fz_scan_in_ranges(s->skip, ((PyCodeObject *)c)->co_firstlineno))
             continue;
-        if (scan_code(g, m, c, skip,
-                      lazy || (((PyCodeObject *)c)->co_flags & CO_NEWLOCALS),
-                      err) < 0)
+        if (fz_scan_code(s, c,
+                         lazy || (((PyCodeObject *)c)->co_flags & CO_NEWLOCALS),
+                         err) < 0)
             goto done;
     }
     r = 0;
@@ -310,51 +318,35 @@ done:
     return r;
 }
 
-/* True when module `name` may run as __main__: the script, any
- * package's __main__ module, and the module given to -m. */
-static int scan_runs_as_main(build_graph *g, const char *name)
+int fz_scan_imports(const fz_opcodes *ops, const char *name, int is_package,
+                    int runs_as_main, PyObject *code, PyObject *source,
+                    fz_imports *out, kl_err *err)
 {
-    size_t n = strlen(name);
+    fz_lines skip = {{0}, {0}, 0};
+    fz_scan s = {ops, name, is_package, &skip, out};
 
-    return strcmp(name, "__main__") == 0 ||
-           (n > 9 && strcmp(name + n - 9, ".__main__") == 0) ||
-           (g->opt->module != NULL && strcmp(name, g->opt->module) == 0);
+    if (!runs_as_main)
+        fz_scan_main_blocks(code, source, &skip);
+    return fz_scan_code(&s, code, 0, err);
 }
 
-int build_scan_imports(build_graph *g, build_module *m, PyObject *code,
-                       kl_err *err)
-{
-    line_ranges skip = {{0}, {0}, 0};
-
-    if (!scan_runs_as_main(g, m->name))
-        scan_main_blocks(code, m->source, &skip);
-    return scan_code(g, m, code, &skip, 0, err);
-}
-
-/* Request name.<s> for each identifier string s in tuple or frozenset c. */
-static int scan_star_consts(build_graph *g, build_module *m, PyObject *c,
-                            kl_err *err)
+/* Append the identifier strings in constant c (a str, or a tuple or
+ * frozenset of them, nested) to out. */
+static int fz_scan_star_const(PyObject *c, kl_strv *out, kl_err *err)
 {
     PyObject *it, *item;
     int r = 0;
 
     if (PyUnicode_Check(c)) {
-        char *sub;
-
         if (PyUnicode_IsIdentifier(c) != 1)
             return 0;
-        sub = build_str_join3(m->name, ".", PyUnicode_AsUTF8(c));
-        if (sub == NULL)
-            return kl_err_set(err, "out of memory");
-        r = build_graph_request(g, sub, m->name, 1, err);
-        free(sub);
-        return r;
+        return kl_strv_push(out, PyUnicode_AsUTF8(c)) < 0 ? kl_err_oom(err) : 0;
     }
     if (!PyTuple_Check(c) && !PyFrozenSet_Check(c))
         return 0;
     it = PyObject_GetIter(c);
     while (it != NULL && r == 0 && (item = PyIter_Next(it)) != NULL) {
-        r = scan_star_consts(g, m, item, err);
+        r = fz_scan_star_const(item, out, err);
         Py_DECREF(item);
     }
     Py_XDECREF(it);
@@ -362,8 +354,7 @@ static int scan_star_consts(build_graph *g, build_module *m, PyObject *c,
     return r;
 }
 
-int build_scan_star(build_graph *g, build_module *m, PyObject *code,
-                    kl_err *err)
+int fz_scan_star_names(PyObject *code, kl_strv *out, kl_err *err)
 {
     PyObject *consts = PyObject_GetAttrString(code, "co_consts");
     int r;
@@ -372,7 +363,7 @@ int build_scan_star(build_graph *g, build_module *m, PyObject *code,
         PyErr_Clear();
         return 0;
     }
-    r = scan_star_consts(g, m, consts, err);
+    r = fz_scan_star_const(consts, out, err);
     Py_DECREF(consts);
     return r;
 }

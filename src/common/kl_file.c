@@ -1,0 +1,159 @@
+/*
+ * kl_file.c: file helpers: what a path names, open a regular file, read
+ * it whole, map it, write all of a buffer, read an exact range.
+ */
+#include "kl_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int kl_is_dir(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int kl_is_file(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int kl_open_regular(const char *path, int *fd, uint64_t *size, kl_err *err)
+{
+    struct stat st;
+    int f;
+
+    *fd = -1;
+    *size = 0;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (f < 0)
+        return kl_err_set(err, "%s: %s", path, strerror(errno));
+    if (fstat(f, &st) < 0) {
+        kl_err_set(err, "%s: %s", path, strerror(errno));
+        close(f);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        kl_err_set(err, "%s: %s", path, S_ISDIR(st.st_mode)
+                                            ? "is a directory"
+                                            : "not a regular file");
+        close(f);
+        return -1;
+    }
+    *fd = f;
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+int kl_read_file(const char *path, uint8_t **out, size_t *len, kl_err *err)
+{
+    uint8_t *buf;
+    uint64_t size;
+    int fd;
+
+    *out = NULL;
+    *len = 0;
+    if (kl_open_regular(path, &fd, &size, err) < 0)
+        return -1;
+    if (size >= SIZE_MAX || (buf = malloc((size_t)size + 1)) == NULL) {
+        close(fd);
+        return kl_err_set(err, "%s: out of memory", path);
+    }
+    if (kl_read_at(fd, buf, (size_t)size, 0, path, err) < 0) {
+        free(buf);
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    buf[size] = 0;
+    *out = buf;
+    *len = (size_t)size;
+    return 0;
+}
+
+int kl_map_file(const char *path, kl_map *m, kl_err *err)
+{
+    uint64_t size;
+    void *p;
+    int fd;
+
+    m->data = NULL;
+    m->size = 0;
+    if (kl_open_regular(path, &fd, &size, err) < 0)
+        return -1;
+    if (size == 0) {
+        close(fd);
+        return 0;
+    }
+    if (size > SIZE_MAX) {
+        close(fd);
+        return kl_err_set(err, "%s: too large to map", path);
+    }
+    p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return kl_err_set(err, "%s: cannot map: %s", path, strerror(errno));
+    m->data = p;
+    m->size = size;
+    return 0;
+}
+
+void kl_unmap(kl_map *m)
+{
+    if (m->data != NULL)
+        munmap((void *)m->data, (size_t)m->size);
+    m->data = NULL;
+    m->size = 0;
+}
+
+int kl_write_all(int fd, const void *p, size_t n, const char *what,
+                 kl_err *err)
+{
+    const uint8_t *b = p;
+
+    while (n > 0) {
+        ssize_t w = write(fd, b, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return kl_err_set(err, "cannot write %s: %s", what,
+                              strerror(errno));
+        if (w == 0)
+            return kl_err_set(err, "cannot write %s: no progress", what);
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int kl_read_at(int fd, void *buf, size_t n, uint64_t off, const char *what,
+               kl_err *err)
+{
+    uint8_t *b = buf;
+
+    while (n > 0) {
+        ssize_t r = pread(fd, b, n, (off_t)off);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return kl_err_set(err, "cannot read %s: %s", what,
+                              strerror(errno));
+        if (r == 0)
+            return kl_err_set(err, "%s changed while it was read", what);
+        b += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}

@@ -1,0 +1,299 @@
+/*
+ * elf_reader.c: read program headers and the dynamic section of an ELF
+ * object in memory, checking every offset before it is used.
+ *
+ * Addresses in the dynamic section (the string table, the version-needs
+ * table) are virtual addresses; they are turned into file offsets through
+ * the PT_LOAD segment that holds them, as the loader would map them.
+ */
+#include "elf_reader.h"
+
+#include <elf.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(sizeof(Elf64_Ehdr) == ELF_HEADER_SIZE, "ELF header size");
+
+/* The image and the tables found in it while reading. */
+typedef struct elf_image {
+    const uint8_t *p;
+    uint64_t size;
+    Elf64_Ehdr eh;
+    uint64_t strtab_off;   /* file offset of the dynamic string table */
+    uint64_t strtab_size;
+} elf_image;
+
+/* True when [off, off + len) lies inside the image. */
+static int elf_in_image(const elf_image *im, uint64_t off, uint64_t len)
+{
+    uint64_t end;
+
+    return kl_add_size(off, len, &end) == 0 && end <= im->size;
+}
+
+/* Program header i (which must exist), copied out: the image may be
+ * unaligned. */
+static Elf64_Phdr elf_phdr(const elf_image *im, size_t i)
+{
+    Elf64_Phdr ph;
+
+    memcpy(&ph, im->p + im->eh.e_phoff + i * sizeof ph, sizeof ph);
+    return ph;
+}
+
+/* The file offset of virtual address [addr, addr + len), through the
+ * PT_LOAD segment holding it. */
+static int elf_vaddr_to_off(const elf_image *im, uint64_t addr, uint64_t len,
+                            uint64_t *off, const char *what, kl_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < im->eh.e_phnum; i++) {
+        Elf64_Phdr ph = elf_phdr(im, i);
+        uint64_t end;
+
+        if (ph.p_type != PT_LOAD || addr < ph.p_vaddr ||
+            kl_add_size(addr, len, &end) < 0 ||
+            end - ph.p_vaddr > ph.p_filesz)
+            continue;
+        *off = ph.p_offset + (addr - ph.p_vaddr);
+        if (!elf_in_image(im, *off, len))
+            break;
+        return 0;
+    }
+    return kl_err_set(err, "%s lies outside the file's segments", what);
+}
+
+/* The NUL-terminated string at offset `at` of the dynamic string table. */
+static int elf_string(const elf_image *im, uint64_t at, const char **out,
+                      kl_err *err)
+{
+    const char *s = (const char *)im->p + im->strtab_off;
+
+    *out = NULL;
+    if (at >= im->strtab_size ||
+        memchr(s + at, '\0', (size_t)(im->strtab_size - at)) == NULL)
+        return kl_err_set(err, "a name lies outside the dynamic string table");
+    *out = s + at;
+    return 0;
+}
+
+/* Check the ELF header and program header table; fill im->eh and
+ * info's type, machine and loadable size. */
+static int elf_read_headers(elf_image *im, elf_info *info, kl_err *err)
+{
+    uint64_t end, seg_end;
+    size_t i;
+
+    if (im->size < sizeof im->eh || memcmp(im->p, ELFMAG, SELFMAG) != 0)
+        return kl_err_set(err, "not an ELF file");
+    if (im->p[EI_CLASS] != ELFCLASS64 || im->p[EI_DATA] != ELFDATA2LSB)
+        return kl_err_set(err, "not a 64-bit little-endian ELF file");
+    memcpy(&im->eh, im->p, sizeof im->eh);
+    if (im->eh.e_phnum == 0 || im->eh.e_phentsize != sizeof(Elf64_Phdr) ||
+        !elf_in_image(im, im->eh.e_phoff,
+                      (uint64_t)im->eh.e_phnum * sizeof(Elf64_Phdr)))
+        return kl_err_set(err, "bad program header table");
+    info->type = im->eh.e_type;
+    info->machine = im->eh.e_machine;
+    end = im->eh.e_phoff + (uint64_t)im->eh.e_phnum * sizeof(Elf64_Phdr);
+    if (end < sizeof im->eh)
+        end = sizeof im->eh;
+    for (i = 0; i < im->eh.e_phnum; i++) {
+        Elf64_Phdr ph = elf_phdr(im, i);
+
+        if (kl_add_size(ph.p_offset, ph.p_filesz, &seg_end) < 0 ||
+            seg_end > im->size)
+            return kl_err_set(err, "segment %zu lies outside the file", i);
+        if (seg_end > end)
+            end = seg_end;
+    }
+    info->loadable_size = end;
+    return 0;
+}
+
+/* Append s to the string-pointer array *arr of *n. */
+static int elf_push(const char ***arr, size_t *n, const char *s, kl_err *err)
+{
+    const char **grown = realloc(*arr, (*n + 1) * sizeof **arr);
+
+    if (grown == NULL)
+        return kl_err_oom(err);
+    grown[(*n)++] = s;
+    *arr = grown;
+    return 0;
+}
+
+/* Walk the version-needs table (DT_VERNEED, `count` records at virtual
+ * address `addr`) into info->version_needs. */
+static int elf_read_verneed(const elf_image *im, uint64_t addr,
+                            uint64_t count, elf_info *info, kl_err *err)
+{
+    uint64_t off, k;
+
+    if (elf_vaddr_to_off(im, addr, sizeof(Elf64_Verneed), &off,
+                         "the version-needs table", err) < 0)
+        return -1;
+    for (k = 0; k < count; k++) {
+        Elf64_Verneed vn;
+        const char *file = NULL;
+        uint64_t aux;
+        unsigned j;
+
+        if (!elf_in_image(im, off, sizeof vn))
+            return kl_err_set(err, "version-needs record %llu lies outside "
+                                   "the file", (unsigned long long)k);
+        memcpy(&vn, im->p + off, sizeof vn);
+        if (elf_string(im, vn.vn_file, &file, err) < 0)
+            return -1;
+        aux = off + vn.vn_aux;
+        for (j = 0; j < vn.vn_cnt; j++) {
+            Elf64_Vernaux va;
+            elf_version_need *grown;
+            const char *version = NULL;
+
+            if (!elf_in_image(im, aux, sizeof va))
+                return kl_err_set(err, "a version needed from %s lies "
+                                       "outside the file", file);
+            memcpy(&va, im->p + aux, sizeof va);
+            if (elf_string(im, va.vna_name, &version, err) < 0)
+                return -1;
+            grown = realloc(info->version_needs,
+                            (info->n_version_needs + 1) * sizeof *grown);
+            if (grown == NULL)
+                return kl_err_oom(err);
+            grown[info->n_version_needs].file = file;
+            grown[info->n_version_needs].version = version;
+            info->version_needs = grown;
+            info->n_version_needs++;
+            if (va.vna_next == 0)
+                break;
+            aux += va.vna_next;
+        }
+        if (vn.vn_next == 0)
+            break;
+        off += vn.vn_next;
+    }
+    return 0;
+}
+
+/* Read the dynamic section (segment ph) into info. */
+static int elf_read_dynamic(elf_image *im, const Elf64_Phdr *ph,
+                            elf_info *info, kl_err *err)
+{
+    uint64_t n = ph->p_filesz / sizeof(Elf64_Dyn), i;
+    uint64_t strtab = 0, verneed = 0, verneednum = 0;
+    int have_strtab = 0, have_strsz = 0, names = 0;
+    const char *s;
+
+    /* First pass: where the string table is. */
+    for (i = 0; i < n; i++) {
+        Elf64_Dyn d;
+
+        memcpy(&d, im->p + ph->p_offset + i * sizeof d, sizeof d);
+        if (d.d_tag == DT_NULL)
+            break;
+        if (d.d_tag == DT_STRTAB) {
+            strtab = d.d_un.d_ptr;
+            have_strtab = 1;
+        } else if (d.d_tag == DT_STRSZ) {
+            im->strtab_size = d.d_un.d_val;
+            have_strsz = 1;
+        } else if (d.d_tag == DT_VERNEED) {
+            verneed = d.d_un.d_ptr;
+        } else if (d.d_tag == DT_VERNEEDNUM) {
+            verneednum = d.d_un.d_val;
+        } else if (d.d_tag == DT_NEEDED || d.d_tag == DT_SONAME ||
+                   d.d_tag == DT_RPATH || d.d_tag == DT_RUNPATH) {
+            names = 1;
+        }
+    }
+    if (!have_strtab || !have_strsz) {
+        if (names || verneednum > 0)
+            return kl_err_set(err, "the dynamic section names libraries "
+                                   "but has no string table");
+        return 0;
+    }
+    if (elf_vaddr_to_off(im, strtab, im->strtab_size, &im->strtab_off,
+                         "the dynamic string table", err) < 0)
+        return -1;
+    /* Second pass: the names. */
+    for (i = 0; i < n; i++) {
+        Elf64_Dyn d;
+
+        memcpy(&d, im->p + ph->p_offset + i * sizeof d, sizeof d);
+        if (d.d_tag == DT_NULL)
+            break;
+        switch (d.d_tag) {
+        case DT_NEEDED:
+            if (elf_string(im, d.d_un.d_val, &s, err) < 0 ||
+                elf_push(&info->needed, &info->n_needed, s, err) < 0)
+                return -1;
+            break;
+        case DT_SONAME:
+            if (elf_string(im, d.d_un.d_val, &info->soname, err) < 0)
+                return -1;
+            break;
+        case DT_RPATH:
+            if (elf_string(im, d.d_un.d_val, &info->rpath, err) < 0)
+                return -1;
+            break;
+        case DT_RUNPATH:
+            if (elf_string(im, d.d_un.d_val, &info->runpath, err) < 0)
+                return -1;
+            break;
+        default:
+            break;
+        }
+    }
+    if (verneednum > 0)
+        return elf_read_verneed(im, verneed, verneednum, info, err);
+    return 0;
+}
+
+int elf_read(const void *image, uint64_t size, elf_info *info, kl_err *err)
+{
+    elf_image im;
+    size_t i;
+    int have_dynamic = 0;
+
+    memset(info, 0, sizeof *info);
+    memset(&im, 0, sizeof im);
+    im.p = image;
+    im.size = size;
+    if (elf_read_headers(&im, info, err) < 0)
+        return -1;
+    for (i = 0; i < im.eh.e_phnum; i++) {
+        Elf64_Phdr ph = elf_phdr(&im, i);
+
+        if (ph.p_type != PT_DYNAMIC)
+            continue;
+        if (have_dynamic++) {
+            elf_info_free(info);
+            return kl_err_set(err, "more than one dynamic section");
+        }
+        if (elf_read_dynamic(&im, &ph, info, err) < 0) {
+            elf_info_free(info);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void elf_info_free(elf_info *info)
+{
+    free(info->needed);
+    free(info->version_needs);
+    memset(info, 0, sizeof *info);
+}
+
+void elf_cut_header(const void *image, uint8_t out[ELF_HEADER_SIZE])
+{
+    Elf64_Ehdr eh;
+
+    memcpy(&eh, image, sizeof eh);
+    eh.e_shoff = 0;
+    eh.e_shnum = 0;
+    eh.e_shstrndx = SHN_UNDEF;
+    memcpy(out, &eh, sizeof eh);
+}

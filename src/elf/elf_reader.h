@@ -1,0 +1,61 @@
+/*
+ * elf_reader.h: what kiln needs to know about an ELF shared object or
+ * executable, read from its bytes in memory: the part the dynamic loader
+ * reads (what stripping keeps), and from the dynamic section the libraries
+ * it needs (DT_NEEDED), its own name (DT_SONAME), its search paths
+ * (DT_RPATH, DT_RUNPATH) and the symbol versions it needs from each library
+ * (e.g. GLIBC_2.34 from libc.so.6). No Python here: the kiln command and
+ * the built programs share it.
+ *
+ * Only 64-bit little-endian objects are read (x86_64, aarch64). Every
+ * offset taken from the image is checked against its size first: a damaged
+ * or hostile image gives an error, never a read outside it.
+ */
+#ifndef KILN_ELF_READER_H
+#define KILN_ELF_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/kl_common.h"
+
+/* Size of the ELF header that elf_cut_header() rewrites. */
+#define ELF_HEADER_SIZE 64
+
+/* One symbol version an object needs from a library. */
+typedef struct elf_version_need {
+    const char *file;     /* the library, e.g. "libc.so.6" */
+    const char *version;  /* e.g. "GLIBC_2.34" */
+} elf_version_need;
+
+/* What elf_read() found. String pointers point into the image and live as
+ * long as it does; the two arrays are malloc'd (elf_info_free). */
+typedef struct elf_info {
+    uint16_t type;            /* ET_DYN, ET_EXEC, ... */
+    uint16_t machine;         /* EM_X86_64, EM_AARCH64, ... */
+    uint64_t loadable_size;   /* bytes from the start of the file to the end
+                                 of the last segment, the program headers
+                                 included: all the loader ever reads */
+    const char *soname;       /* DT_SONAME, or NULL */
+    const char *rpath;        /* DT_RPATH, or NULL */
+    const char *runpath;      /* DT_RUNPATH, or NULL */
+    const char **needed;      /* DT_NEEDED, in the order they appear */
+    size_t n_needed;
+    elf_version_need *version_needs; /* in the order of the version table */
+    size_t n_version_needs;
+} elf_info;
+
+/* Read image[0, size). Fails with a one-line message on anything that is
+ * not a well-formed 64-bit little-endian ELF object. On success the caller
+ * frees info with elf_info_free(); on failure info holds nothing. */
+int elf_read(const void *image, uint64_t size, elf_info *info, kl_err *err);
+
+/* Free what elf_read() allocated in info (a zeroed info is fine). */
+void elf_info_free(elf_info *info);
+
+/* The image's ELF header (first ELF_HEADER_SIZE bytes, of an image that
+ * elf_read() accepted) rewritten for the image cut to its loadable size:
+ * the section header table is gone, so its fields are cleared. */
+void elf_cut_header(const void *image, uint8_t out[ELF_HEADER_SIZE]);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * fz_collect.c: from options to plan: start the graph where the run mode
+ * says, follow it, and put its modules and the --add-data files in the
+ * plan with how the program starts.
+ */
+#include "fz_graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Put the modules the run mode starts from into the graph and tell the
+ * plan how the program starts. */
+static int fz_collect_main(const fz_options *opt, fz_graph *g, plan *p,
+                           kl_err *err)
+{
+    kl_buf mod = KL_BUF_INIT;
+    int r;
+
+    if (opt->script) {
+        if (fz_graph_add_script(g, opt->script, err) < 0)
+            return -1;
+        return plan_set_run(p, BUNDLE_RUN_SCRIPT, "", PY_VERSION_HEX, err);
+    }
+    if (opt->module) {
+        if (fz_graph_require(g, opt->module, err) < 0)
+            return -1;
+        if (fz_graph_is_package(g, opt->module)) {
+            if (kl_buf_setf(&mod, "%s.__main__", opt->module) < 0)
+                return kl_err_oom(err);
+            r = fz_graph_require(g, mod.s, err);
+            kl_buf_free(&mod);
+            if (r < 0)
+                return kl_err_prefix(err, "-m %s is a package without "
+                                          "__main__.py", opt->module);
+        }
+        return plan_set_run(p, BUNDLE_RUN_MODULE, opt->module, PY_VERSION_HEX,
+                            err);
+    }
+    if (kl_buf_add(&mod, opt->entry, strcspn(opt->entry, ":")) < 0)
+        return kl_err_oom(err);
+    r = fz_graph_require(g, mod.s, err);
+    kl_buf_free(&mod);
+    if (r < 0)
+        return -1;
+    return plan_set_run(p, BUNDLE_RUN_ENTRY, opt->entry, PY_VERSION_HEX, err);
+}
+
+int fz_collect(const fz_options *opt, fz_env *env, plan *p, kl_err *err)
+{
+    int level = opt->compress ? FZ_COMPRESS_LEVEL : 0;
+    fz_graph *g;
+    size_t i;
+    int r;
+
+    if (fz_graph_new(opt, env, &g, err) < 0)
+        return -1;
+    r = fz_collect_main(opt, g, p, err);
+    if (r == 0)
+        r = fz_graph_resolve(g, err);
+    if (r == 0)
+        r = fz_graph_plan(g, p, err);
+    fz_graph_free(g);
+    for (i = 0; r == 0 && i < opt->n_datas; i++)
+        r = fz_data_collect(opt->datas[i], level, p, err);
+    return r;
+}

@@ -1,0 +1,133 @@
+/*
+ * plan.c: build, order and free a plan.
+ */
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void plan_init(plan *p)
+{
+    memset(p, 0, sizeof *p);
+}
+
+static void plan_part_clear(plan_part *part)
+{
+    free(part->bytes);
+    free(part->file);
+    memset(part, 0, sizeof *part);
+}
+
+void plan_free(plan *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->n; i++) {
+        plan_entry *e = &p->entries[i];
+
+        free(e->name);
+        free(e->location);
+        free(e->reason);
+        plan_part_clear(&e->data);
+        plan_part_clear(&e->aux);
+    }
+    free(p->entries);
+    free(p->run_target);
+    plan_init(p);
+}
+
+int plan_add(plan *p, unsigned kind, const char *name, const char *location,
+             const char *reason, plan_entry **out, kl_err *err)
+{
+    plan_entry *e;
+
+    *out = NULL;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 256;
+        plan_entry *grown = realloc(p->entries, cap * sizeof *grown);
+
+        if (grown == NULL)
+            return kl_err_oom(err);
+        p->entries = grown;
+        p->cap = cap;
+    }
+    e = &p->entries[p->n];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->name = strdup(name);
+    e->location = strdup(location);
+    e->reason = reason ? strdup(reason) : NULL;
+    if (e->name == NULL || e->location == NULL ||
+        (reason != NULL && e->reason == NULL)) {
+        free(e->name);
+        free(e->location);
+        free(e->reason);
+        return kl_err_oom(err);
+    }
+    p->n++;
+    *out = e;
+    return 0;
+}
+
+int plan_part_copy(plan_part *part, const void *bytes, size_t n, int level,
+                   kl_err *err)
+{
+    plan_part_clear(part);
+    part->level = level;
+    if (n == 0)
+        return 0;
+    part->bytes = malloc(n);
+    if (part->bytes == NULL)
+        return kl_err_oom(err);
+    memcpy(part->bytes, bytes, n);
+    part->size = n;
+    return 0;
+}
+
+int plan_part_file(plan_part *part, const char *path, int level,
+                   kl_err *err)
+{
+    plan_part_clear(part);
+    part->level = level;
+    part->file = strdup(path);
+    return part->file ? 0 : kl_err_oom(err);
+}
+
+int plan_set_run(plan *p, enum bundle_run_mode mode, const char *target,
+                 uint32_t python_hex, kl_err *err)
+{
+    char *copy = strdup(target ? target : "");
+
+    if (copy == NULL)
+        return kl_err_oom(err);
+    free(p->run_target);
+    p->run_target = copy;
+    p->run_mode = mode;
+    p->python_hex = python_hex;
+    return 0;
+}
+
+/* qsort order: bundle order. */
+static int plan_entry_cmp(const void *a, const void *b)
+{
+    const plan_entry *x = a, *y = b;
+
+    return bundle_entry_order(x->kind, x->name, y->kind, y->name);
+}
+
+int plan_finish(plan *p, kl_err *err)
+{
+    size_t i;
+
+    if (p->n > 1)
+        qsort(p->entries, p->n, sizeof *p->entries, plan_entry_cmp);
+    for (i = 1; i < p->n; i++) {
+        const plan_entry *a = &p->entries[i - 1], *b = &p->entries[i];
+
+        if (plan_entry_cmp(a, b) == 0)
+            return kl_err_set(err, "%s: added to the program twice (%s; %s)",
+                              b->name, a->reason ? a->reason : "?",
+                              b->reason ? b->reason : "?");
+    }
+    return 0;
+}

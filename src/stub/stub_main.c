@@ -1,0 +1,63 @@
+/*
+ * stub_main.c: entry point of every built program: find and map its own
+ * file, start Python, run.
+ */
+#include "stub.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The absolute path of the running executable, from /proc/self/exe, in a
+ * new malloc'd string. */
+static int stub_self_path(char **out, kl_err *err)
+{
+    size_t cap = 256;
+    char *buf = NULL;
+
+    *out = NULL;
+    for (;;) {
+        char *grown = realloc(buf, cap);
+        ssize_t n;
+
+        if (grown == NULL) {
+            free(buf);
+            return kl_err_oom(err);
+        }
+        buf = grown;
+        n = readlink("/proc/self/exe", buf, cap);
+        if (n < 0) {
+            kl_err_set(err, "cannot find the program file: /proc/self/exe: "
+                            "%s (is /proc mounted?)", strerror(errno));
+            free(buf);
+            return -1;
+        }
+        if ((size_t)n < cap) {
+            buf[n] = '\0';
+            *out = buf;
+            return 0;
+        }
+        cap *= 2;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    rt_program prog;
+    char *self;
+    kl_err err;
+
+    if (stub_self_path(&self, &err) < 0 ||
+        rt_program_open(&prog, "/proc/self/exe", self, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return STUB_EXIT_DAMAGED;
+    }
+    free(self);
+    if (stub_python_start(&prog, argc, argv, &err) < 0) {
+        fprintf(stderr, "%s: %s\n", prog.path, err.msg);
+        return STUB_EXIT_DAMAGED;
+    }
+    return stub_run(&prog);
+}
