@@ -49,6 +49,7 @@ typedef struct cli_build_args {
     const char **hidden, **excludes, **paths, **datas;
 } cli_build_args;
 
+/* Free the arrays of a (not the strings, which are argv's). */
 static void cli_build_args_free(cli_build_args *a)
 {
     free(a->hidden);
@@ -252,8 +253,10 @@ static int cli_build_app_dir(const fz_options *o, char **dir, kl_err *err)
                                 strerror(errno));
     if (o->script) {
         slash = strrchr(*dir, '/');
-        if (slash != NULL)
-            slash[slash == *dir] = '\0';
+        if (slash == *dir)
+            slash[1] = '\0'; /* a script at the root: "/" */
+        else if (slash != NULL)
+            *slash = '\0';
     }
     return 0;
 }

@@ -16,6 +16,7 @@ static const char cli_inspect_usage[] =
     "  --verify     check the bundle's checksums; exit 1 if it is damaged\n"
     "  -h, --help   show this help\n";
 
+/* The word for run mode `mode` in the listing ("?" for an unknown one). */
 static const char *cli_run_mode_name(uint32_t mode)
 {
     switch (mode) {

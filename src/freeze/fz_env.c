@@ -1,89 +1,34 @@
 /*
- * fz_env.c: the environment modules are collected from: the CPython
- * embedded in the kiln command (the same build as the one in the runtime
- * stub, so the bytecode it writes is the bytecode the stub runs), the
- * directories it searches, and the facts about it the graph needs.
+ * fz_env.c: the environment modules are collected from: the directories
+ * searched, and the facts about the embedded CPython the graph and the
+ * scanner need (extension suffixes, built-in and frozen modules, where the
+ * standard library lies, opcode numbers).
  */
 #include "fz_graph.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef KILN_PYTHON_EXE
-#error "KILN_PYTHON_EXE must name the Python this kiln embeds (see Makefile)"
-#endif
-
-/* Start the embedded CPython as the Python it was built from starts. */
-static int fz_env_start_python(kl_err *err)
+/* Read the opcode numbers the scanner needs from the `opcode` module. */
+static int fz_env_opcodes(fz_opcodes *ops, kl_err *err)
 {
-    PyConfig c;
-    PyStatus st;
+    PyObject *mod = PyImport_ImportModule("opcode");
+    PyObject *map = mod ? PyObject_GetAttrString(mod, "opmap") : NULL;
+    PyObject *v;
 
-    if (Py_IsInitialized())
-        return 0;
-    PyConfig_InitPythonConfig(&c);
-    c.parse_argv = 0;
-    c.use_environment = 0;
-    c.user_site_directory = 0;
-    c.write_bytecode = 0;
-    c.use_hash_seed = 1;
-    c.hash_seed = 0;
-    c.safe_path = 1;
-    st = PyConfig_SetBytesString(&c, &c.executable, KILN_PYTHON_EXE);
-    if (!PyStatus_Exception(st))
-        st = PyConfig_SetBytesString(&c, &c.program_name, KILN_PYTHON_EXE);
-    if (!PyStatus_Exception(st))
-        st = Py_InitializeFromConfig(&c);
-    PyConfig_Clear(&c);
-    if (PyStatus_Exception(st))
-        return kl_err_set(err, "cannot start the embedded Python (%s): %s",
-                          KILN_PYTHON_EXE, st.err_msg ? st.err_msg : "error");
+    Py_XDECREF(mod);
+    if (map == NULL)
+        return fz_python_error("opcode", err);
+    v = PyDict_GetItemString(map, "IMPORT_NAME");
+    ops->import_name = v ? (int)PyLong_AsLong(v) : -1;
+    v = PyDict_GetItemString(map, "LOAD_CONST");
+    ops->load_const = v ? (int)PyLong_AsLong(v) : -1;
+    v = PyDict_GetItemString(map, "EXTENDED_ARG");
+    ops->extended_arg = v ? (int)PyLong_AsLong(v) : -1;
+    Py_DECREF(map);
+    if (ops->import_name < 0 || ops->load_const < 0 || ops->extended_arg < 0)
+        return kl_err_set(err, "this Python's opcode table lacks IMPORT_NAME");
     return 0;
-}
-
-/* Format a SyntaxError as "file:line:col: SyntaxError: msg" into err. */
-static void fz_syntax_error(PyObject *exc, kl_err *err)
-{
-    PyObject *file = PyObject_GetAttrString(exc, "filename");
-    PyObject *line = PyObject_GetAttrString(exc, "lineno");
-    PyObject *col = PyObject_GetAttrString(exc, "offset");
-    PyObject *msg = PyObject_GetAttrString(exc, "msg");
-    const char *f = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : "?";
-    const char *m = msg && PyUnicode_Check(msg) ? PyUnicode_AsUTF8(msg) : "?";
-    long l = line && PyLong_Check(line) ? PyLong_AsLong(line) : 0;
-    long c = col && PyLong_Check(col) ? PyLong_AsLong(col) : 0;
-
-    PyErr_Clear();
-    kl_err_set(err, "%s:%ld:%ld: %s: %s", f ? f : "?", l, c,
-               Py_TYPE(exc)->tp_name, m ? m : "?");
-    Py_XDECREF(file);
-    Py_XDECREF(line);
-    Py_XDECREF(col);
-    Py_XDECREF(msg);
-}
-
-int fz_python_error(const char *context, kl_err *err)
-{
-    PyObject *type, *value, *tb, *text;
-    const char *s;
-
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (value != NULL && PyErr_GivenExceptionMatches(type, PyExc_SyntaxError)) {
-        fz_syntax_error(value, err);
-    } else {
-        text = value ? PyObject_Str(value) : NULL;
-        s = text ? PyUnicode_AsUTF8(text) : NULL;
-        PyErr_Clear();
-        kl_err_set(err, "%s: %s: %s", context,
-                   type ? ((PyTypeObject *)type)->tp_name : "error",
-                   s ? s : "(no message)");
-        Py_XDECREF(text);
-    }
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
-    return -1;
 }
 
 /* Append the str items of Python list `list` to l, only those naming
@@ -177,7 +122,7 @@ static int fz_env_interpreter(fz_env *env, kl_err *err)
         }
     }
     PyErr_Clear();
-    r = fz_scan_load_opcodes(&env->ops, err);
+    r = fz_env_opcodes(&env->ops, err);
     goto done;
 fail_py:
     fz_python_error("inspecting the embedded Python", err);
@@ -196,7 +141,7 @@ int fz_env_open(const fz_options *opt, const char *app_dir, fz_env **out,
     fz_env *env;
 
     *out = NULL;
-    if (fz_env_start_python(err) < 0)
+    if (fz_python_start(err) < 0)
         return -1;
     env = calloc(1, sizeof *env);
     if (env == NULL)

@@ -30,6 +30,7 @@ struct fz_graph {
     PyObject *index;  /* dict: name -> index into mods */
 };
 
+/* The record of module `name` (owned by the graph), or NULL. */
 static fz_module *fz_graph_get(fz_graph *g, const char *name)
 {
     PyObject *idx = PyDict_GetItemString(g->index, name);
@@ -78,6 +79,7 @@ oom:
     return kl_err_oom(err);
 }
 
+/* Free record m and everything it owns. */
 static void fz_module_free(fz_module *m)
 {
     free(m->name);
@@ -124,6 +126,7 @@ static int fz_graph_note_importer(fz_graph *g, fz_module *m,
     return 0;
 }
 
+/* True when --exclude-module leaves `name` out. */
 static int fz_graph_excluded(fz_graph *g, const char *name)
 {
     size_t i;

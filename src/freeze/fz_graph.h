@@ -13,6 +13,18 @@
 #include "fz_data.h"
 #include "fz_names.h"
 
+/* ---- fz_python.c: the embedded interpreter ----------------------------- */
+
+/* Start the embedded CPython the way the Python it was built from starts
+ * (same standard library and site-packages), with a fixed hash seed so
+ * that builds are reproducible. Does nothing when it runs already. */
+int fz_python_start(kl_err *err);
+
+/* Describe the pending Python exception in err, after `context`, and
+ * clear it. A SyntaxError reads "file:line:col: SyntaxError: message".
+ * Returns -1. */
+int fz_python_error(const char *context, kl_err *err);
+
 /* ---- fz_env.c: the environment --------------------------------------- */
 
 /* Opcode numbers of the embedded CPython that the scanner reads. */
@@ -34,10 +46,6 @@ struct fz_env {
     fz_opcodes ops;
 };
 
-/* Describe the pending Python exception in err, after `context`, and
- * clear it. A SyntaxError reads "file:line:col: SyntaxError: message".
- * Returns -1. */
-int fz_python_error(const char *context, kl_err *err);
 
 /* ---- module records and the graph ------------------------------------ */
 
@@ -132,8 +140,6 @@ int fz_scan_imports(const fz_opcodes *ops, const char *name, int is_package,
  * for `from pkg import *`, where pkg's __all__ may name submodules. */
 int fz_scan_star_names(PyObject *code, kl_strv *out, kl_err *err);
 
-/* Read the opcode numbers the scanner needs from the `opcode` module. */
-int fz_scan_load_opcodes(fz_opcodes *ops, kl_err *err);
 
 /* ---- fz_policy.c: what the graph follows -------------------------------- */
 

@@ -12,27 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int fz_scan_load_opcodes(fz_opcodes *ops, kl_err *err)
-{
-    PyObject *mod = PyImport_ImportModule("opcode");
-    PyObject *map = mod ? PyObject_GetAttrString(mod, "opmap") : NULL;
-    PyObject *v;
-
-    Py_XDECREF(mod);
-    if (map == NULL)
-        return fz_python_error("opcode", err);
-    v = PyDict_GetItemString(map, "IMPORT_NAME");
-    ops->import_name = v ? (int)PyLong_AsLong(v) : -1;
-    v = PyDict_GetItemString(map, "LOAD_CONST");
-    ops->load_const = v ? (int)PyLong_AsLong(v) : -1;
-    v = PyDict_GetItemString(map, "EXTENDED_ARG");
-    ops->extended_arg = v ? (int)PyLong_AsLong(v) : -1;
-    Py_DECREF(map);
-    if (ops->import_name < 0 || ops->load_const < 0 || ops->extended_arg < 0)
-        return kl_err_set(err, "this Python's opcode table lacks IMPORT_NAME");
-    return 0;
-}
-
 void fz_imports_free(fz_imports *l)
 {
     size_t i;
@@ -171,6 +150,7 @@ done:
     Py_XDECREF(body);
 }
 
+/* True when `line` lies in one of the ranges r holds. */
 static int fz_scan_in_ranges(const fz_lines *r, long line)
 {
     int i;

@@ -11,6 +11,7 @@ void plan_init(plan *p)
     memset(p, 0, sizeof *p);
 }
 
+/* Free what part owns; it is empty again. */
 static void plan_part_clear(plan_part *part)
 {
     free(part->bytes);

@@ -237,6 +237,8 @@ static PyObject *rt_importer_spec_name(PyObject *spec)
     return PyObject_GetAttrString(spec, "name");
 }
 
+/* create_module(spec): a new extension module, or None to let importlib
+ * create a plain module. */
 static PyObject *rt_importer_m_create_module(PyObject *obj, PyObject *spec)
 {
     rt_importer *self = (rt_importer *)obj;
@@ -256,6 +258,8 @@ static PyObject *rt_importer_m_create_module(PyObject *obj, PyObject *spec)
     return r;
 }
 
+/* exec_module(module): run the module's bytecode in its namespace, or
+ * initialize an extension module; nothing for a namespace package. */
 static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
 {
     rt_importer *self = (rt_importer *)obj;
@@ -305,11 +309,14 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
     Py_RETURN_NONE;
 }
 
+/* get_code(name): see rt_importer_get_code(). */
 static PyObject *rt_importer_m_get_code(PyObject *self, PyObject *name)
 {
     return rt_importer_get_code(self, name);
 }
 
+/* get_source(name): the bundled source as str, or None when the program
+ * carries none. */
 static PyObject *rt_importer_m_get_source(PyObject *obj, PyObject *name)
 {
     rt_importer *self = (rt_importer *)obj;
@@ -333,6 +340,7 @@ static PyObject *rt_importer_m_get_source(PyObject *obj, PyObject *name)
     return src;
 }
 
+/* is_package(name): True for packages and namespace packages. */
 static PyObject *rt_importer_m_is_package(PyObject *obj, PyObject *name)
 {
     const bundle_entry *e = rt_importer_lookup((rt_importer *)obj, name, 1);
@@ -343,6 +351,8 @@ static PyObject *rt_importer_m_is_package(PyObject *obj, PyObject *name)
                            e->kind == BUNDLE_KIND_NAMESPACE);
 }
 
+/* get_filename(name): the module's __file__ inside the program;
+ * ImportError for a namespace package, which has none. */
 static PyObject *rt_importer_m_get_filename(PyObject *obj, PyObject *name)
 {
     rt_importer *self = (rt_importer *)obj;
@@ -404,6 +414,7 @@ static PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
     return bytes;
 }
 
+/* invalidate_caches(): the bundle never changes; nothing to do. */
 static PyObject *rt_importer_m_invalidate_caches(PyObject *self,
                                                  PyObject *unused)
 {
@@ -412,6 +423,7 @@ static PyObject *rt_importer_m_invalidate_caches(PyObject *self,
     Py_RETURN_NONE;
 }
 
+/* "<kiln.BundleImporter PROGRAM>" */
 static PyObject *rt_importer_repr(PyObject *obj)
 {
     rt_importer *self = (rt_importer *)obj;
@@ -435,6 +447,7 @@ static PyMethodDef rt_importer_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* Release the importer's references. */
 static void rt_importer_dealloc(PyObject *obj)
 {
     rt_importer *self = (rt_importer *)obj;
