@@ -65,12 +65,26 @@ PURE_SRC    := $(call src_of,common bundle elf plan emit) \
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,$(BUILD)/test_%,\
                  $(wildcard tests/unit/test_*.c))
 
-# The C unit tests: tests/unit/test_NAME.c becomes $(BUILD)/test_NAME.
-$(BUILD)/test_%: tests/unit/test_%.c $(call obj,$(PURE_SRC)) | all
+# The C unit tests: tests/unit/test_NAME.c becomes $(BUILD)/test_NAME, run
+# with the folder of the fixtures they read.
+FIXTURES := $(BUILD)/fixtures/libkltest.so $(BUILD)/fixtures/libkltest-rpath.so
+
+$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(call obj,$(PURE_SRC))
 	$(CC) -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(ZSTD_LINK) -ldl
 
-unit: $(UNIT_TESTS)
-	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+# Shared objects for the ELF reader's tests: debug information to cut, a
+# SONAME, RUNPATH or RPATH, and libm's symbol versions.
+$(BUILD)/fixtures/libkltest.so: tests/unit/fixtures/kltest.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -g -O1 -o $@ $< -Wl,-soname,libkltest.so.1 \
+	      -Wl,--enable-new-dtags -Wl,-rpath,'$$ORIGIN/../lib' -lm
+$(BUILD)/fixtures/libkltest-rpath.so: tests/unit/fixtures/kltest.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -g -O1 -o $@ $< \
+	      -Wl,--disable-new-dtags -Wl,-rpath,/opt/kltest/lib -lm
+
+unit: $(UNIT_TESTS) $(FIXTURES)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t $(BUILD)/fixtures; done
 # <<< sources
 
 HEADERS := $(wildcard src/*/*.h)

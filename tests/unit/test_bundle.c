@@ -1,8 +1,8 @@
 /*
  * test_bundle.c: unit tests of the bundle writer and reader (src/bundle/)
- * and of kl_checksum and kl_sum (src/common/). No framework: each failed check prints
- * one "file:line: ..." line; the last line printed is "N passed, M failed";
- * the exit status is non-zero when anything failed.
+ * and of kl_checksum and kl_sum (src/common/). Checks as in check.h: each
+ * failure prints one line, the last line is "N passed, M failed", and the
+ * exit status is non-zero when anything failed.
  *
  * Built and run by `make unit`. Every file image handed to bundle_open() is a
  * malloc'd buffer of exactly the file's size, so that running this under
@@ -10,6 +10,7 @@
  */
 #include "../../src/bundle/bundle.h"
 #include "../../src/common/kl_common.h"
+#include "check.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,83 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- checks ------------------------------------------------------------- */
-
-static unsigned long n_passed, n_failed;
-
-static int check_at(int ok, const char *file, int line, const char *expr,
-                    const char *fmt, ...) KL_PRINTF(5, 6);
-
-/* Count one check; on failure print "file:line: check failed: expr: ...". */
-static int check_at(int ok, const char *file, int line, const char *expr,
-                    const char *fmt, ...)
-{
-    va_list ap;
-
-    if (ok) {
-        n_passed++;
-        return 1;
-    }
-    n_failed++;
-    printf("%s:%d: check failed: %s", file, line, expr);
-    if (fmt && fmt[0]) {
-        fputs(": ", stdout);
-        va_start(ap, fmt);
-        vprintf(fmt, ap);
-        va_end(ap);
-    }
-    putchar('\n');
-    fflush(stdout);
-    return 0;
-}
-
-/* CHECK(cond): one check. CHECKF(cond, fmt, ...): with context. */
-#define CHECK(cond) check_at(!!(cond), __FILE__, __LINE__, #cond, "%s", "")
-#define CHECKF(cond, ...)                                                      \
-    check_at(!!(cond), __FILE__, __LINE__, #cond, __VA_ARGS__)
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-
-    if (p == NULL) {
-        fprintf(stderr, "out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
-static uint8_t *xdup(const void *src, size_t n)
-{
-    uint8_t *p = xmalloc(n);
-
-    if (n)
-        memcpy(p, src, n);
-    return p;
-}
-
 /* ---- test data ---------------------------------------------------------- */
-
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-    uint64_t x = rng_state;
-
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return rng_state = x;
-}
-
-static void fill_random(uint8_t *p, size_t n, uint64_t seed)
-{
-    size_t i;
-
-    rng_state = seed * 0x9e3779b97f4a7c15u + 1;
-    for (i = 0; i < n; i++)
-        p[i] = (uint8_t)(rng() >> 24);
-}
 
 /* Compressible Python-looking text. */
 static void fill_text(uint8_t *p, size_t n, uint64_t seed)
@@ -1680,6 +1605,5 @@ int main(void)
     specs_free(small_specs, N_SMALL);
     specs_free(module_specs, N_MODULE);
     specs_free(big_specs, N_BIG);
-    printf("%lu passed, %lu failed\n", n_passed, n_failed);
-    return n_failed ? 1 : 0;
+    return check_summary();
 }

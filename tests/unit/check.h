@@ -1,0 +1,101 @@
+/*
+ * check.h: the few helpers every C unit test shares: counted checks that
+ * print one "file:line: check failed: ..." line each, allocation that
+ * exits on failure, and a seeded pseudo-random generator. Each test
+ * program includes it once and ends with check_summary().
+ */
+#ifndef KILN_TEST_CHECK_H
+#define KILN_TEST_CHECK_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/common/kl_common.h"
+
+static unsigned long n_passed, n_failed;
+
+static inline int check_at(int ok, const char *file, int line, const char *expr,
+                    const char *fmt, ...) KL_PRINTF(5, 6);
+
+/* Count one check; on failure print "file:line: check failed: expr: ...". */
+static inline int check_at(int ok, const char *file, int line, const char *expr,
+                    const char *fmt, ...)
+{
+    va_list ap;
+
+    if (ok) {
+        n_passed++;
+        return 1;
+    }
+    n_failed++;
+    printf("%s:%d: check failed: %s", file, line, expr);
+    if (fmt && fmt[0]) {
+        fputs(": ", stdout);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+    }
+    putchar('\n');
+    fflush(stdout);
+    return 0;
+}
+
+/* CHECK(cond): one check. CHECKF(cond, fmt, ...): with context. */
+#define CHECK(cond) check_at(!!(cond), __FILE__, __LINE__, #cond, "%s", "")
+#define CHECKF(cond, ...)                                                      \
+    check_at(!!(cond), __FILE__, __LINE__, #cond, __VA_ARGS__)
+
+static inline void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+
+    if (p == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+static inline uint8_t *xdup(const void *src, size_t n)
+{
+    uint8_t *p = xmalloc(n);
+
+    if (n)
+        memcpy(p, src, n);
+    return p;
+}
+
+/* Print "N passed, M failed"; the exit status for main. */
+static inline int check_summary(void)
+{
+    printf("%lu passed, %lu failed\n", n_passed, n_failed);
+    return n_failed ? 1 : 0;
+}
+
+/* ---- pseudo-random bytes -------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static inline uint64_t rng(void)
+{
+    uint64_t x = rng_state;
+
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+
+static inline void fill_random(uint8_t *p, size_t n, uint64_t seed)
+{
+    size_t i;
+
+    rng_state = seed * 0x9e3779b97f4a7c15u + 1;
+    for (i = 0; i < n; i++)
+        p[i] = (uint8_t)(rng() >> 24);
+}
+
+#endif
