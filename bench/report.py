@@ -369,11 +369,17 @@ class Report:
             r2 = by.get((isolated, c["app"])) if isolated else None
             r3 = (by.get((pass_ref[c["program"]], None))
                   if c["program"] in pass_ref and c["app"] == "hello" else None)
+            prev = c.get("previous") or {}
+            change = ""
+            if n and prev.get("instructions"):
+                change = (f"{(n / prev['instructions'] - 1) * 100:+.2f}% "
+                          f"({prev['instructions'] / 1e6:,.2f} M with {prev.get('kiln', '?')})")
             rows.append([c["program"] if c["app"] is None else f"{c['program']} {c['app']}",
                          f"{n / 1e6:,.1f} M" if n else "error: " + c.get("error", "")[-100:],
                          self.ratio(n, r1) if r1 else "",
                          self.ratio(n, r2) if r2 else "",
-                         self.ratio(n, r3) if r3 else ""])
+                         self.ratio(n, r3) if r3 else "",
+                         change])
         return ("## Instructions at start-up\n\n`valgrind --tool=callgrind`, total "
                 "instructions executed by one run (millions), which repeat exactly from "
                 "run to run. Ratios are kiln / `python3 APP.py` (with site), kiln / "
@@ -381,9 +387,11 @@ class Report:
                 "from disk, without site), and for hello kiln / `python3 -I -S -c pass` "
                 "(the interpreter's start-up floor). The Debian rows repeat this with "
                 "Debian's own python3.11 build and a kiln built against it "
-                "(`make bench` builds one when /usr/bin/python3.11 exists).\n\n"
+                "(`make bench` builds one when /usr/bin/python3.11 exists). The last "
+                "column compares kiln's figure with the last run of another kiln "
+                "(`--kiln-label`, by default the checkout's commit).\n\n"
                 + self.table(["program", "instructions", "vs python3", "vs python3 -I -S",
-                              "vs -c pass"], rows))
+                              "vs -c pass", "vs the previous kiln"], rows))
 
     def scale_table(self):
         sc = self.r.get("scale") or {}
@@ -400,8 +408,10 @@ class Report:
                 e = per.get(str(mb))
                 s = e and e.get("startup", {}).get("median_ms")
                 if s:
+                    rss = e["build"].get("peak_rss_kib")
+                    rss = f", {rss / 1024:.0f} MB peak RSS" if rss else ""
                     row.append(f"{s:.1f} ({self.size(e['size']['bytes'])}, "
-                               f"built in {e['build']['seconds']:.1f} s)")
+                               f"built in {e['build']['seconds']:.1f} s{rss})")
                     last = s
                 else:
                     row.append((e or {}).get("status", "n/a"))
@@ -410,7 +420,8 @@ class Report:
         return ("## Scale: hello with a large payload\n\nhello carrying 10, 100 and 500 MB "
                 "of random bytes (`--add-data payload:data` for both). Start-up median ms "
                 "(program size, build time: the 10 MB build is cold, the bigger ones rebuild "
-                "in the same directory); 0 MB is the plain hello above. kiln maps its "
+                "in the same directory; the build command's own peak resident memory, "
+                "without its child processes); 0 MB is the plain hello above. kiln maps its "
                 "file and reads an entry only when asked, so its start-up should not grow "
                 "with the payload.\n\n" + self.table(head, rows))
 

@@ -91,10 +91,12 @@ def tail(text, lines=12, width=400):
     return "\n".join((["…"] if len(out) > lines else []) + out[-lines:])
 
 
-def run_logged(cmd, logfile, env=None, cwd=None, timeout=None):
+def run_logged(cmd, logfile, env=None, cwd=None, timeout=None, peak_rss=None):
     """Run cmd with its output in logfile. Returns (status, seconds, output)
     where status is the exit code or "timeout". A timed-out command is ended
-    with its whole process group (it runs in a session of its own)."""
+    with its whole process group (it runs in a session of its own). With
+    peak_rss (a dict), the command's own peak resident size lands in
+    peak_rss["kib"] (its children's are not counted)."""
     logfile.parent.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     with open(logfile, "w") as f:
@@ -104,13 +106,31 @@ def run_logged(cmd, logfile, env=None, cwd=None, timeout=None):
                              stdin=subprocess.DEVNULL, env=clean_env(env), cwd=cwd,
                              start_new_session=True)
         try:
-            status = p.wait(timeout=timeout)
+            if peak_rss is None:
+                status = p.wait(timeout=timeout)
+            else:
+                status = wait_with_rusage(p, timeout, peak_rss)
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
             status = "timeout"
     seconds = time.perf_counter() - t
     return status, seconds, logfile.read_text(errors="replace")
+
+
+def wait_with_rusage(p, timeout, peak_rss):
+    """Wait for Popen p like p.wait(timeout), reaping it with wait4 so that
+    its peak RSS (KiB) goes to peak_rss["kib"]."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        pid, st, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            p.returncode = os.waitstatus_to_exitcode(st)
+            peak_rss["kib"] = ru.ru_maxrss
+            return p.returncode
+        if deadline is not None and time.monotonic() > deadline:
+            raise subprocess.TimeoutExpired(p.args, timeout)
+        time.sleep(0.005)
 
 
 def first_line(cmd):
@@ -673,23 +693,45 @@ def callgrind(ctx, apps):
         cases.append(("python3 -I -S", app, [BENCH_PYTHON, "-I", "-S", ctx.scripts[app]]))
     cases.append(("python3 -I -S -c pass", None, [BENCH_PYTHON, "-I", "-S", "-c", "pass"]))
     cases += debian_cases(ctx, want)
+    old = {(c["program"], c["app"]): c for c in ctx.results["callgrind"]}
+    label = ctx.args.kiln_label or kiln_label()
+    date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     out = []
     for who, app, argv in cases:
         cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + argv
         p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
                            env=clean_env(), cwd=WORK / "run-cwd", timeout=1200)
         m = re.search(r"Collected : (\d+)", p.stderr)
-        rec = {"program": who, "app": app, "command": cmd_str(cmd)}
+        rec = {"program": who, "app": app, "command": cmd_str(cmd), "date": date}
+        if who.startswith("kiln"):
+            rec["kiln"] = label
         if m:
             rec["instructions"] = int(m.group(1))
             log(f"callgrind {who} {app or ''}: {int(m.group(1)):,} instructions")
         else:
             rec["error"] = tail(p.stderr)
+        # Keep the figure of the last run with another kiln, so that a
+        # change's effect on start-up is read off the same table.
+        before = old.get((who, app), {})
+        if who.startswith("kiln") and before.get("kiln") != label:
+            before = {k: before[k] for k in ("instructions", "kiln", "date")
+                      if k in before}
+            if "instructions" in before:
+                rec["previous"] = before
+        elif "previous" in before:
+            rec["previous"] = before["previous"]
         out.append(rec)
     done = {(c["program"], c["app"]) for c in out}
     ctx.results["callgrind"] = [c for c in ctx.results["callgrind"]
                                 if (c["program"], c["app"]) not in done] + out
     ctx.save()
+
+
+def kiln_label():
+    """The checkout's commit, as `git describe` gives it (with -dirty)."""
+    p = subprocess.run(["git", "-C", str(BENCH.parent), "describe", "--always",
+                        "--dirty"], capture_output=True, text=True)
+    return p.stdout.strip() or "unknown"
 
 
 def make_payload(mb):
@@ -717,12 +759,14 @@ def scale(ctx, tools):
         for i, mb in enumerate(sizes):
             data = make_payload(mb)
             cmd, env, cwd = tool.build_cmd("hello", ctx.scripts["hello"], variant, data)
+            rss = {}
             status, secs, output = run_logged(
                 cmd, WORK / "logs" / f"{tool.name}-hello-{mb}MB.log", env=env, cwd=cwd,
-                timeout=1200)
+                timeout=1200, peak_rss=rss)
             note = ("cold" if i == 0 else
                     f"rebuild over the {sizes[i - 1]} MB build, with the new payload")
             e = {"payload_mb": mb, "build": {"seconds": round(secs, 3), "note": note,
+                                             "peak_rss_kib": rss.get("kib"),
                                              "command": cmd_str(cmd, env)}}
             res[tool.name][str(mb)] = e
             if status != 0:
@@ -800,6 +844,9 @@ def main():
                     help="a kiln build directory made with PYTHON=/usr/bin/python3.11, "
                          "for instruction counts against Debian's python3.11")
     ap.add_argument("--no-scale", action="store_true")
+    ap.add_argument("--kiln-label",
+                    help="what the kiln measured is called in the callgrind records "
+                         "(default: the checkout's `git describe --dirty`)")
     ap.add_argument("--no-report", action="store_true")
     ap.add_argument("--budget", type=float, default=1140,
                     help="seconds for the whole run; Nuitka builds that do not fit are "
