@@ -1,10 +1,11 @@
 # kiln: `make` builds build/kiln and build/kiln-stub, then packages
 # examples/hello.py as dist/hello and runs it; `make test` runs every test.
-# `make` gets what it lacks by itself (mk/configure).
+# Both get what they lack by themselves (mk/configure, mk/testenv).
 #
 #   make PYTHON=/path/to/python3.X BUILD=build-X   embed another Python
 #   make install PREFIX=/usr/local                 install kiln and its stub
-#   make matrix                                    test against every Python in MATRIX
+#   make unit | e2e | matrix                       one part of `make test`
+#   make test MATRIX_REQUIRED=1                    every matrix Python must be installed
 #   make bench                                     run the benchmarks (bench/)
 #   make INSTALL_DEPS=local                        fetch missing packages into DEPS, never
 #                                                  into the system (=no: only say what is missing)
@@ -16,14 +17,11 @@ BUILD ?= build
 # Debian packages unpacked without root (mk/packages.sh).
 DEPS ?= $(BUILD)/deps
 INSTALL_DEPS ?= auto
+# The venv pytest runs in, and the Python it is made from.
+VENV ?= $(BUILD)/venv
 TEST_PYTHON ?= python3
+MATRIX_REQUIRED ?=
 PREFIX ?= /usr/local
-
-PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
-# The default build (PYTHON) is tested by `e2e`; these are the others.
-MATRIX ?= /usr/bin/python3.11 \
-          $(PYENV_ROOT)/versions/3.12.1/bin/python3.12 \
-          $(PYENV_ROOT)/versions/3.13.0/bin/python3.13
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
@@ -83,7 +81,7 @@ unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 # <<< sources
 
-.PHONY: all programs example test unit e2e matrix install clean bench FORCE
+.PHONY: all programs example test testenv unit e2e matrix install clean bench FORCE
 all: programs example
 programs: $(BUILD)/kiln $(BUILD)/kiln-stub
 
@@ -110,19 +108,26 @@ dist/hello: $(BUILD)/kiln $(BUILD)/kiln-stub examples/hello.py
 	$(BUILD)/kiln build examples/hello.py -o $@
 	@echo ./$@; ./$@ || { rm -f $@; exit 1; }
 
-e2e: programs
-	KILN_BUILD=$(abspath $(BUILD)) KILN_PYTHON=$(PY_EXE) $(TEST_PYTHON) -m pytest -q tests/e2e
+# pytest (in VENV) and strace, got by mk/testenv when missing.
+testenv:
+	@sh mk/testenv '$(TEST_PYTHON)' '$(VENV)' '$(DEPS)' '$(INSTALL_DEPS)'
 
-# Build and run the end-to-end tests once per Python in MATRIX, each in
-# its own build directory.
-matrix:
-	@set -e; for py in $(MATRIX); do \
-	  dir=build-matrix/$$(echo $$py | tr '/' '_'); \
-	  echo "== $$py ($$dir)"; \
-	  $(MAKE) --no-print-directory e2e PYTHON=$$py BUILD=$$dir DEPS=$(abspath $(DEPS)); \
-	done
+# DEPS/bin holds what mk/testenv unpacked without root (strace).
+e2e: programs testenv
+	PATH="$(abspath $(DEPS))/bin:$$PATH" KILN_BUILD=$(abspath $(BUILD)) KILN_PYTHON=$(PY_EXE) \
+	  $(VENV)/bin/python -m pytest -q tests/e2e
 
-test: unit e2e matrix
+# The end-to-end tests once more per installed matrix Python (mk/matrix).
+matrix: testenv
+	@sh mk/matrix '$(MAKE)' '$(BUILD)' '$(PY_EXE)' '$(MATRIX_REQUIRED)' \
+	  DEPS='$(abspath $(DEPS))' VENV='$(abspath $(VENV))' INSTALL_DEPS='$(INSTALL_DEPS)' \
+	  TEST_PYTHON='$(TEST_PYTHON)'
+
+# One part after the other: they share the venv and the machine's cores.
+test: all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory matrix
 
 install: programs
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kiln
@@ -143,4 +148,4 @@ bench: programs
 clean:
 	@if [ -x $(BUILD)/kiln ] && $(BUILD)/kiln inspect dist/hello >/dev/null 2>&1; then \
 	  echo rm -f dist/hello; rm -f dist/hello; rmdir dist 2>/dev/null || :; fi
-	rm -rf $(BUILD) build-matrix
+	rm -rf $(BUILD)
