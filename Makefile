@@ -1,53 +1,62 @@
-# kiln: `make` builds build/kiln and build/kiln-stub; `make test` runs every test.
+# kiln: `make` builds build/kiln and build/kiln-stub, then packages
+# examples/hello.py as dist/hello and runs it; `make test` runs every test.
+# Both get what they lack by themselves (mk/configure, mk/testenv).
 #
 #   make PYTHON=/path/to/python3.X BUILD=build-X   embed another Python
 #   make install PREFIX=/usr/local                 install kiln and its stub
-#   make matrix                                    test against every Python in MATRIX
+#   make unit | e2e | matrix                       one part of `make test`
+#   make test MATRIX_REQUIRED=1                    every matrix Python must be installed
 #   make bench                                     run the benchmarks (bench/)
+#   make INSTALL_DEPS=local                        fetch missing packages into DEPS, never
+#                                                  into the system (=no: only say what is missing)
+
+.DEFAULT_GOAL := all
 
 .DEFAULT_GOAL := all
 
 PYTHON ?= python3
-PYCONFIG ?= $(PYTHON)-config
 BUILD ?= build
-PREFIX ?= /usr/local
+# Debian packages unpacked without root (mk/packages.sh).
+DEPS ?= $(BUILD)/deps
+INSTALL_DEPS ?= auto
+# The venv pytest runs in, and the Python it is made from.
+VENV ?= $(BUILD)/venv
 TEST_PYTHON ?= python3
-CC ?= cc
-
-PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
-# The default build (PYTHON) is tested by `e2e`; these are the others.
-MATRIX ?= /usr/bin/python3.11 \
-          $(PYENV_ROOT)/versions/3.12.1/bin/python3.12 \
-          $(PYENV_ROOT)/versions/3.13.0/bin/python3.13
-
-# ---- what the chosen Python says about itself (through its -config script)
-PY_EXE       := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
-PY_INCLUDES  := $(patsubst -I%,-isystem %,$(shell $(PYCONFIG) --includes))
-PY_CONFIGDIR := $(shell $(PYCONFIG) --configdir 2>/dev/null)
-PY_VAR        = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("$(1)") or "")')
-PY_LIBRARY   := $(call PY_VAR,LIBRARY)
-PY_STATIC    := $(wildcard $(PY_CONFIGDIR)/$(PY_LIBRARY))
-ifneq ($(PY_STATIC),)
-  # Static libpython: fastest start-up. The archive may hold non-PIC code
-  # (Debian's does), hence -no-pie; its symbols are exported so that
-  # extension modules can link against them.
-  PY_LINK := $(PY_STATIC) -Wl,--export-dynamic \
-             $(filter -l%,$(call PY_VAR,MODLIBS) $(call PY_VAR,LIBS) $(call PY_VAR,SYSLIBS)) \
-             -lpthread -lutil -ldl -lm
-else
-  PY_LINK := $(shell $(PYCONFIG) --ldflags --embed) -Wl,--export-dynamic
-endif
-
-ZSTD_A := $(firstword $(wildcard /usr/lib/$(shell $(CC) -print-multiarch)/libzstd.a \
-                                 /usr/lib/libzstd.a /usr/local/lib/libzstd.a))
-ZSTD_LINK := $(if $(ZSTD_A),$(ZSTD_A),-lzstd)
+MATRIX_REQUIRED ?=
+PREFIX ?= /usr/local
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
-ALL_CFLAGS := -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) $(PY_INCLUDES) \
-              -DKILN_PYTHON_EXE='"$(PY_EXE)"'
 LDFLAGS ?=
 STUB_LDFLAGS ?= -s
+
+# ---- configuration: $(BUILD)/config.mk, written by mk/configure ----------
+# It defines PY_EXE, PY_VERSION, PY_CFLAGS, PY_LINK, PIE_LDFLAGS,
+# ZSTD_CFLAGS and ZSTD_LINK. make writes it again (and starts over) when
+# mk/configure changes, when PYTHON, CC or DEPS change or PYTHON names
+# another interpreter, and after a run that failed (CONFIG_ERROR).
+CONFIG := $(BUILD)/config.mk
+ifneq ($(filter-out clean,$(or $(MAKECMDGOALS),all)),)
+include $(CONFIG)
+ifndef MAKE_RESTARTS
+  # First pass: is the config.mk there current?
+  PY_NOW := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
+  ifneq ($(CONFIG_ERROR)$(CONFIG_FOR) $(PY_EXE),$(PYTHON)|$(CC)|$(DEPS) $(PY_NOW))
+    $(CONFIG): FORCE
+  endif
+else ifdef CONFIG_ERROR
+  # Just written, and something is missing: say what, in one line.
+  $(error $(CONFIG_ERROR))
+endif
+endif
+
+$(CONFIG): mk/configure mk/packages.sh
+	@mkdir -p $(@D)
+	@sh mk/configure '$(PYTHON)' '$(CC)' '$(DEPS)' '$(INSTALL_DEPS)' > $@.tmp || :
+	@mv $@.tmp $@
+
+ALL_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) $(PY_CFLAGS) $(ZSTD_CFLAGS) \
+             -DKILN_PYTHON_EXE='"$(PY_EXE)"'
 
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 
@@ -87,49 +96,74 @@ unit: $(UNIT_TESTS) $(FIXTURES)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t $(BUILD)/fixtures; done
 # <<< sources
 
-HEADERS := $(wildcard src/*/*.h)
+.PHONY: all programs example test testenv unit e2e matrix install clean bench FORCE
+all: programs example
+programs: $(BUILD)/kiln $(BUILD)/kiln-stub
 
-.PHONY: all test unit e2e matrix install clean bench
-all: $(BUILD)/kiln $(BUILD)/kiln-stub
+# Header dependencies: each object's .d file, written by the compiler.
+-include $(patsubst %.o,%.d,$(call obj,$(sort $(KILN_SRC) $(STUB_SRC) $(PURE_SRC))))
 
-$(BUILD)/obj/%.o: src/%.c $(HEADERS) Makefile
+$(BUILD)/obj/%.o: src/%.c $(CONFIG) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/kiln: $(call obj,$(KILN_SRC))
-	$(CC) -no-pie $(LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
+	$(CC) $(PIE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
 
 $(BUILD)/kiln-stub: $(call obj,$(STUB_SRC))
-	$(CC) -no-pie $(LDFLAGS) $(STUB_LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
+	$(CC) $(PIE_LDFLAGS) $(LDFLAGS) $(STUB_LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
 
-e2e: all
-	KILN_BUILD=$(abspath $(BUILD)) KILN_PYTHON=$(PY_EXE) $(TEST_PYTHON) -m pytest -q tests/e2e
+# The example, packaged and run once: a check that kiln works on this machine.
+# A dist/hello that is not a kiln program is someone's file: left alone.
+example: dist/hello
+dist/hello: $(BUILD)/kiln $(BUILD)/kiln-stub examples/hello.py
+	@if [ -e $@ ] && ! $(BUILD)/kiln inspect $@ >/dev/null 2>&1; then \
+	  echo "make: $@ exists and is not a kiln program: move it away, then run make again" >&2; \
+	  exit 1; fi
+	$(BUILD)/kiln build examples/hello.py -o $@
+	@echo ./$@; ./$@ || { rm -f $@; exit 1; }
 
-# Build and run the end-to-end tests once per Python in MATRIX, each in
-# its own build directory.
-matrix:
-	@set -e; for py in $(MATRIX); do \
-	  dir=build-matrix/$$(echo $$py | tr '/' '_'); \
-	  echo "== $$py ($$dir)"; \
-	  $(MAKE) --no-print-directory e2e PYTHON=$$py BUILD=$$dir; \
-	done
+# pytest (in VENV) and strace, got by mk/testenv when missing.
+testenv:
+	@sh mk/testenv '$(TEST_PYTHON)' '$(VENV)' '$(DEPS)' '$(INSTALL_DEPS)'
 
-test: unit e2e matrix
+# DEPS/bin holds what mk/testenv unpacked without root (strace).
+e2e: programs testenv
+	PATH="$(abspath $(DEPS))/bin:$$PATH" KILN_BUILD=$(abspath $(BUILD)) KILN_PYTHON=$(PY_EXE) \
+	  $(VENV)/bin/python -m pytest -q tests/e2e
 
-install: all
+# The end-to-end tests once more per installed matrix Python (mk/matrix).
+matrix: testenv
+	@sh mk/matrix '$(MAKE)' '$(BUILD)' '$(PY_EXE)' '$(MATRIX_REQUIRED)' \
+	  DEPS='$(abspath $(DEPS))' VENV='$(abspath $(VENV))' INSTALL_DEPS='$(INSTALL_DEPS)' \
+	  TEST_PYTHON='$(TEST_PYTHON)'
+
+# One part after the other: they share the venv and the machine's cores.
+test: all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory matrix
+
+install: programs
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kiln
 	install -m 0755 $(BUILD)/kiln $(DESTDIR)$(PREFIX)/bin/kiln
 	install -m 0755 $(BUILD)/kiln-stub $(DESTDIR)$(PREFIX)/lib/kiln/kiln-stub
 
+# bench/run.py uses the Python kiln embeds; with Debian's python3.11 it also
+# compares instruction counts against a kiln that embeds that one.
 DEBIAN_PYTHON ?= /usr/bin/python3.11
-bench: all
+bench: programs
 	if [ -x $(DEBIAN_PYTHON) ]; then \
-	  $(MAKE) --no-print-directory all PYTHON=$(DEBIAN_PYTHON) BUILD=build-bench-debian; \
-	  $(TEST_PYTHON) bench/run.py --build $(abspath $(BUILD)) \
-	    --debian-build $(abspath build-bench-debian); \
+	  $(MAKE) --no-print-directory programs PYTHON=$(DEBIAN_PYTHON) BUILD=$(BUILD)/bench-debian \
+	    DEPS=$(abspath $(DEPS)); \
+	  $(TEST_PYTHON) bench/run.py --build $(abspath $(BUILD)) --python $(PY_EXE) \
+	    --debian-build $(abspath $(BUILD)/bench-debian); \
 	else \
-	  $(TEST_PYTHON) bench/run.py --build $(abspath $(BUILD)); \
+	  $(TEST_PYTHON) bench/run.py --build $(abspath $(BUILD)) --python $(PY_EXE); \
 	fi
 
+# What make made: the build folder and the packaged example.
 clean:
-	rm -rf $(BUILD) build-matrix dist
+	@if [ -x $(BUILD)/kiln ] && $(BUILD)/kiln inspect dist/hello >/dev/null 2>&1; then \
+	  echo rm -f dist/hello; rm -f dist/hello; rmdir dist 2>/dev/null || :; fi
+	rm -rf $(BUILD)

@@ -42,8 +42,9 @@ VENV = BENCH / "venv"
 RESULTS = BENCH / "results.json"
 
 # The CPython build kiln embeds (see the Makefile's PYTHON): the bench venv,
-# and so every peer and the python3 baseline, use the same one.
-BENCH_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3"
+# and so every peer and the python3 baseline, use the same one. Set by main()
+# from --python, or from the kiln build's config.mk (python_of_build).
+BENCH_PYTHON = None
 DEBIAN_PYTHON = "/usr/bin/python3.11"
 PACKAGES = ["pyinstaller", "nuitka", "zstandard", "cx_Freeze",   # peers
             "click", "rich", "numpy", "pyyaml",                 # the apps' needs
@@ -292,6 +293,21 @@ class CxFreeze(Tool):
 
 
 # ---------------------------------------------------------------- set-up
+
+def python_of_build(build):
+    """The Python a kiln build embeds: PY_EXE in BUILD/config.mk, which the
+    Makefile's configure step writes."""
+    config = Path(build) / "config.mk"
+    try:
+        for line in config.read_text().splitlines():
+            name, sep, value = line.partition(":=")
+            if sep and name.strip() == "PY_EXE":
+                return value.strip()
+    except OSError:
+        pass
+    sys.exit(f"bench: {config} does not name the Python kiln embeds: run `make` "
+             f"first, or say --python")
+
 
 class Ctx:
     """What every step needs: paths, options and the results so far."""
@@ -834,6 +850,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default=str(BENCH.parent / "build"),
                     help="kiln build directory holding kiln and kiln-stub")
+    ap.add_argument("--python",
+                    help="the Python that kiln embeds (default: PY_EXE in BUILD/config.mk)")
     ap.add_argument("--only", help="tools: kiln, pyinstaller, nuitka, cx_freeze or the "
                     "variants " + ", ".join(TOOLS))
     ap.add_argument("--apps", help="apps: " + ", ".join(APPS))
@@ -856,6 +874,8 @@ def main():
     ap.add_argument("--fresh", action="store_true",
                     help="start a new results.json even for a partial run")
     args = ap.parse_args()
+    global BENCH_PYTHON
+    BENCH_PYTHON = args.python or python_of_build(args.build)
 
     tools_sel = select(args.only, TOOLS, FAMILIES)
     apps = select(args.apps, APPS)
