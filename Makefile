@@ -12,8 +12,6 @@
 
 .DEFAULT_GOAL := all
 
-.DEFAULT_GOAL := all
-
 PYTHON ?= python3
 BUILD ?= build
 # Debian packages unpacked without root (mk/packages.sh).
@@ -31,8 +29,9 @@ LDFLAGS ?=
 STUB_LDFLAGS ?= -s
 
 # ---- configuration: $(BUILD)/config.mk, written by mk/configure ----------
-# It defines PY_EXE, PY_VERSION, PY_CFLAGS, PY_LINK, PIE_LDFLAGS,
-# ZSTD_CFLAGS and ZSTD_LINK. make writes it again (and starts over) when
+# It defines PY_EXE, PY_VERSION, PY_CFLAGS, PY_LINK, PIE_LDFLAGS (what
+# linking libpython needs), STUB_PIE_LDFLAGS (the runtime stub's choice, for
+# start-up), ZSTD_CFLAGS and ZSTD_LINK. make writes it again (and starts over) when
 # mk/configure changes, when PYTHON, CC or DEPS change or PYTHON names
 # another interpreter, and after a run that failed (CONFIG_ERROR).
 CONFIG := $(BUILD)/config.mk
@@ -111,7 +110,7 @@ $(BUILD)/kiln: $(call obj,$(KILN_SRC))
 	$(CC) $(PIE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
 
 $(BUILD)/kiln-stub: $(call obj,$(STUB_SRC))
-	$(CC) $(PIE_LDFLAGS) $(LDFLAGS) $(STUB_LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
+	$(CC) $(STUB_PIE_LDFLAGS) $(LDFLAGS) $(STUB_LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
 
 # The example, packaged and run once: a check that kiln works on this machine.
 # A dist/hello that is not a kiln program is someone's file: left alone.
