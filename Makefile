@@ -77,8 +77,9 @@ UNIT_TESTS  := $(patsubst tests/unit/test_%.c,$(BUILD)/test_%,\
 # with the folder of the fixtures they read.
 FIXTURES := $(BUILD)/fixtures/libkltest.so $(BUILD)/fixtures/libkltest-rpath.so
 
-$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(call obj,$(PURE_SRC))
-	$(CC) -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(ZSTD_LINK) -ldl
+$(BUILD)/test_%: tests/unit/test_%.c $(call obj,$(PURE_SRC))
+	$(CC) -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) -MMD -MP -o $@ $(filter %.c %.o,$^) $(ZSTD_LINK) -ldl
+-include $(addsuffix .d,$(UNIT_TESTS))
 
 # Shared objects for the ELF reader's tests: debug information to cut, a
 # SONAME, RUNPATH or RPATH, and libm's symbol versions.

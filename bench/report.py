@@ -493,6 +493,10 @@ class Report:
                 f"for each of the {a.get('modules')} importable modules of the "
                 f"{a.get('stdlib_module_names')} in `sys.stdlib_module_names`; left out: "
                 + ", ".join(f"{k} ({v.split(':')[0]})" for k, v in sorted(ex.items())) + ".")
+        py = self.r.get("meta", {}).get("python", {})
+        py_desc = f"{py.get('path', 'the embedded Python')}"
+        if py.get("version"):
+            py_desc += f" (Python {py['version'].split()[0]})"
         lines += [
             "- **click_rich**: a click command printing a rich table.",
             "- **numpy_yaml**: a small numpy computation dumped with `yaml.safe_dump`.",
@@ -500,10 +504,10 @@ class Report:
             "Tools: kiln (`--paths` the bench venv's site-packages); PyInstaller "
             "`--onefile` and `--onedir`; Nuitka `--onefile` and `--standalone` (gcc, "
             "ccache); cx_Freeze `cxfreeze --script … build_exe` (a folder). Baselines: "
-            f"`{PASS}` with the pyenv 3.11.7 binary, and `python3 APP.py` with the bench "
-            "venv's python3 (the same binary; the pyenv interpreter's own site-packages "
-            "on this machine is large and its .pth files alone cost about 50 ms, which "
-            "would flatter every tool).",
+            f"`{PASS}` with {py_desc}, the Python kiln embeds, and `python3 APP.py` with "
+            "the bench venv's python3 (the same binary with only the venv's "
+            "site-packages: an interpreter's own site-packages can be large, and .pth "
+            "files there cost tens of milliseconds, which would flatter every tool).",
             "",
             "A program counts as working when it exits 0; its output is compared with "
             "python3's. Programs are run from a scratch directory with `PYTHON*` variables "
