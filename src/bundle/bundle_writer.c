@@ -233,21 +233,34 @@ static int writer_pad(bundle_writer *w, uint64_t a, kl_err *err)
     return 0;
 }
 
-/* Fill buf with bytes [off, off + n) of src, head replacement applied. */
-static int writer_read(const bundle_source *src, uint64_t off, uint8_t *buf,
-                       size_t n, const char *name, kl_err *err)
+/* Bytes [off, off + n) of src, head replacement applied: in place when
+ * src is in memory and the head is not involved, else read into w->buf.
+ * NULL with err set when the file cannot be read. */
+static const uint8_t *writer_chunk(bundle_writer *w, const bundle_source *src,
+                                   uint64_t off, size_t n, const char *name,
+                                   kl_err *err)
 {
+    assert(n <= WRITER_CHUNK);
+    if (src->bytes != NULL && off >= src->head_size)
+        return (const uint8_t *)src->bytes + off;
     if (src->bytes != NULL)
-        memcpy(buf, (const uint8_t *)src->bytes + off, n);
-    else if (kl_read_at(src->fd, buf, n, off, name, err) < 0)
-        return -1;
+        memcpy(w->buf, (const uint8_t *)src->bytes + off, n);
+    else if (kl_read_at(src->fd, w->buf, n, off, name, err) < 0)
+        return NULL;
     if (off < src->head_size) {
         size_t k = src->head_size - off < n ? (size_t)(src->head_size - off)
                                             : n;
 
-        memcpy(buf, (const uint8_t *)src->head + off, k);
+        memcpy(w->buf, (const uint8_t *)src->head + off, k);
     }
-    return 0;
+    return w->buf;
+}
+
+/* The size of the chunk of src that starts at off. */
+static size_t writer_chunk_size(const bundle_source *src, uint64_t off)
+{
+    return src->size - off < WRITER_CHUNK ? (size_t)(src->size - off)
+                                          : WRITER_CHUNK;
 }
 
 /* Append src as it is; fills *check. */
@@ -258,19 +271,13 @@ static int writer_copy(bundle_writer *w, const bundle_source *src,
     kl_sum sum;
 
     kl_sum_init(&sum, KL_CHECKSUM_SEED);
-    if (src->bytes != NULL && src->head_size == 0) {
-        kl_sum_add(&sum, src->bytes, (size_t)src->size);
-        *check = kl_sum_end(&sum);
-        return writer_emit(w, src->bytes, (size_t)src->size, err);
-    }
     for (off = 0; off < src->size; off += WRITER_CHUNK) {
-        size_t n = src->size - off < WRITER_CHUNK ? (size_t)(src->size - off)
-                                                  : WRITER_CHUNK;
+        size_t n = writer_chunk_size(src, off);
+        const uint8_t *p = writer_chunk(w, src, off, n, name, err);
 
-        if (writer_read(src, off, w->buf, n, name, err) < 0 ||
-            writer_emit(w, w->buf, n, err) < 0)
+        if (p == NULL || writer_emit(w, p, n, err) < 0)
             return -1;
-        kl_sum_add(&sum, w->buf, n);
+        kl_sum_add(&sum, p, n);
     }
     *check = kl_sum_end(&sum);
     return 0;
@@ -296,12 +303,12 @@ static int writer_compress(bundle_writer *w, const bundle_source *src,
     if (!ZSTD_isError(rc))
         rc = ZSTD_CCtx_setPledgedSrcSize(w->cctx, src->size);
     while (!ZSTD_isError(rc)) {
-        size_t n = src->size - off < WRITER_CHUNK ? (size_t)(src->size - off)
-                                                  : WRITER_CHUNK;
+        size_t n = writer_chunk_size(src, off);
         int last = off + n == src->size;
-        ZSTD_inBuffer in = {w->buf, n, 0};
+        const uint8_t *p = writer_chunk(w, src, off, n, name, err);
+        ZSTD_inBuffer in = {p, n, 0};
 
-        if (writer_read(src, off, w->buf, n, name, err) < 0)
+        if (p == NULL)
             return -1;
         off += n;
         do {
@@ -351,38 +358,9 @@ static int writer_put_part(bundle_writer *w, const bundle_source *src,
     *off = w->end;
     *raw_size = src->size;
     *compressed = 0;
-    if (src->level > 0 && src->size > 0) {
-        if (src->bytes != NULL && src->head_size == 0) {
-            /* Small parts (bytecode, sources): one call, as zstd's
-             * one-shot API lays the frame out. */
-            size_t bound = ZSTD_compressBound((size_t)src->size);
-            uint8_t *z = bound <= WRITER_CHUNK ? w->zbuf : malloc(bound);
-            size_t got;
-
-            if (z == NULL)
-                return kl_err_set(err, "%s: out of memory", name);
-            got = ZSTD_compress(z, bound, src->bytes, (size_t)src->size,
-                                src->level);
-            if (ZSTD_isError(got)) {
-                if (z != w->zbuf)
-                    free(z);
-                return kl_err_set(err, "%s: zstd: %s", name,
-                                  ZSTD_getErrorName(got));
-            }
-            if (got < src->size) {
-                *check = kl_checksum(KL_CHECKSUM_SEED, z, got);
-                stored = got;
-                if (writer_emit(w, z, got, err) < 0)
-                    stored = UINT64_MAX;
-            }
-            if (z != w->zbuf)
-                free(z);
-            if (stored == UINT64_MAX)
-                return -1;
-        } else if (writer_compress(w, src, name, &stored, check, err) < 0) {
-            return -1;
-        }
-    }
+    if (src->level > 0 && src->size > 0 &&
+        writer_compress(w, src, name, &stored, check, err) < 0)
+        return -1;
     if (stored > 0) {
         *size = stored;
         *compressed = 1;

@@ -9,6 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Drop the text, keep the memory. */
+static void kl_buf_reset(kl_buf *b)
+{
+    b->len = 0;
+    if (b->s)
+        b->s[0] = '\0';
+}
+
 /* Make room for n more bytes and the NUL. -1 when out of memory. */
 static int kl_buf_grow(kl_buf *b, size_t n)
 {
@@ -65,17 +73,6 @@ static int kl_buf_vaddf(kl_buf *b, const char *fmt, va_list ap)
     return 0;
 }
 
-int kl_buf_addf(kl_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int r;
-
-    va_start(ap, fmt);
-    r = kl_buf_vaddf(b, fmt, ap);
-    va_end(ap);
-    return r;
-}
-
 int kl_buf_setf(kl_buf *b, const char *fmt, ...)
 {
     va_list ap;
@@ -99,18 +96,6 @@ int kl_path_join(kl_buf *b, const char *dir, const char *name)
     if (dir[0] == '\0')
         return kl_buf_sets(b, name);
     return kl_buf_setf(b, "%s/%s", dir, name);
-}
-
-const char *kl_buf_str(const kl_buf *b)
-{
-    return b->s ? b->s : "";
-}
-
-void kl_buf_reset(kl_buf *b)
-{
-    b->len = 0;
-    if (b->s)
-        b->s[0] = '\0';
 }
 
 void kl_buf_free(kl_buf *b)
@@ -152,16 +137,6 @@ int kl_strv_push(kl_strv *l, const char *s)
 {
     assert(s != NULL);
     return kl_strv_take(l, strdup(s));
-}
-
-int kl_strv_has(const kl_strv *l, const char *s)
-{
-    size_t i;
-
-    for (i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], s) == 0)
-            return 1;
-    return 0;
 }
 
 void kl_strv_free(kl_strv *l)

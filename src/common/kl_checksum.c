@@ -9,11 +9,22 @@
 
 uint64_t kl_checksum(uint64_t seed, const void *p, size_t n)
 {
-    kl_sum s;
+    const unsigned char *b = p;
+    uint64_t h = seed;
+    uint64_t w;
 
-    kl_sum_init(&s, seed);
-    kl_sum_add(&s, p, n);
-    return kl_sum_end(&s);
+    while (n >= 8) {
+        memcpy(&w, b, 8);
+        h = (h ^ w) * KL_FNV_PRIME;
+        b += 8;
+        n -= 8;
+    }
+    while (n > 0) {
+        h = (h ^ *b) * KL_FNV_PRIME;
+        b++;
+        n--;
+    }
+    return h;
 }
 
 void kl_sum_init(kl_sum *s, uint64_t seed)
@@ -25,7 +36,7 @@ void kl_sum_init(kl_sum *s, uint64_t seed)
 void kl_sum_add(kl_sum *s, const void *p, size_t n)
 {
     const unsigned char *b = p;
-    uint64_t w;
+    size_t whole;
 
     if (s->ntail > 0) {
         size_t take = 8 - s->ntail < n ? 8 - s->ntail : n;
@@ -36,28 +47,19 @@ void kl_sum_add(kl_sum *s, const void *p, size_t n)
         n -= take;
         if (s->ntail < 8)
             return;
-        memcpy(&w, s->tail, 8);
-        s->h = (s->h ^ w) * KL_FNV_PRIME;
+        s->h = kl_checksum(s->h, s->tail, 8);
         s->ntail = 0;
     }
-    while (n >= 8) {
-        memcpy(&w, b, 8);
-        s->h = (s->h ^ w) * KL_FNV_PRIME;
-        b += 8;
-        n -= 8;
-    }
-    memcpy(s->tail, b, n);
-    s->ntail = n;
+    /* Whole words go through kl_checksum; the rest waits for more. */
+    whole = n / 8 * 8;
+    s->h = kl_checksum(s->h, b, whole);
+    memcpy(s->tail, b + whole, n - whole);
+    s->ntail = n - whole;
 }
 
 uint64_t kl_sum_end(const kl_sum *s)
 {
-    uint64_t h = s->h;
-    size_t i;
-
-    for (i = 0; i < s->ntail; i++)
-        h = (h ^ s->tail[i]) * KL_FNV_PRIME;
-    return h;
+    return kl_checksum(s->h, s->tail, s->ntail);
 }
 
 uint32_t kl_name_hash(const char *name, size_t len)

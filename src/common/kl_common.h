@@ -87,8 +87,8 @@ static inline uint64_t kl_align(uint64_t n, uint64_t a)
 /* ---- kl_buf.c: growable strings and string lists ------------------------- */
 
 /* A growable NUL-terminated string. KL_BUF_INIT is an empty buffer; s is
- * NULL until the first byte is added, so read it through kl_buf_str(). The
- * buffer owns s; kl_buf_free() releases it. */
+ * NULL until the first byte is added. The buffer owns s; kl_buf_free()
+ * releases it. */
 typedef struct kl_buf {
     char *s;
     size_t len;
@@ -96,11 +96,10 @@ typedef struct kl_buf {
 } kl_buf;
 #define KL_BUF_INIT {NULL, 0, 0}
 
-/* Append n bytes / a string / formatted text. -1 when out of memory (the
- * buffer keeps what it held). */
+/* Append n bytes / a string. -1 when out of memory (the buffer keeps what
+ * it held). */
 int kl_buf_add(kl_buf *b, const void *p, size_t n);
 int kl_buf_adds(kl_buf *b, const char *s);
-int kl_buf_addf(kl_buf *b, const char *fmt, ...) KL_PRINTF(2, 3);
 
 /* Make the buffer hold exactly the formatted text / a string. -1 when out
  * of memory. */
@@ -111,12 +110,6 @@ int kl_buf_sets(kl_buf *b, const char *s);
  * a path too long for the file system is refused by the call that uses
  * it. -1 when out of memory. */
 int kl_path_join(kl_buf *b, const char *dir, const char *name);
-
-/* The text held ("" for an empty buffer); valid until the next change. */
-const char *kl_buf_str(const kl_buf *b);
-
-/* Drop the text, keep the memory. */
-void kl_buf_reset(kl_buf *b);
 
 /* Release the memory; the buffer is empty again. */
 void kl_buf_free(kl_buf *b);
@@ -138,9 +131,6 @@ int kl_strv_push(kl_strv *l, const char *s);
 
 /* Append s itself: the list takes ownership (and frees s on failure). */
 int kl_strv_take(kl_strv *l, char *s);
-
-/* True when the list holds a string equal to s. */
-int kl_strv_has(const kl_strv *l, const char *s);
 
 /* Free every string and the list; the list is empty again. */
 void kl_strv_free(kl_strv *l);

@@ -188,9 +188,9 @@ static int fz_graph_request(fz_graph *g, const char *name,
     const kl_strv *dirs;
     int found, internal;
 
-    imp = fz_graph_get(g, importer);
     if (name[0] == '\0' || fz_graph_excluded(g, name) ||
-        fz_policy_skip_lazy(name, importer, imp != NULL && imp->stdlib, lazy))
+        (lazy && (imp = fz_graph_get(g, importer)) != NULL &&
+         fz_policy_skip_lazy(name, importer, imp->stdlib, lazy)))
         return 0;
     m = fz_graph_get(g, name);
     if (m != NULL) {
