@@ -71,15 +71,18 @@ enum bundle_kind {
     BUNDLE_KIND_NAMESPACE = 3, /* namespace package: no payload */
     BUNDLE_KIND_EXTENSION = 4, /* extension module shared object */
     BUNDLE_KIND_SHLIB = 5,     /* shared library, looked up by soname */
-    BUNDLE_KIND_DATA = 6,      /* a file, looked up by relative path */
-    BUNDLE_KIND_MAX = 6
+    BUNDLE_KIND_DATA = 6,      /* program data (--add-data), by path */
+    BUNDLE_KIND_PKGDATA = 7,   /* a non-code file of a package, by path */
+    BUNDLE_KIND_METADATA = 8,  /* a file of a distribution's .dist-info
+                                  directory, by path */
+    BUNDLE_KIND_MAX = 8
 };
 
 /* Lookup namespaces: each kind belongs to exactly one. */
 enum bundle_ns {
     BUNDLE_NS_MODULE = 0, /* MODULE, PACKAGE, NAMESPACE, EXTENSION */
     BUNDLE_NS_LIB = 1,    /* SHLIB */
-    BUNDLE_NS_FILE = 2    /* DATA */
+    BUNDLE_NS_FILE = 2    /* DATA, PKGDATA, METADATA */
 };
 
 #define BUNDLE_FLAG_DATA_ZSTD 0x01u

@@ -42,6 +42,8 @@ enum bundle_ns bundle_kind_ns(unsigned kind)
     case BUNDLE_KIND_SHLIB:
         return BUNDLE_NS_LIB;
     case BUNDLE_KIND_DATA:
+    case BUNDLE_KIND_PKGDATA:
+    case BUNDLE_KIND_METADATA:
         return BUNDLE_NS_FILE;
     default:
         return BUNDLE_NS_MODULE;
@@ -52,6 +54,7 @@ const char *bundle_kind_name(unsigned kind)
 {
     static const char *const names[] = {
         "?", "module", "package", "namespace", "extension", "shlib", "data",
+        "pkgdata", "metadata",
     };
 
     return kind <= BUNDLE_KIND_MAX ? names[kind] : "?";

@@ -3,6 +3,7 @@
  */
 #include "plan.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,29 @@ static void plan_part_clear(plan_part *part)
     memset(part, 0, sizeof *part);
 }
 
+const char *plan_why_name(unsigned why)
+{
+    static const char *const names[] = {
+        "?", "run", "import", "entry point", "computed name", "native import",
+        "collect", "hidden", "always", "data", "package data", "metadata",
+    };
+
+    _Static_assert(sizeof names / sizeof names[0] == PLAN_WHY_MAX + 1,
+                   "a name for every why");
+    return why <= PLAN_WHY_MAX ? names[why] : "?";
+}
+
+const char *plan_omit_name(unsigned omit)
+{
+    static const char *const names[] = {
+        "?", "missing", "optional", "excluded", "developer tool", "broken",
+    };
+
+    _Static_assert(sizeof names / sizeof names[0] == PLAN_OMIT_MAX + 1,
+                   "a name for every omission");
+    return omit <= PLAN_OMIT_MAX ? names[omit] : "?";
+}
+
 void plan_free(plan *p)
 {
     size_t i;
@@ -29,9 +53,17 @@ void plan_free(plan *p)
         free(e->name);
         free(e->location);
         free(e->reason);
+        free(e->dist);
+        free(e->importers);
         plan_part_clear(&e->data);
         plan_part_clear(&e->aux);
     }
+    for (i = 0; i < p->n_omitted; i++) {
+        free(p->omitted[i].name);
+        free(p->omitted[i].importers);
+        free(p->omitted[i].detail);
+    }
+    free(p->omitted);
     free(p->entries);
     free(p->run_target);
     plan_init(p);
@@ -67,6 +99,63 @@ int plan_add(plan *p, unsigned kind, const char *name, const char *location,
     }
     p->n++;
     *out = e;
+    return 0;
+}
+
+/* A malloc'd copy of s into *out (NULL stays NULL); -1 when out of
+ * memory. */
+static int plan_strdup(const char *s, char **out)
+{
+    *out = s ? strdup(s) : NULL;
+    return s && *out == NULL ? -1 : 0;
+}
+
+int plan_entry_origin(plan_entry *e, unsigned why, const char *dist,
+                      const char *importers, kl_err *err)
+{
+    char *d, *i;
+
+    assert(why <= PLAN_WHY_MAX);
+    if (plan_strdup(dist, &d) < 0)
+        return kl_err_oom(err);
+    if (plan_strdup(importers, &i) < 0) {
+        free(d);
+        return kl_err_oom(err);
+    }
+    free(e->dist);
+    free(e->importers);
+    e->why = why;
+    e->dist = d;
+    e->importers = i;
+    return 0;
+}
+
+int plan_omit(plan *p, const char *name, unsigned why, const char *importers,
+              const char *detail, kl_err *err)
+{
+    plan_omission *o;
+
+    assert(why >= 1 && why <= PLAN_OMIT_MAX);
+    if (p->n_omitted == p->cap_omitted) {
+        size_t cap = p->cap_omitted ? p->cap_omitted * 2 : 32;
+        plan_omission *grown = realloc(p->omitted, cap * sizeof *grown);
+
+        if (grown == NULL)
+            return kl_err_oom(err);
+        p->omitted = grown;
+        p->cap_omitted = cap;
+    }
+    o = &p->omitted[p->n_omitted];
+    memset(o, 0, sizeof *o);
+    o->why = why;
+    if (plan_strdup(name, &o->name) < 0 ||
+        plan_strdup(importers, &o->importers) < 0 ||
+        plan_strdup(detail, &o->detail) < 0) {
+        free(o->name);
+        free(o->importers);
+        return kl_err_oom(err);
+    }
+    p->n_omitted++;
     return 0;
 }
 

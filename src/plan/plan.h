@@ -25,6 +25,44 @@ typedef struct plan_part {
     int level;        /* zstd level; 0 stores them as they are */
 } plan_part;
 
+/* Why an entry is in the program (reports). */
+enum plan_why {
+    PLAN_WHY_RUN = 1,      /* the module the program starts from */
+    PLAN_WHY_IMPORT,       /* an import statement or literal import call */
+    PLAN_WHY_ENTRY_POINT,  /* named in a collected distribution's
+                              entry_points.txt */
+    PLAN_WHY_COMPUTED,     /* a submodule of a package that imports its
+                              submodules by computed name */
+    PLAN_WHY_NATIVE,       /* imported by native code: named in an
+                              extension module, or a distribution's
+                              top-level helper module */
+    PLAN_WHY_COLLECT,      /* --collect / --collect-data */
+    PLAN_WHY_HIDDEN,       /* --hidden-import, or a module C code of the
+                              standard library imports */
+    PLAN_WHY_ALWAYS,       /* every program carries it */
+    PLAN_WHY_DATA,         /* --add-data */
+    PLAN_WHY_PKGDATA,      /* a non-code file of a collected package */
+    PLAN_WHY_METADATA,     /* a collected distribution's metadata */
+    PLAN_WHY_MAX = PLAN_WHY_METADATA
+};
+
+/* Why a module the application reaches is not in the program. */
+enum plan_omit {
+    PLAN_OMIT_MISSING = 1, /* not found anywhere searched */
+    PLAN_OMIT_OPTIONAL,    /* optional import of a distribution the
+                              importer does not require */
+    PLAN_OMIT_EXCLUDED,    /* --exclude-module */
+    PLAN_OMIT_DEV_TOOL,    /* a developer tool the standard library only
+                              reaches lazily */
+    PLAN_OMIT_BROKEN,      /* found, but could not be compiled */
+    PLAN_OMIT_MAX = PLAN_OMIT_BROKEN
+};
+
+/* Short lower-case names of a why and an omission ("import", "optional"),
+ * "?" when out of range. */
+const char *plan_why_name(unsigned why);
+const char *plan_omit_name(unsigned omit);
+
 typedef struct plan_entry {
     unsigned kind;     /* enum bundle_kind */
     char *name;        /* module name, soname or data path; owned */
@@ -35,12 +73,29 @@ typedef struct plan_entry {
                           dynamic loader reads */
     char *reason;      /* why it is in, for reports ("imported by x"); owned,
                           may be NULL */
+    unsigned why;      /* enum plan_why; 0 when not said */
+    char *dist;        /* the distribution it belongs to ("click"), or NULL
+                          (standard library, the app's own); owned */
+    char *importers;   /* modules that import it, "a, b"; owned, may be
+                          NULL */
 } plan_entry;
+
+/* A module the application reaches that is not in the program. */
+typedef struct plan_omission {
+    char *name;        /* module name; owned */
+    unsigned why;      /* enum plan_omit */
+    char *importers;   /* "a, b"; owned, may be NULL */
+    char *detail;      /* one line more ("rich does not require IPython");
+                          owned, may be NULL */
+} plan_omission;
 
 typedef struct plan {
     plan_entry *entries;
     size_t n;
     size_t cap;
+    plan_omission *omitted; /* in the order they were found */
+    size_t n_omitted;
+    size_t cap_omitted;
     enum bundle_run_mode run_mode;
     char *run_target;  /* owned; "" for none */
     uint32_t python_hex;
@@ -57,6 +112,16 @@ void plan_free(plan *p);
  * valid until the next plan_add or plan_finish. */
 int plan_add(plan *p, unsigned kind, const char *name, const char *location,
              const char *reason, plan_entry **out, kl_err *err);
+
+/* Say where entry e comes from for reports: why (enum plan_why), its
+ * distribution and importers (copied; either may be NULL). */
+int plan_entry_origin(plan_entry *e, unsigned why, const char *dist,
+                      const char *importers, kl_err *err);
+
+/* Record that module `name` is left out and why (enum plan_omit);
+ * importers and detail are copied and may be NULL. */
+int plan_omit(plan *p, const char *name, unsigned why, const char *importers,
+              const char *detail, kl_err *err);
 
 /* Make part hold a copy of bytes[0, n), stored at `level`. */
 int plan_part_copy(plan_part *part, const void *bytes, size_t n, int level,

@@ -39,7 +39,7 @@ HEADER_MAGIC = b"KILNHDR\0"
 ENTRY_FMT = "<IIIIBBHI" + "8Q"
 ENTRY_SIZE = struct.calcsize(ENTRY_FMT)  # 88
 KIND_NAMES = {1: "module", 2: "package", 3: "namespace", 4: "extension",
-              5: "shlib", 6: "data"}
+              5: "shlib", 6: "data", 7: "pkgdata", 8: "metadata"}
 
 assert (TRAILER_SIZE, HEADER_SIZE, ENTRY_SIZE) == (48, 128, 88)
 
@@ -233,3 +233,44 @@ def hello(tmp_path_factory, hello_src):
     d = tmp_path_factory.mktemp("hello")
     return build_program(d, hello_src, output=d / "dist" / "hello")
 
+
+
+# ---- a virtual environment with real PyPI packages ---------------------------
+
+# What the real-package tests install, pinned so that every run sees the same
+# code (their own dependencies are left to pip).
+PYPI_PINS = (
+    "click==8.1.7", "PyYAML==6.0.2", "attrs==24.2.0", "rich==13.9.4",
+    "packaging==24.2", "idna==3.10", "cryptography==44.0.0",
+    "charset-normalizer==3.4.0", "Pygments==2.18.0", "docutils==0.21.2",
+    "SQLAlchemy==2.0.36",
+)
+
+
+def make_venv(path, pins):
+    """A venv of KILN_PYTHON at path with pins installed by its pip; reused
+    while the pins are the same. Returns the venv's Path."""
+    path = Path(path)
+    stamp = path / "kiln-pins.txt"
+    want = "\n".join(pins) + "\n"
+    if stamp.is_file() and stamp.read_text() == want:
+        return path
+    r = run([KILN_PYTHON, "-m", "venv", "--clear", path], timeout=300)
+    assert r.returncode == 0, describe(r)
+    r = run([path / "bin" / "python", "-m", "pip", "install", "-q",
+             "--disable-pip-version-check", *pins], timeout=900)
+    assert r.returncode == 0, describe(r)
+    stamp.write_text(want)
+    return path
+
+
+@pytest.fixture(scope="session")
+def pypi_venv():
+    """A venv with PYPI_PINS, kept in KILN_BUILD between runs."""
+    return make_venv(KILN_BUILD / "e2e-venv", PYPI_PINS)
+
+
+def venv_run(venv, script, *args, **kw):
+    """Run script with the venv's python, as a user of the venv would."""
+    return run([Path(venv) / "bin" / "python", "-E", "-s", script, *args],
+               **kw)

@@ -538,11 +538,14 @@ static void test_kinds(void)
     CHECK(bundle_kind_ns(BUNDLE_KIND_EXTENSION) == BUNDLE_NS_MODULE);
     CHECK(bundle_kind_ns(BUNDLE_KIND_SHLIB) == BUNDLE_NS_LIB);
     CHECK(bundle_kind_ns(BUNDLE_KIND_DATA) == BUNDLE_NS_FILE);
+    CHECK(bundle_kind_ns(BUNDLE_KIND_PKGDATA) == BUNDLE_NS_FILE);
+    CHECK(bundle_kind_ns(BUNDLE_KIND_METADATA) == BUNDLE_NS_FILE);
     CHECK(strcmp(bundle_kind_name(BUNDLE_KIND_MODULE), "module") == 0);
     CHECK(strcmp(bundle_kind_name(BUNDLE_KIND_EXTENSION), "extension") == 0);
     CHECK(strcmp(bundle_kind_name(BUNDLE_KIND_DATA), "data") == 0);
     CHECK(strcmp(bundle_kind_name(0), "?") == 0);
-    CHECK(strcmp(bundle_kind_name(7), "?") == 0);
+    CHECK(strcmp(bundle_kind_name(BUNDLE_KIND_METADATA), "metadata") == 0);
+    CHECK(strcmp(bundle_kind_name(BUNDLE_KIND_MAX + 1), "?") == 0);
     CHECK(strcmp(bundle_kind_name(1000000), "?") == 0);
 }
 
