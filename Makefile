@@ -69,7 +69,9 @@ KILN_SRC    := $(call src_of,cli freeze emit plan elf common) \
 STUB_SRC    := $(call src_of,stub runtime common) src/bundle/bundle_reader.c
 # Python-free code the C unit tests link against.
 PURE_SRC    := $(call src_of,common bundle elf plan emit) \
-               src/freeze/fz_names.c src/freeze/fz_data.c
+               src/freeze/fz_names.c src/freeze/fz_data.c \
+               src/freeze/fz_dist.c src/freeze/fz_distfile.c \
+               src/freeze/fz_native.c src/freeze/fz_pkgdata.c
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,$(BUILD)/test_%,\
                  $(wildcard tests/unit/test_*.c))
 
