@@ -28,6 +28,10 @@ static const char cli_build_usage[] =
     "  --name NAME            program name (default from SCRIPT or MODULE)\n"
     "  --hidden-import M      also bundle module M (repeatable)\n"
     "  --exclude-module M     leave module M and its submodules out (repeatable)\n"
+    "  --collect PKG          bundle package PKG with all its submodules and\n"
+    "                         package data, imported or not (repeatable)\n"
+    "  --collect-data PKG     bundle the package data of PKG and all its\n"
+    "                         subpackages, imported or not (repeatable)\n"
     "  -p, --paths DIR        also search DIR for modules (repeatable)\n"
     "  --add-data SRC:DEST    bundle file or directory SRC as DEST (repeatable);\n"
     "                         read it back with get_data(<program>/DEST/...)\n"
@@ -37,7 +41,8 @@ static const char cli_build_usage[] =
     "  --no-strip             keep debug information and symbol tables in\n"
     "                         extension modules (by default kiln drops what\n"
     "                         the loader never reads)\n"
-    "  -v, --verbose          list bundled modules and every missing import\n"
+    "  -v, --verbose          list what is bundled and why, what is left out\n"
+    "                         and why, and every missing import\n"
     "  -h, --help             show this help\n";
 
 /* The parsed command line. The string arrays are malloc'd; their strings
@@ -46,7 +51,8 @@ typedef struct cli_build_args {
     fz_options fz;
     const char *output;     /* -o PATH, or NULL for dist/NAME */
     const char *name;       /* --name, or NULL to derive one */
-    const char **hidden, **excludes, **paths, **datas;
+    const char **hidden, **excludes, **paths, **datas, **collect,
+        **collect_data;
 } cli_build_args;
 
 /* Free the arrays of a (not the strings, which are argv's). */
@@ -56,6 +62,8 @@ static void cli_build_args_free(cli_build_args *a)
     free(a->excludes);
     free(a->paths);
     free(a->datas);
+    free(a->collect);
+    free(a->collect_data);
 }
 
 /* Append s to the growing array *arr of *n strings (not copied). */
@@ -131,13 +139,15 @@ static int cli_build_parse(int argc, char **argv, cli_build_args *a,
                            int *status)
 {
     enum { O_ENTRY = 256, O_NAME, O_HIDDEN, O_EXCLUDE, O_NOSRC, O_COMPRESS,
-           O_DATA, O_STRIP };
+           O_DATA, O_STRIP, O_COLLECT, O_COLLECT_DATA };
     static const struct option longopts[] = {
         {"entry", required_argument, NULL, O_ENTRY},
         {"output", required_argument, NULL, 'o'},
         {"name", required_argument, NULL, O_NAME},
         {"hidden-import", required_argument, NULL, O_HIDDEN},
         {"exclude-module", required_argument, NULL, O_EXCLUDE},
+        {"collect", required_argument, NULL, O_COLLECT},
+        {"collect-data", required_argument, NULL, O_COLLECT_DATA},
         {"paths", required_argument, NULL, 'p'},
         {"add-data", required_argument, NULL, O_DATA},
         {"no-source", no_argument, NULL, O_NOSRC},
@@ -164,6 +174,20 @@ static int cli_build_parse(int argc, char **argv, cli_build_args *a,
         case O_HIDDEN: oom |= cli_push(&a->hidden, &o->n_hidden, optarg); break;
         case O_EXCLUDE:
             oom |= cli_push(&a->excludes, &o->n_excludes, optarg);
+            break;
+        case O_COLLECT:
+        case O_COLLECT_DATA:
+            if (!cli_is_dotted_name(optarg, strlen(optarg))) {
+                cli_usage_error("build", c == O_COLLECT
+                                             ? "--collect %s: not a package name"
+                                             : "--collect-data %s: not a package "
+                                               "name", optarg);
+                return -1;
+            }
+            if (c == O_COLLECT)
+                oom |= cli_push(&a->collect, &o->n_collect, optarg);
+            else
+                oom |= cli_push(&a->collect_data, &o->n_collect_data, optarg);
             break;
         case 'p': oom |= cli_push(&a->paths, &o->n_paths, optarg); break;
         case O_DATA:
@@ -206,6 +230,8 @@ static int cli_build_parse(int argc, char **argv, cli_build_args *a,
     o->excludes = a->excludes;
     o->paths = a->paths;
     o->datas = a->datas;
+    o->collect = a->collect;
+    o->collect_data = a->collect_data;
     if ((*status = cli_build_check(a)) != 0)
         return -1;
     return 0;

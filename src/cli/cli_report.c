@@ -27,9 +27,19 @@ void cli_report_plan(const plan *p)
     for (i = 0; i < p->n; i++) {
         const plan_entry *e = &p->entries[i];
 
-        fprintf(stderr, "kiln: %-9s %-40s (%s)\n", bundle_kind_name(e->kind),
-                e->name, e->reason ? e->reason : "-");
+        fprintf(stderr, "kiln: %-9s %-40s (%s%s%s)\n",
+                bundle_kind_name(e->kind), e->name,
+                e->reason ? e->reason : "-", e->dist ? "; from " : "",
+                e->dist ? e->dist : "");
         modules += bundle_kind_ns(e->kind) == BUNDLE_NS_MODULE;
     }
-    fprintf(stderr, "kiln: %d modules bundled\n", modules);
+    for (i = 0; i < p->n_omitted; i++) {
+        const plan_omission *o = &p->omitted[i];
+
+        fprintf(stderr, "kiln: left out %-36s (%s: %s; imported by %s)\n",
+                o->name, plan_omit_name(o->why), o->detail ? o->detail : "-",
+                o->importers ? o->importers : "-");
+    }
+    fprintf(stderr, "kiln: %d modules bundled, %zu left out\n", modules,
+            p->n_omitted);
 }

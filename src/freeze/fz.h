@@ -5,11 +5,15 @@
  *   environment (fz_env.c)  the embedded CPython and where modules are
  *                           searched: the app's directory, --paths, the
  *                           interpreter's sys.path;
- *   graph (fz_graph.c)      every module the app needs, found on disk
- *                           (fz_locate.c), compiled (fz_compile.c) and
+ *   graph (fz_graph.c,      every module the app needs, found on disk
+ *     fz_graph_follow.c)    (fz_locate.c), compiled (fz_compile.c) and
  *                           scanned for imports (fz_scan.c), with the
- *                           graph's rules for what to follow (fz_policy.c);
- *   plan (fz_collect.c)     the graph's modules and the --add-data files
+ *                           graph's rules for what to follow (fz_policy.c)
+ *                           and what installed distributions declare
+ *                           (fz_dist.c, fz_native.c);
+ *   plan (fz_collect.c)     the graph's modules, package data and
+ *                           distribution metadata (fz_graph_plan.c,
+ *                           fz_pkgdata.c) and the --add-data files
  *                           (fz_data.c) as plan entries, and the run mode.
  * The emitters (src/emit/) take it from there.
  */
@@ -36,6 +40,12 @@ typedef struct fz_options {
     size_t n_hidden;
     const char *const *excludes;   /* --exclude-module */
     size_t n_excludes;
+    const char *const *collect;    /* --collect: a package with all its
+                                      submodules and package data */
+    size_t n_collect;
+    const char *const *collect_data; /* --collect-data: a package's data,
+                                        subpackages' included */
+    size_t n_collect_data;
     const char *const *paths;      /* --paths: extra module directories */
     size_t n_paths;
     const char *const *datas;      /* --add-data SRC:DEST */

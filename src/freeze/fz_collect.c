@@ -22,12 +22,12 @@ static int fz_collect_main(const fz_options *opt, fz_graph *g, plan *p,
         return plan_set_run(p, BUNDLE_RUN_SCRIPT, "", PY_VERSION_HEX, err);
     }
     if (opt->module) {
-        if (fz_graph_require(g, opt->module, err) < 0)
+        if (fz_graph_require(g, opt->module, PLAN_WHY_RUN, err) < 0)
             return -1;
         if (fz_graph_is_package(g, opt->module)) {
             if (kl_buf_setf(&mod, "%s.__main__", opt->module) < 0)
                 return kl_err_oom(err);
-            r = fz_graph_require(g, mod.s, err);
+            r = fz_graph_require(g, mod.s, PLAN_WHY_RUN, err);
             kl_buf_free(&mod);
             if (r < 0)
                 return kl_err_prefix(err, "-m %s is a package without "
@@ -38,7 +38,7 @@ static int fz_collect_main(const fz_options *opt, fz_graph *g, plan *p,
     }
     if (kl_buf_add(&mod, opt->entry, strcspn(opt->entry, ":")) < 0)
         return kl_err_oom(err);
-    r = fz_graph_require(g, mod.s, err);
+    r = fz_graph_require(g, mod.s, PLAN_WHY_RUN, err);
     kl_buf_free(&mod);
     if (r < 0)
         return -1;

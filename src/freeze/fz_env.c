@@ -9,24 +9,67 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Read the opcode numbers the scanner needs from the `opcode` module. */
+/* The role of the opcode called `name` (enum fz_op_role). */
+static unsigned char fz_env_op_role(const char *name)
+{
+    static const struct {
+        const char *name;
+        unsigned char role;
+    } exact[] = {
+        {"CACHE", FZ_OP_CACHE},           {"EXTENDED_ARG", FZ_OP_EXTENDED_ARG},
+        {"IMPORT_NAME", FZ_OP_IMPORT_NAME}, {"LOAD_CONST", FZ_OP_LOAD_CONST},
+        {"LOAD_NAME", FZ_OP_LOAD_NAME},   {"LOAD_GLOBAL", FZ_OP_LOAD_GLOBAL},
+        {"LOAD_ATTR", FZ_OP_LOAD_ATTR},   {"LOAD_METHOD", FZ_OP_LOAD_METHOD},
+        {"PUSH_NULL", FZ_OP_PUSH_NULL},   {"BUILD_STRING", FZ_OP_BUILD},
+        {"CONVERT_VALUE", FZ_OP_BUILD},   {"CALL_INTRINSIC_1", FZ_OP_BUILD},
+        {"CALL_INTRINSIC_2", FZ_OP_BUILD},
+    };
+    static const struct {
+        const char *prefix;
+        unsigned char role;
+    } prefixes[] = {
+        {"LOAD_", FZ_OP_LOAD}, {"CALL", FZ_OP_CALL}, {"PRECALL", FZ_OP_CALL},
+        {"BINARY_", FZ_OP_BUILD}, {"FORMAT_", FZ_OP_BUILD},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (strcmp(name, exact[i].name) == 0)
+            return exact[i].role;
+    for (i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(name, prefixes[i].prefix, strlen(prefixes[i].prefix)) == 0)
+            return prefixes[i].role;
+    return FZ_OP_OTHER;
+}
+
+/* Fill the scanner's opcode roles from the `opcode` module's opmap. */
 static int fz_env_opcodes(fz_opcodes *ops, kl_err *err)
 {
     PyObject *mod = PyImport_ImportModule("opcode");
     PyObject *map = mod ? PyObject_GetAttrString(mod, "opmap") : NULL;
-    PyObject *v;
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    int import_name = 0, load_const = 0;
 
     Py_XDECREF(mod);
-    if (map == NULL)
+    if (map == NULL || !PyDict_Check(map)) {
+        Py_XDECREF(map);
         return fz_python_error("opcode", err);
-    v = PyDict_GetItemString(map, "IMPORT_NAME");
-    ops->import_name = v ? (int)PyLong_AsLong(v) : -1;
-    v = PyDict_GetItemString(map, "LOAD_CONST");
-    ops->load_const = v ? (int)PyLong_AsLong(v) : -1;
-    v = PyDict_GetItemString(map, "EXTENDED_ARG");
-    ops->extended_arg = v ? (int)PyLong_AsLong(v) : -1;
+    }
+    memset(ops, 0, sizeof *ops);
+    while (PyDict_Next(map, &pos, &key, &value)) {
+        const char *name = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+        long op = PyLong_Check(value) ? PyLong_AsLong(value) : -1;
+
+        if (name == NULL || op < 0 || op > 255)
+            continue; /* pseudo-instructions never appear in co_code */
+        ops->role[op] = fz_env_op_role(name);
+        import_name |= ops->role[op] == FZ_OP_IMPORT_NAME;
+        load_const |= ops->role[op] == FZ_OP_LOAD_CONST;
+    }
+    PyErr_Clear();
     Py_DECREF(map);
-    if (ops->import_name < 0 || ops->load_const < 0 || ops->extended_arg < 0)
+    if (!import_name || !load_const)
         return kl_err_set(err, "this Python's opcode table lacks IMPORT_NAME");
     return 0;
 }
@@ -86,11 +129,12 @@ static int fz_env_search(fz_env *env, const fz_options *opt, kl_err *err)
 }
 
 /* Extension suffixes, built-in names, _imp, the standard library's
- * directories and sysconfig's data module. */
+ * directories and top-level names, and sysconfig's data module. */
 static int fz_env_interpreter(fz_env *env, kl_err *err)
 {
     static const char *const keys[2] = {"stdlib", "platstdlib"};
     PyObject *mach, *sfx = NULL, *sc = NULL, *paths = NULL, *name = NULL, *v;
+    PyObject *names = NULL;
     int i, r = -1;
 
     mach = PyImport_ImportModule("importlib.machinery");
@@ -122,6 +166,13 @@ static int fz_env_interpreter(fz_env *env, kl_err *err)
         }
     }
     PyErr_Clear();
+    /* The standard library's top-level names (for names native code
+     * holds); a set, listed sorted. */
+    v = PySys_GetObject("stdlib_module_names");
+    names = v ? PySequence_List(v) : NULL;
+    if (names == NULL || fz_env_push_list(names, &env->stdlib_names, 0) < 0)
+        goto fail_py;
+    fz_strv_sort_unique(&env->stdlib_names);
     r = fz_env_opcodes(&env->ops, err);
     goto done;
 fail_py:
@@ -132,6 +183,7 @@ done:
     Py_XDECREF(sc);
     Py_XDECREF(paths);
     Py_XDECREF(name);
+    Py_XDECREF(names);
     return r;
 }
 
@@ -164,6 +216,7 @@ void fz_env_close(fz_env *env)
         return;
     kl_strv_free(&env->search);
     kl_strv_free(&env->suffixes);
+    kl_strv_free(&env->stdlib_names);
     free(env->app_dir);
     free(env->stdlib_dirs[0]);
     free(env->stdlib_dirs[1]);

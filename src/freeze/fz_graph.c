@@ -1,18 +1,16 @@
 /*
- * fz_graph.c: find every module an application needs.
- *
- * Starting from the app's main module, each module is located the way
- * CPython's path finder would locate it (fz_locate.c), compiled
- * (fz_compile.c), and its code scanned for imports (fz_scan.c), whose
- * records the graph follows: absolute imports, relative imports and
- * `from pkg import name` (where name may be a submodule), transitively,
- * through the standard library, by the rules of fz_policy.c. Built-in and
- * frozen modules are part of the runtime stub and are not bundled, but
- * frozen modules' imports are followed.
+ * fz_graph.c: the import graph's records and requests: every module asked
+ * for gets a record (found, built in, missing, excluded), located the way
+ * CPython's path finder would locate it (fz_locate.c) and assigned the
+ * distribution that installed it (fz_dist.c); the rules of fz_policy.c
+ * decide whether it is in the program or left out. A module left out (an
+ * optional import of a distribution the importer does not require, a
+ * developer tool) keeps its record and comes in when a later request
+ * allows it, or when another module of its distribution comes in; its
+ * imports are then followed too. What each module asks for is found by
+ * fz_graph_follow.c.
  */
 #include "fz_graph.h"
-
-#include <marshal.h>
 
 #include <assert.h>
 #include <dirent.h>
@@ -20,18 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fz_graph {
-    const fz_options *opt;
-    fz_env *env;
-    fz_module **mods;
-    size_t n;
-    size_t cap;
-    size_t next;      /* first module whose imports are not followed yet */
-    PyObject *index;  /* dict: name -> index into mods */
-};
-
-/* The record of module `name` (owned by the graph), or NULL. */
-static fz_module *fz_graph_get(fz_graph *g, const char *name)
+fz_module *fz_graph_get(fz_graph *g, const char *name)
 {
     PyObject *idx = PyDict_GetItemString(g->index, name);
 
@@ -86,8 +73,8 @@ static void fz_module_free(fz_module *m)
     free(m->file);
     free(m->rel);
     kl_strv_free(&m->dirs);
+    free(m->detail);
     free(m->importers);
-    free(m->via);
     Py_XDECREF(m->marshalled);
     Py_XDECREF(m->source);
     free(m);
@@ -103,22 +90,60 @@ static void fz_graph_drop_last(fz_graph *g, fz_module *m)
     fz_module_free(m);
 }
 
-/* Note that `importer` wanted missing module m. */
-static int fz_graph_note_importer(fz_graph *g, fz_module *m,
-                                  const char *importer, kl_err *err)
+/* What asks in request q, as the rules see it: *from, and *dist for
+ * FZ_FROM_DIST. */
+static void fz_graph_from(fz_graph *g, const fz_req *q, enum fz_from *from,
+                          const fz_dist **dist)
 {
-    fz_module *imp = fz_graph_get(g, importer);
+    fz_module *imp = fz_graph_get(g, q->importer);
+
+    *dist = q->from_dist;
+    if (q->from_dist != NULL)
+        *from = FZ_FROM_DIST;
+    else if (imp != NULL && imp->stdlib)
+        *from = FZ_FROM_STDLIB;
+    else if (imp != NULL && imp->dist != NULL)
+        *from = FZ_FROM_DIST, *dist = imp->dist;
+    else
+        *from = FZ_FROM_APP;
+}
+
+/* True when list "a, b, c" holds item. */
+static int fz_list_has(const char *list, const char *item)
+{
+    size_t n = strlen(item);
+    const char *p = list;
+
+    while ((p = strstr(p, item)) != NULL) {
+        if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ','))
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
+/* Note that request q asked for m; a missing module is warned about when
+ * an importer outside the standard library needs it (the app's own
+ * modules always do; a distribution's only at module level, outside try
+ * blocks, and not when only a computed name may load the importer). */
+static int fz_graph_note_importer(fz_graph *g, fz_module *m, const fz_req *q,
+                                  kl_err *err)
+{
+    const fz_dist *dist;
+    enum fz_from from;
     char *list;
 
-    if (imp != NULL && !imp->stdlib)
-        m->importer_outside_stdlib = 1;
+    fz_graph_from(g, q, &from, &dist);
+    if (m->state == FZ_MISSING && from != FZ_FROM_STDLIB &&
+        (from == FZ_FROM_APP || (!q->guarded && !q->speculative)))
+        m->warn = 1;
     if (m->importers == NULL) {
-        m->importers = strdup(importer);
+        m->importers = strdup(q->importer);
         return m->importers ? 0 : kl_err_oom(err);
     }
-    if (strlen(m->importers) > 400)
+    if (strlen(m->importers) > 400 || fz_list_has(m->importers, q->importer))
         return 0;
-    list = kl_str_join3(m->importers, ", ", importer);
+    list = kl_str_join3(m->importers, ", ", q->importer);
     if (list == NULL)
         return kl_err_oom(err);
     free(m->importers);
@@ -137,28 +162,40 @@ static int fz_graph_excluded(fz_graph *g, const char *name)
     return 0;
 }
 
+/* Whether the interpreter provides `name` itself: *builtin, *frozen. */
+int fz_graph_is_internal(fz_graph *g, const char *name, int *builtin,
+                         int *frozen, kl_err *err)
+{
+    PyObject *pyname = PyUnicode_FromString(name);
+    PyObject *r = NULL;
+
+    *builtin = *frozen = 0;
+    if (pyname == NULL)
+        return fz_python_error(name, err);
+    *builtin = PySequence_Contains(g->env->builtin_names, pyname);
+    if (*builtin == 0)
+        r = PyObject_CallMethod(g->env->imp, "is_frozen", "O", pyname);
+    Py_DECREF(pyname);
+    if (*builtin < 0)
+        return fz_python_error(name, err);
+    *frozen = r != NULL && PyObject_IsTrue(r) == 1;
+    Py_XDECREF(r);
+    PyErr_Clear();
+    return 0;
+}
+
 /* Record `name` if the interpreter provides it itself (built in or
  * frozen); *internal says whether it does. */
 static int fz_graph_internal(fz_graph *g, const char *name, int *internal,
                              kl_err *err)
 {
-    PyObject *pyname = PyUnicode_FromString(name);
-    PyObject *r = NULL;
+    PyObject *r;
     fz_module *m;
-    int frozen = 0, builtin;
+    int frozen, builtin;
 
     *internal = 0;
-    if (pyname == NULL)
-        return fz_python_error(name, err);
-    builtin = PySequence_Contains(g->env->builtin_names, pyname);
-    if (builtin == 0)
-        r = PyObject_CallMethod(g->env->imp, "is_frozen", "O", pyname);
-    Py_DECREF(pyname);
-    if (builtin < 0)
-        return fz_python_error(name, err);
-    frozen = r != NULL && PyObject_IsTrue(r) == 1;
-    Py_XDECREF(r);
-    PyErr_Clear();
+    if (fz_graph_is_internal(g, name, &builtin, &frozen, err) < 0)
+        return -1;
     if (!builtin && !frozen)
         return 0;
     if (fz_graph_add(g, name, builtin ? FZ_BUILTIN : FZ_FROZEN, &m, err) < 0)
@@ -174,29 +211,189 @@ static int fz_graph_internal(fz_graph *g, const char *name, int *internal,
     return 0;
 }
 
-/* Request module `name` for `importer` (a module name, or a description
- * such as "(command line)"), from inside a function of it when lazy.
- * Missing modules are recorded with their importers, unless `optional` (a
- * `from pkg import name` that may be an attribute). Parents are requested
- * first. */
-static int fz_graph_request(fz_graph *g, const char *name,
-                            const char *importer, int optional, int lazy,
-                            kl_err *err)
+/* Find which distribution installed module m, just located (parent: its
+ * package's record, or NULL): a regular package's modules are its own;
+ * anything else is looked up by its path in the installed RECORDs. The
+ * standard library, the app's own modules and namespace packages (which
+ * several distributions may share) belong to none. */
+static int fz_graph_find_dist(fz_graph *g, fz_module *m,
+                              const fz_module *parent, kl_err *err)
 {
-    fz_module *m, *imp, *parent = NULL;
+    size_t n, r;
+    char *site;
+    int rc;
+
+    if (m->stdlib || m->app || m->file == NULL)
+        return 0;
+    if (parent != NULL && parent->kind == BUNDLE_KIND_PACKAGE) {
+        m->dist = parent->dist;
+        return 0;
+    }
+    /* The file is <site>/<rel>: rel is its path below the directory it
+     * was found in. */
+    n = strlen(m->file);
+    r = strlen(m->rel);
+    if (n <= r + 1 || strcmp(m->file + n - r, m->rel) != 0 ||
+        m->file[n - r - 1] != '/')
+        return 0;
+    site = strndup(m->file, n - r - 1);
+    if (site == NULL)
+        return kl_err_oom(err);
+    rc = fz_dists_owner(g->dists, site, m->rel, 0, &m->dist, err);
+    free(site);
+    return rc;
+}
+
+static int fz_graph_dist_in(fz_graph *g, fz_module *m, kl_err *err);
+
+/* Follow module m's imports (again) after those of the modules found so
+ * far. */
+static int fz_graph_later(fz_graph *g, fz_module *m, kl_err *err)
+{
+    if (g->n_late == g->cap_late) {
+        size_t cap = g->cap_late ? g->cap_late * 2 : 64;
+        fz_module **v = realloc(g->late, cap * sizeof *v);
+
+        if (v == NULL)
+            return kl_err_oom(err);
+        g->late = v;
+        g->cap_late = cap;
+    }
+    m->done = 0;
+    g->late[g->n_late++] = m;
+    return 0;
+}
+
+/* Bring module m, left out so far, into the program for `why`: its
+ * package first, then m, whose imports are followed later. */
+static int fz_graph_bring_in(fz_graph *g, fz_module *m, const fz_req *q,
+                             kl_err *err)
+{
+    const char *dot = strrchr(m->name, '.');
+
+    m->omit = 0;
+    m->why = q->why;
+    m->speculative = q->speculative;
+    free(m->detail);
+    m->detail = NULL;
+    if (dot != NULL) {
+        char *pname = strndup(m->name, (size_t)(dot - m->name));
+        int r;
+
+        if (pname == NULL)
+            return kl_err_oom(err);
+        r = fz_graph_request(g, pname, q, err);
+        free(pname);
+        if (r < 0)
+            return -1;
+    }
+    if (fz_graph_later(g, m, err) < 0)
+        return -1;
+    return fz_graph_dist_in(g, m, err);
+}
+
+/* Module m is in the program: the first module of its distribution to be
+ * in brings in the modules of it that optional imports left out, since
+ * the distribution is there anyway. */
+static int fz_graph_dist_in(fz_graph *g, fz_module *m, kl_err *err)
+{
+    fz_req q = {m->name, NULL, PLAN_WHY_IMPORT, 0, 0, 0, m->speculative};
+    size_t i;
+
+    if (m->dist == NULL || m->dist->used)
+        return 0;
+    m->dist->used = 1;
+    for (i = 0; i < g->n; i++) {
+        fz_module *o = g->mods[i];
+
+        if (o->state == FZ_FOUND && o->omit == PLAN_OMIT_OPTIONAL &&
+            o->dist != NULL && strcmp(o->dist->key, m->dist->key) == 0) {
+            q.importer = o->name;
+            if (fz_graph_bring_in(g, o, &q, err) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* What the rules say of request q for module m, located: *omit, and
+ * why in detail. */
+static int fz_graph_ask(fz_graph *g, const fz_module *m, const fz_req *q,
+                        unsigned *omit, kl_buf *detail, kl_err *err)
+{
+    fz_policy_case c = {m->name, m->stdlib, m->dist, q->importer,
+                        FZ_FROM_APP, NULL, q->lazy, q->guarded,
+                        q->speculative, m->dist != NULL && m->dist->used};
+
+    fz_graph_from(g, q, &c.from, &c.from_dist);
+    return fz_policy_leave_out(&c, omit, detail, err);
+}
+
+/* Apply the rules to request q for module m, just located: it is in the
+ * program, or left out with why. */
+static int fz_graph_decide(fz_graph *g, fz_module *m, const fz_req *q,
+                           kl_err *err)
+{
+    kl_buf detail = KL_BUF_INIT;
+
+    if (fz_graph_ask(g, m, q, &m->omit, &detail, err) < 0) {
+        kl_buf_free(&detail);
+        return -1;
+    }
+    if (m->omit) {
+        m->detail = kl_buf_detach(&detail);
+        return m->detail ? 0 : kl_err_oom(err);
+    }
+    kl_buf_free(&detail);
+    m->why = q->why;
+    m->speculative = q->speculative;
+    return fz_graph_dist_in(g, m, err);
+}
+
+/* Request q asks again for module m, already recorded. A module left out
+ * comes in when the rules allow this request. */
+static int fz_graph_again(fz_graph *g, fz_module *m, const fz_req *q,
+                          kl_err *err)
+{
+    kl_buf detail = KL_BUF_INIT;
+    unsigned omit;
+    int r;
+
+    if (m->state == FZ_MISSING && q->maybe_attr)
+        return 0;
+    if (m->state == FZ_FOUND && m->omit) {
+        r = fz_graph_ask(g, m, q, &omit, &detail, err);
+        kl_buf_free(&detail);
+        if (r < 0 || (!omit && fz_graph_bring_in(g, m, q, err) < 0))
+            return -1;
+    } else if (m->state == FZ_FOUND && m->speculative && !q->speculative) {
+        /* Needed for sure now: its imports count in full. */
+        m->speculative = 0;
+        if (m->done && fz_graph_later(g, m, err) < 0)
+            return -1;
+    }
+    return fz_graph_note_importer(g, m, q, err);
+}
+
+/* Request module `name` for q. Missing modules are recorded with their
+ * importers, unless q->maybe_attr. Parents are requested first. */
+int fz_graph_request(fz_graph *g, const char *name, const fz_req *q,
+                     kl_err *err)
+{
+    fz_module *m, *parent = NULL;
     const char *dot = strrchr(name, '.');
     const kl_strv *dirs;
     int found, internal;
 
-    if (name[0] == '\0' || fz_graph_excluded(g, name) ||
-        (lazy && (imp = fz_graph_get(g, importer)) != NULL &&
-         fz_policy_skip_lazy(name, importer, imp->stdlib, lazy)))
+    if (name[0] == '\0')
         return 0;
     m = fz_graph_get(g, name);
-    if (m != NULL) {
-        if (m->state == FZ_MISSING && !optional)
-            return fz_graph_note_importer(g, m, importer, err);
-        return 0;
+    if (m != NULL)
+        return fz_graph_again(g, m, q, err);
+    if (fz_graph_excluded(g, name)) {
+        if (fz_graph_add(g, name, FZ_EXCLUDED, &m, err) < 0)
+            return -1;
+        return fz_graph_note_importer(g, m, q, err);
     }
     if (fz_graph_internal(g, name, &internal, err) < 0)
         return -1;
@@ -208,181 +405,66 @@ static int fz_graph_request(fz_graph *g, const char *name,
 
         if (pname == NULL)
             return kl_err_oom(err);
-        r = fz_graph_request(g, pname, importer, optional, lazy, err);
+        r = fz_graph_request(g, pname, q, err);
         parent = r < 0 ? NULL : fz_graph_get(g, pname);
         free(pname);
         if (r < 0)
             return -1;
-        if (parent == NULL || parent->state == FZ_MISSING ||
+        if (parent == NULL || parent->state != FZ_FOUND ||
             parent->dirs.n == 0)
-            return 0; /* the parent's own warning says enough */
+            return 0; /* the parent's own record says enough */
         dirs = &parent->dirs;
     } else {
         dirs = &g->env->search;
     }
     if (fz_graph_add(g, name, FZ_MISSING, &m, err) < 0)
         return -1;
-    if ((m->via = strdup(importer)) == NULL)
-        return kl_err_oom(err);
     if (fz_locate(g->env, m, dot ? dot + 1 : name, dirs, &found, err) < 0)
         return -1;
-    if (found)
-        return 0;
-    if (optional) {
+    if (!found && q->maybe_attr) {
         /* `from pkg import attr`: an attribute, not a module. */
         fz_graph_drop_last(g, m);
         return 0;
     }
-    return fz_graph_note_importer(g, m, importer, err);
+    if (found && fz_graph_find_dist(g, m, parent, err) < 0)
+        return -1;
+    if (found && parent != NULL && parent->omit) {
+        /* Its package stays out, so it does. */
+        m->omit = parent->omit;
+        if ((m->detail = strdup(parent->detail)) == NULL)
+            return kl_err_oom(err);
+    } else if (found && fz_graph_decide(g, m, q, err) < 0) {
+        return -1;
+    }
+    return fz_graph_note_importer(g, m, q, err);
 }
 
-/* Request each module in the NULL-terminated list for `importer`. */
-static int fz_graph_request_all(fz_graph *g, const char *const *names,
-                                const char *importer, kl_err *err)
+/* Request each module in the NULL-terminated list for q. */
+int fz_graph_request_all(fz_graph *g, const char *const *names,
+                         const fz_req *q, kl_err *err)
 {
     for (; names != NULL && *names != NULL; names++)
-        if (fz_graph_request(g, *names, importer, 0, 0, err) < 0)
+        if (fz_graph_request(g, *names, q, err) < 0)
             return -1;
     return 0;
 }
 
-/* Request, as optional submodules of package m, the names its code (the
- * constants where __all__ lives) offers to `from m import *`. */
-static int fz_graph_star_names(fz_graph *g, fz_module *m, PyObject *code,
-                               int lazy, kl_err *err)
-{
-    kl_strv names = KL_STRV_INIT;
-    kl_buf sub = KL_BUF_INIT;
-    size_t i;
-    int r = fz_scan_star_names(code, &names, err);
-
-    for (i = 0; r == 0 && i < names.n; i++) {
-        if (kl_buf_setf(&sub, "%s.%s", m->name, names.v[i]) < 0)
-            r = kl_err_oom(err);
-        else
-            r = fz_graph_request(g, sub.s, m->name, 1, lazy, err);
-    }
-    kl_buf_free(&sub);
-    kl_strv_free(&names);
-    return r;
-}
-
-/* Module `name` is the target of `from name import *`: its __all__ may
- * name submodules, which that statement imports. */
-static int fz_graph_star_import(fz_graph *g, const char *name, int lazy,
-                                kl_err *err)
-{
-    fz_module *m = fz_graph_get(g, name);
-    PyObject *code;
-    int r;
-
-    if (m == NULL || m->state != FZ_FOUND || m->kind != BUNDLE_KIND_PACKAGE ||
-        m->star_imported)
-        return 0;
-    m->star_imported = 1;
-    if (m->marshalled == NULL)
-        return 0; /* not compiled yet: fz_graph_process will look */
-    code = PyMarshal_ReadObjectFromString(PyBytes_AS_STRING(m->marshalled),
-                                          PyBytes_GET_SIZE(m->marshalled));
-    if (code == NULL)
-        return fz_python_error(name, err);
-    r = fz_graph_star_names(g, m, code, lazy, err);
-    Py_DECREF(code);
-    return r;
-}
-
-/* Follow the import records of module `importer`. */
-static int fz_graph_follow(fz_graph *g, const char *importer,
-                           const fz_imports *imports, kl_err *err)
-{
-    kl_buf sub = KL_BUF_INIT;
-    size_t i, k;
-    int r = 0;
-
-    for (i = 0; r == 0 && i < imports->n; i++) {
-        const fz_import *rec = &imports->v[i];
-
-        r = fz_graph_request(g, rec->name, importer, 0, rec->lazy, err);
-        for (k = 0; r == 0 && k < rec->from.n; k++) {
-            if (strcmp(rec->from.v[k], "*") == 0)
-                r = fz_graph_star_import(g, rec->name, rec->lazy, err);
-            else if (kl_buf_setf(&sub, "%s.%s", rec->name, rec->from.v[k]) < 0)
-                r = kl_err_oom(err);
-            else
-                r = fz_graph_request(g, sub.s, importer, 1, rec->lazy, err);
-        }
-    }
-    kl_buf_free(&sub);
-    return r;
-}
-
-/* True when module `name` may run as __main__: the script, any package's
- * __main__ module, and the module given to -m. */
-static int fz_graph_runs_as_main(fz_graph *g, const char *name)
-{
-    size_t n = strlen(name);
-
-    return strcmp(name, "__main__") == 0 ||
-           (n > 9 && strcmp(name + n - 9, ".__main__") == 0) ||
-           (g->opt->module != NULL && strcmp(name, g->opt->module) == 0);
-}
-
-/* Compile module m if it has source, and follow its imports. */
-static int fz_graph_process(fz_graph *g, fz_module *m, kl_err *err)
-{
-    fz_imports imports = {NULL, 0, 0};
-    PyObject *code = NULL;
-    int r;
-
-    if (fz_graph_request_all(g, fz_policy_hidden(m->name), m->name, err) < 0)
-        return -1;
-    if (strcmp(m->name, "sysconfig") == 0 && g->env->sysconfigdata != NULL &&
-        fz_graph_request(g, g->env->sysconfigdata, m->name, 0, 0, err) < 0)
-        return -1;
-    if (m->state == FZ_FROZEN) {
-        code = PyObject_CallMethod(g->env->imp, "get_frozen_object", "s",
-                                   m->name);
-        if (code == NULL)
-            return fz_python_error(m->name, err);
-    } else if (m->state == FZ_FOUND && (m->kind == BUNDLE_KIND_MODULE ||
-                                        m->kind == BUNDLE_KIND_PACKAGE)) {
-        if (fz_compile(m->file, m->rel, m->stdlib, &code, &m->marshalled,
-                       &m->source, err) < 0) {
-            if (m->app || strcmp(m->name, "__main__") == 0)
-                return -1;
-            fprintf(stderr, "kiln: warning: %s: not bundled: %s\n", m->name,
-                    err->msg);
-            m->state = FZ_BROKEN;
-            return 0;
-        }
-    } else {
-        return 0;
-    }
-    r = fz_scan_imports(&g->env->ops, m->name, m->is_package,
-                        fz_graph_runs_as_main(g, m->name), code, m->source,
-                        &imports, err);
-    if (r == 0)
-        r = fz_graph_follow(g, m->name, &imports, err);
-    if (r == 0 && m->star_imported)
-        r = fz_graph_star_names(g, m, code, 0, err);
-    fz_imports_free(&imports);
-    Py_DECREF(code);
-    if (g->opt->no_source)
-        Py_CLEAR(m->source);
-    return r;
-}
-
 /* Request every module and subpackage in package `name`'s directories,
- * recursively, in sorted order. */
-static int fz_graph_request_tree(fz_graph *g, const char *name, kl_err *err)
+ * in sorted order, for q; recursively when whole. */
+int fz_graph_request_tree(fz_graph *g, const char *name, int whole,
+                          const fz_req *q, kl_err *err)
 {
     fz_module *m = fz_graph_get(g, name);
     kl_buf sub = KL_BUF_INIT;
+    fz_req sq = *q;
     size_t d;
     int r = 0;
 
-    if (m == NULL || m->state != FZ_FOUND)
+    if (m == NULL || m->state != FZ_FOUND || m->omit ||
+        m->tree >= 1 + whole)
         return 0;
+    m->tree = 1 + whole;
+    sq.maybe_attr = 1;
     for (d = 0; d < m->dirs.n && r == 0; d++) {
         struct dirent **list = NULL;
         int n = scandir(m->dirs.v[d], &list, NULL, alphasort), i;
@@ -397,9 +479,9 @@ static int fz_graph_request_tree(fz_graph *g, const char *name, kl_err *err)
                 if (kl_buf_setf(&sub, "%s.%s", name, child) < 0)
                     r = kl_err_oom(err);
                 else
-                    r = fz_graph_request(g, sub.s, name, 1, 0, err);
-                if (r == 0 && fz_graph_is_package(g, sub.s))
-                    r = fz_graph_request_tree(g, sub.s, err);
+                    r = fz_graph_request(g, sub.s, &sq, err);
+                if (r == 0 && whole && fz_graph_is_package(g, sub.s))
+                    r = fz_graph_request_tree(g, sub.s, 1, &sq, err);
             }
             free(child);
             free(list[i]);
@@ -420,9 +502,13 @@ int fz_graph_new(const fz_options *opt, fz_env *env, fz_graph **out,
         return kl_err_oom(err);
     g->opt = opt;
     g->env = env;
+    if (fz_dists_new(&env->search, &g->dists, err) < 0) {
+        free(g);
+        return -1;
+    }
     g->index = PyDict_New();
     if (g->index == NULL) {
-        free(g);
+        fz_graph_free(g);
         return fz_python_error("the import graph", err);
     }
     *out = g;
@@ -438,6 +524,8 @@ void fz_graph_free(fz_graph *g)
     for (i = 0; i < g->n; i++)
         fz_module_free(g->mods[i]);
     free(g->mods);
+    free(g->late);
+    fz_dists_free(g->dists);
     Py_XDECREF(g->index);
     free(g);
 }
@@ -453,6 +541,7 @@ int fz_graph_add_script(fz_graph *g, const char *path, kl_err *err)
         return -1;
     m->kind = BUNDLE_KIND_MODULE;
     m->app = 1;
+    m->why = PLAN_WHY_RUN;
     m->file = strdup(path);
     m->rel = strdup(base ? base + 1 : path);
     if (m->file == NULL || m->rel == NULL)
@@ -460,17 +549,22 @@ int fz_graph_add_script(fz_graph *g, const char *path, kl_err *err)
     return 0;
 }
 
-int fz_graph_require(fz_graph *g, const char *name, kl_err *err)
+int fz_graph_require(fz_graph *g, const char *name, unsigned why,
+                     kl_err *err)
 {
+    fz_req q = {"(command line)", NULL, why, 0, 0, 0, 0};
     fz_module *m;
 
-    if (fz_graph_request(g, name, "(command line)", 0, 0, err) < 0)
+    if (fz_graph_request(g, name, &q, err) < 0)
         return -1;
     m = fz_graph_get(g, name);
     if (m == NULL || m->state == FZ_MISSING)
         return kl_err_set(err, "module '%s' not found (searched the app's "
                                "directory and %s's sys.path)",
                           name, KILN_PYTHON_EXE);
+    if (m->state == FZ_EXCLUDED)
+        return kl_err_set(err, "module '%s' is left out by --exclude-module",
+                          name);
     return 0;
 }
 
@@ -479,76 +573,4 @@ int fz_graph_is_package(fz_graph *g, const char *name)
     fz_module *m = fz_graph_get(g, name);
 
     return m != NULL && m->is_package;
-}
-
-int fz_graph_resolve(fz_graph *g, kl_err *err)
-{
-    size_t i;
-    int missing = 0;
-
-    if (fz_graph_request(g, "encodings", "(interpreter start-up)", 0, 0,
-                         err) < 0 ||
-        fz_graph_request_tree(g, "encodings", err) < 0 ||
-        fz_graph_request_all(g, fz_policy_always, "(kiln runtime)", err) < 0)
-        return -1;
-    for (i = 0; i < g->opt->n_hidden; i++)
-        if (fz_graph_require(g, g->opt->hidden[i], err) < 0)
-            return kl_err_prefix(err, "--hidden-import");
-    while (g->next < g->n)
-        if (fz_graph_process(g, g->mods[g->next++], err) < 0)
-            return -1;
-    for (i = 0; i < g->n; i++) {
-        fz_module *m = g->mods[i];
-
-        if (m->state != FZ_MISSING)
-            continue;
-        if (m->importer_outside_stdlib || g->opt->verbose) {
-            fprintf(stderr, "kiln: warning: module '%s' not found "
-                            "(imported by %s)\n", m->name, m->importers);
-            missing++;
-        }
-    }
-    if (missing)
-        fprintf(stderr, "kiln: %d module(s) not found; if the program needs "
-                        "them, install them for %s or pass --hidden-import\n",
-                missing, KILN_PYTHON_EXE);
-    return 0;
-}
-
-int fz_graph_plan(fz_graph *g, plan *p, kl_err *err)
-{
-    int level = g->opt->compress ? FZ_COMPRESS_LEVEL : 0;
-    int src_level = level > FZ_SOURCE_LEVEL ? level : FZ_SOURCE_LEVEL;
-    kl_buf reason = KL_BUF_INIT;
-    size_t i;
-    int r = 0;
-
-    for (i = 0; r == 0 && i < g->n; i++) {
-        fz_module *m = g->mods[i];
-        plan_entry *e;
-
-        if (m->state != FZ_FOUND)
-            continue;
-        if (kl_buf_setf(&reason, "imported by %s", m->via ? m->via : "-") < 0) {
-            r = kl_err_oom(err);
-            break;
-        }
-        r = plan_add(p, m->kind, m->name, m->rel, reason.s, &e, err);
-        if (r < 0)
-            break;
-        if (m->kind == BUNDLE_KIND_MODULE || m->kind == BUNDLE_KIND_PACKAGE) {
-            r = plan_part_copy(&e->data, PyBytes_AS_STRING(m->marshalled),
-                               (size_t)PyBytes_GET_SIZE(m->marshalled), level,
-                               err);
-            if (r == 0 && m->source != NULL)
-                r = plan_part_copy(&e->aux, PyBytes_AS_STRING(m->source),
-                                   (size_t)PyBytes_GET_SIZE(m->source),
-                                   src_level, err);
-        } else if (m->kind == BUNDLE_KIND_EXTENSION) {
-            r = plan_part_file(&e->data, m->file, level, err);
-            e->strip = g->opt->strip;
-        }
-    }
-    kl_buf_free(&reason);
-    return r;
 }

@@ -11,6 +11,9 @@
 
 #include "fz.h"
 #include "fz_data.h"
+#include "fz_dist.h"
+#include "fz_native.h"
+#include "fz_pkgdata.h"
 #include "fz_names.h"
 
 /* ---- fz_python.c: the embedded interpreter ----------------------------- */
@@ -27,16 +30,32 @@ int fz_python_error(const char *context, kl_err *err);
 
 /* ---- fz_env.c: the environment --------------------------------------- */
 
-/* Opcode numbers of the embedded CPython that the scanner reads. */
+/* What the scanner makes of each opcode of the embedded CPython, from the
+ * names in its `opcode` module. */
+enum fz_op_role {
+    FZ_OP_OTHER = 0,
+    FZ_OP_CACHE,        /* an inline cache entry, not an instruction */
+    FZ_OP_EXTENDED_ARG,
+    FZ_OP_IMPORT_NAME,
+    FZ_OP_LOAD_CONST,
+    FZ_OP_LOAD_NAME,    /* these four name a co_names item */
+    FZ_OP_LOAD_GLOBAL,
+    FZ_OP_LOAD_ATTR,
+    FZ_OP_LOAD_METHOD,
+    FZ_OP_LOAD,         /* any other load: a local, a cell, ... */
+    FZ_OP_PUSH_NULL,
+    FZ_OP_CALL,         /* a call */
+    FZ_OP_BUILD         /* makes a value out of others (+, %, format) */
+};
+
 typedef struct fz_opcodes {
-    int import_name;
-    int load_const;
-    int extended_arg;
+    unsigned char role[256]; /* enum fz_op_role of each opcode */
 } fz_opcodes;
 
 struct fz_env {
     kl_strv search;          /* top-level search directories, in order */
     kl_strv suffixes;        /* extension module suffixes */
+    kl_strv stdlib_names;    /* sys.stdlib_module_names, sorted */
     char *app_dir;           /* the application's directory, or NULL */
     char *stdlib_dirs[2];    /* sysconfig's stdlib and platstdlib */
     char *sysconfigdata;     /* the module sysconfig imports by computed
@@ -54,7 +73,8 @@ enum fz_state {
     FZ_BUILTIN = 2, /* compiled into the interpreter */
     FZ_FROZEN = 3,  /* frozen into the interpreter */
     FZ_MISSING = 4, /* not found; importers says who wanted it */
-    FZ_BROKEN = 5   /* found but could not be compiled (not bundled) */
+    FZ_BROKEN = 5,  /* found but could not be compiled (not bundled) */
+    FZ_EXCLUDED = 6 /* --exclude-module leaves it out */
 };
 
 typedef struct fz_module {
@@ -67,10 +87,23 @@ typedef struct fz_module {
     kl_strv dirs;         /* a package's search directories */
     int stdlib;           /* lives in the standard library */
     int app;              /* lives in the application's own directory */
-    char *importers;      /* FZ_MISSING: "a, b, c" */
-    char *via;            /* the first module that imported this one */
-    int importer_outside_stdlib;
+    fz_dist *dist;        /* the distribution that installed it, or NULL
+                             (standard library, the app, unknown) */
+    unsigned why;         /* enum plan_why: what brought it in */
+    unsigned omit;        /* FZ_FOUND, but left out so far: enum plan_omit
+                             (optional, developer tool); a request the
+                             rules allow brings it in later */
+    char *detail;         /* why it is left out (omit, FZ_BROKEN) */
+    char *importers;      /* "a, b, c": who asked for it */
+    int warn;             /* FZ_MISSING: an importer needs it (warned) */
     int star_imported;    /* `from pkg import *` seen before pkg was compiled */
+    int done;             /* its imports were followed */
+    int speculative;      /* in only because a computed name may load it,
+                             or a module that is imports it: its imports
+                             of distributions its own does not require
+                             count as optional */
+    int tree;             /* its submodules were requested: 1 those
+                             directly in it, 2 the whole tree */
     PyObject *marshalled; /* FZ_FOUND modules and packages */
     PyObject *source;
 } fz_module;
@@ -110,12 +143,29 @@ int fz_compile(const char *disk_path, const char *rel, int use_cache,
 
 /* ---- fz_scan.c: imports in bytecode --------------------------------------- */
 
-/* One import statement found in bytecode. */
+/* What kind of import a record is. */
+enum fz_import_kind {
+    FZ_IMPORT_STATEMENT = 0, /* an import statement */
+    FZ_IMPORT_CALL,          /* importlib.import_module, __import__ or
+                                importlib.util.find_spec with a literal
+                                name */
+    FZ_IMPORT_COMPUTED       /* import_module or __import__ with a name
+                                computed at run time: `name` is the package
+                                whose submodules it may import (the string
+                                the name starts with, when it names one;
+                                else the module's own package) */
+};
+
+/* One import found in bytecode. */
 typedef struct fz_import {
     char *name;       /* absolute name of the module imported */
     kl_strv from;     /* its fromlist, in order: names that may be
                          submodules, "*" for `from name import *` */
+    unsigned kind;    /* enum fz_import_kind */
     int lazy;         /* inside a function: runs only when called */
+    int guarded;      /* the importer copes without the module: inside a
+                         function, inside a try block (an exception table
+                         entry covers it), or a find_spec probe */
 } fz_import;
 
 /* A growable list of import records. */
@@ -129,7 +179,9 @@ void fz_imports_free(fz_imports *l);
 
 /* Append to out every import in code object `code` of module `name` (a
  * package when is_package), nested code objects included, in the order the
- * code holds them. Unless runs_as_main, the module's own
+ * code holds them: import statements, and calls of import_module,
+ * __import__ and find_spec (by the name they are called by). Unless
+ * runs_as_main, the module's own
  * `if __name__ == "__main__":` blocks are left out (source, UTF-8 bytes or
  * NULL, says where they are). */
 int fz_scan_imports(const fz_opcodes *ops, const char *name, int is_package,
@@ -143,22 +195,77 @@ int fz_scan_star_names(PyObject *code, kl_strv *out, kl_err *err);
 
 /* ---- fz_policy.c: what the graph follows -------------------------------- */
 
+/* What asks for a module, as the rules see it. */
+enum fz_from {
+    FZ_FROM_APP = 0,  /* the app's own modules, modules no distribution
+                         installed, the command line, kiln itself */
+    FZ_FROM_STDLIB,   /* the standard library */
+    FZ_FROM_DIST      /* a module of an installed distribution */
+};
+
+/* One request for a module, with what the rules need to know. */
+typedef struct fz_policy_case {
+    const char *name;          /* the module asked for */
+    int stdlib;                /* it lies in the standard library */
+    const fz_dist *dist;       /* its distribution, or NULL */
+    const char *importer;      /* who asks (a module name) */
+    enum fz_from from;
+    const fz_dist *from_dist;  /* FZ_FROM_DIST: the importer's */
+    int lazy;                  /* the import is inside a function */
+    int guarded;               /* the importer copes without it */
+    int speculative;           /* the importer is in only because a
+                                  computed name may load it (or a module
+                                  that is) */
+    int dist_in;               /* another module of its distribution is
+                                  in the program already */
+} fz_policy_case;
+
+/* Whether the graph leaves out the module c asks for: *omit becomes 0 to
+ * follow it, or PLAN_OMIT_OPTIONAL / PLAN_OMIT_DEV_TOOL with one line in
+ * detail saying why ("rich does not require ipython"). */
+int fz_policy_leave_out(const fz_policy_case *c, unsigned *omit,
+                        kl_buf *detail, kl_err *err);
+
 /* The modules C code of module `name` imports at run time, which no
  * bytecode shows (NULL-terminated), or NULL. */
 const char *const *fz_policy_hidden(const char *name);
-
-/* True when module `name`, asked for from inside a function (lazy) of
- * `importer`, a standard library module (importer_stdlib), is one of the
- * developer tools left out unless the app itself imports them. */
-int fz_policy_skip_lazy(const char *name, const char *importer,
-                        int importer_stdlib, int lazy);
 
 /* Modules always bundled (NULL-terminated). */
 extern const char *const fz_policy_always[];
 
 /* ---- fz_graph.c: the import graph -------------------------------------- */
 
+struct fz_graph {
+    const fz_options *opt;
+    fz_env *env;
+    fz_dists *dists;  /* distributions, read as modules need them */
+    fz_module **mods;
+    size_t n;
+    size_t cap;
+    size_t next;      /* first module whose imports are not followed yet */
+    fz_module **late; /* modules whose imports are followed (again)
+                         after the rest: brought in after being left
+                         out, or needed for sure after being speculative */
+    size_t n_late;
+    size_t cap_late;
+    PyObject *index;  /* dict: name -> index into mods */
+};
 typedef struct fz_graph fz_graph;
+
+/* One request for a module: who asks, and how. */
+typedef struct fz_req {
+    const char *importer;     /* a module name, or "(command line)" and the
+                                 like */
+    const fz_dist *from_dist; /* the distribution asking when no module of
+                                 it does (its entry points), else NULL */
+    unsigned why;             /* enum plan_why of what it brings in */
+    int maybe_attr;           /* `from pkg import name`: name may be an
+                                 attribute, so not found is no import */
+    int lazy;                 /* inside a function */
+    int guarded;              /* the importer copes without the module */
+    int speculative;          /* the importer is in only because a
+                                 computed name may load it */
+} fz_req;
 
 /* A new empty graph collecting from env for opt. */
 int fz_graph_new(const fz_options *opt, fz_env *env, fz_graph **out,
@@ -168,17 +275,50 @@ void fz_graph_free(fz_graph *g);
 /* Add the script at path as module "__main__". */
 int fz_graph_add_script(fz_graph *g, const char *path, kl_err *err);
 
-/* Require module `name` (and its parents); fails if it cannot be found. */
-int fz_graph_require(fz_graph *g, const char *name, kl_err *err);
+/* Require module `name` (and its parents) for `why` (enum plan_why);
+ * fails if it cannot be found. */
+int fz_graph_require(fz_graph *g, const char *name, unsigned why,
+                     kl_err *err);
 
 /* True when `name` is a package in the graph. */
 int fz_graph_is_package(fz_graph *g, const char *name);
 
-/* Follow the imports of everything added so far until no new module is
- * found; then warn about imports that were not found. */
+/* The record of module `name` (owned by the graph), or NULL. */
+fz_module *fz_graph_get(fz_graph *g, const char *name);
+
+/* Request module `name` for q: its package first, then it is located,
+ * assigned its distribution and, by the rules, put in the program (its
+ * imports are followed later) or left out with why. Missing modules are
+ * recorded with their importers, unless q->maybe_attr. */
+int fz_graph_request(fz_graph *g, const char *name, const fz_req *q,
+                     kl_err *err);
+
+/* Request each module in the NULL-terminated list for q. */
+int fz_graph_request_all(fz_graph *g, const char *const *names,
+                         const fz_req *q, kl_err *err);
+
+/* Request every module and subpackage directly in package `name`'s
+ * directories, in sorted order, for q; the whole tree when whole. */
+int fz_graph_request_tree(fz_graph *g, const char *name, int whole,
+                          const fz_req *q, kl_err *err);
+
+/* Whether the interpreter provides `name` itself: *builtin, *frozen. */
+int fz_graph_is_internal(fz_graph *g, const char *name, int *builtin,
+                         int *frozen, kl_err *err);
+
+/* ---- fz_graph_follow.c: what each module asks for ------------------------- */
+
+/* Follow the imports of everything added so far (and of the roots every
+ * program and the command line add) until no new module is found; then
+ * warn about imports that were not found. */
 int fz_graph_resolve(fz_graph *g, kl_err *err);
 
-/* Add every collected module to p, with its storage. */
+/* ---- fz_graph_plan.c: the graph into the plan ---------------------------- */
+
+/* Add every collected module to p, with its storage and origin, the
+ * package data of collected packages and of --collect/--collect-data
+ * trees, the metadata of every distribution a collected module belongs
+ * to, and every module left out with why. */
 int fz_graph_plan(fz_graph *g, plan *p, kl_err *err);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * fz_policy.c: the import graph's rules for what no bytecode shows and
- * what it leaves out: modules that C code imports, developer tools the
- * standard library reaches only lazily, and modules every program needs.
+ * what it leaves out: modules that C code of the standard library
+ * imports, optional imports of distributions the importer does not
+ * require, developer tools reached only optionally, and modules every
+ * program needs.
  */
 #include "fz_graph.h"
 
@@ -29,13 +31,15 @@ static const struct {
     {"time", {"_strptime", NULL}},
 };
 
-/* Not followed from the standard library's lazy imports (imports inside
- * functions), only from module-level imports, from modules outside the
- * standard library, or --hidden-import: the standard library reaches each
- * of them only through functions an application rarely calls (pickle's
- * self-test imports doctest, which imports pdb, pydoc, unittest, ...). The
- * CPython test suite and its test-only extension modules, and tools of the
- * interactive interpreter or a developer's machine. */
+/* Developer tools: not followed from an optional import of the standard
+ * library (inside a function) or of a distribution (inside a function or
+ * a try block), only from module-level imports, from the app itself, or
+ * --hidden-import: the standard library and libraries reach each of them
+ * only through functions an application rarely calls (pickle's self-test
+ * imports doctest, which imports pdb, pydoc, unittest, ...; rich's pager
+ * imports pydoc). The CPython test suite and its test-only extension
+ * modules, and tools of the interactive interpreter or a developer's
+ * machine. */
 static const char *const fz_lazy_tools[] = {
     "test", "idlelib", "turtledemo", "lib2to3", "tkinter", "turtle",
     "__phello__", "_testcapi", "_testinternalcapi", "_testbuffer",
@@ -60,16 +64,43 @@ const char *const *fz_policy_hidden(const char *name)
     return NULL;
 }
 
-int fz_policy_skip_lazy(const char *name, const char *importer,
-                        int importer_stdlib, int lazy)
+/* The developer tool that name lies in, or NULL. */
+static const char *fz_policy_tool(const char *name)
 {
     size_t i;
 
-    for (i = 0; i < sizeof fz_lazy_tools / sizeof fz_lazy_tools[0]; i++) {
-        if (!fz_name_within(name, fz_lazy_tools[i]))
-            continue;
-        return lazy && importer_stdlib &&
-               !fz_name_within(importer, fz_lazy_tools[i]);
+    for (i = 0; i < sizeof fz_lazy_tools / sizeof fz_lazy_tools[0]; i++)
+        if (fz_name_within(name, fz_lazy_tools[i]))
+            return fz_lazy_tools[i];
+    return NULL;
+}
+
+int fz_policy_leave_out(const fz_policy_case *c, unsigned *omit,
+                        kl_buf *detail, kl_err *err)
+{
+    const char *tool = fz_policy_tool(c->name);
+    int r = 0;
+
+    *omit = 0;
+    if (tool != NULL && !fz_name_within(c->importer, tool) &&
+        ((c->from == FZ_FROM_STDLIB && c->lazy) ||
+         (c->from == FZ_FROM_DIST && c->guarded))) {
+        *omit = PLAN_OMIT_DEV_TOOL;
+        r = kl_buf_setf(detail, "%s is a developer tool %s imports only "
+                                "optionally", tool, c->importer);
+    } else if ((!c->guarded && !c->speculative) || c->from == FZ_FROM_APP ||
+               c->stdlib || c->dist_in) {
+        return 0;
+    } else if (c->from == FZ_FROM_STDLIB) {
+        *omit = PLAN_OMIT_OPTIONAL;
+        r = kl_buf_setf(detail, "the standard library imports %s only "
+                                "optionally", c->dist ? c->dist->name : c->name);
+    } else if (c->dist != NULL && c->from_dist != NULL &&
+               strcmp(c->dist->key, c->from_dist->key) != 0 &&
+               !fz_dist_requires(c->from_dist, c->dist)) {
+        *omit = PLAN_OMIT_OPTIONAL;
+        r = kl_buf_setf(detail, "%s does not require %s", c->from_dist->name,
+                        c->dist->name);
     }
-    return 0;
+    return r < 0 ? kl_err_oom(err) : 0;
 }

@@ -35,7 +35,8 @@ def test_help_exits_0(args, usage, tmp_path):
 def test_build_help_lists_options():
     r = kiln("build", "--help")
     for opt in ("-m MODULE", "--entry", "-o", "--name", "--hidden-import",
-                "--exclude-module", "--no-source", "--compress", "--verbose"):
+                "--exclude-module", "--no-source", "--compress", "--verbose",
+                "--collect", "--collect-data"):
         assert opt in r.stdout, opt
     r = kiln("inspect", "--help")
     assert "--verify" in r.stdout

@@ -18,7 +18,8 @@ APP = {
             helper.hard()
         if sys.argv[1:] == ["dynamic"]:
             import importlib
-            mod = importlib.import_module("colorsys")
+            # A computed name: no import kiln can see.
+            mod = importlib.import_module("".join(["colo", "rsys"]))
             print(mod.rgb_to_hsv(1.0, 0.0, 0.0))
             sys.exit(0)
         print("ok", does_not_exist_xyz, helper.VALUE, json.dumps([1]))

@@ -1,0 +1,206 @@
+/*
+ * fz_graph_plan.c: the import graph into the plan: every collected module
+ * with its storage and where it comes from, the package data of collected
+ * packages, the metadata of their distributions, and every module left
+ * out with why, for reports.
+ */
+#include "fz_graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Storage levels for payloads and sources. */
+typedef struct fz_levels {
+    int data;
+    int source;
+} fz_levels;
+
+/* Add module m (collected) to p. */
+static int fz_plan_module(fz_graph *g, fz_module *m, fz_levels lv, plan *p,
+                          kl_err *err)
+{
+    kl_buf reason = KL_BUF_INIT;
+    const char *dist = m->dist ? m->dist->name : NULL;
+    plan_entry *e;
+    int r;
+
+    if (kl_buf_setf(&reason, "%s%s%s", plan_why_name(m->why),
+                    m->importers ? ": " : "",
+                    m->importers ? m->importers : "") < 0)
+        return kl_err_oom(err);
+    r = plan_add(p, m->kind, m->name, m->rel, reason.s, &e, err);
+    kl_buf_free(&reason);
+    if (r < 0 || plan_entry_origin(e, m->why, dist, m->importers, err) < 0)
+        return -1;
+    if (m->kind == BUNDLE_KIND_MODULE || m->kind == BUNDLE_KIND_PACKAGE) {
+        r = plan_part_copy(&e->data, PyBytes_AS_STRING(m->marshalled),
+                           (size_t)PyBytes_GET_SIZE(m->marshalled), lv.data,
+                           err);
+        if (r == 0 && m->source != NULL && !g->opt->no_source)
+            r = plan_part_copy(&e->aux, PyBytes_AS_STRING(m->source),
+                               (size_t)PyBytes_GET_SIZE(m->source), lv.source,
+                               err);
+    } else if (m->kind == BUNDLE_KIND_EXTENSION) {
+        r = plan_part_file(&e->data, m->file, lv.data, err);
+        e->strip = g->opt->strip;
+    }
+    return r;
+}
+
+/* Record in p that module m is left out, and why. */
+static int fz_plan_omission(const fz_module *m, plan *p, kl_err *err)
+{
+    switch (m->state) {
+    case FZ_FOUND:
+        return m->omit ? plan_omit(p, m->name, m->omit, m->importers,
+                                   m->detail, err)
+                       : 0;
+    case FZ_MISSING:
+        return plan_omit(p, m->name, PLAN_OMIT_MISSING, m->importers,
+                         "not found", err);
+    case FZ_EXCLUDED:
+        return plan_omit(p, m->name, PLAN_OMIT_EXCLUDED, m->importers,
+                         "--exclude-module", err);
+    case FZ_BROKEN:
+        return plan_omit(p, m->name, PLAN_OMIT_BROKEN, m->importers,
+                         m->detail, err);
+    default:
+        return 0; /* built into the interpreter */
+    }
+}
+
+/* Add the files of list (fz_pkgdata.h pairs) to p as entries of `kind`,
+ * for `why`, of distribution dist (may be NULL), at storage level. */
+static int fz_plan_files(const kl_strv *list, unsigned kind, unsigned why,
+                         const char *dist, const char *owner, int level,
+                         plan *p, kl_err *err)
+{
+    kl_buf reason = KL_BUF_INIT;
+    size_t i;
+    int r = 0;
+
+    if (kl_buf_setf(&reason, "%s: %s", plan_why_name(why), owner) < 0)
+        return kl_err_oom(err);
+    for (i = 0; r == 0 && i < list->n; i++) {
+        plan_entry *e;
+
+        r = plan_add(p, kind, list->v[i], list->v[i], reason.s, &e, err);
+        if (r == 0)
+            r = plan_entry_origin(e, why, dist, owner, err);
+        if (r == 0)
+            r = plan_part_file(&e->data, fz_pkgdata_src(list->v[i]), level,
+                               err);
+    }
+    kl_buf_free(&reason);
+    return r;
+}
+
+/* True when package `name` lies in a tree --collect or --collect-data
+ * asks for whole. */
+static int fz_plan_in_tree(const fz_options *o, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < o->n_collect; i++)
+        if (fz_name_within(name, o->collect[i]))
+            return 1;
+    for (i = 0; i < o->n_collect_data; i++)
+        if (fz_name_within(name, o->collect_data[i]))
+            return 1;
+    return 0;
+}
+
+/* Add the package data of collected package m: its own directory's
+ * (without subpackages), or its whole tree when m is a package
+ * --collect or --collect-data names and lies in no other such tree. */
+static int fz_plan_pkgdata(fz_graph *g, const fz_module *m, int level,
+                           plan *p, kl_err *err)
+{
+    const fz_options *o = g->opt;
+    kl_strv list = KL_STRV_INIT;
+    const char *dot = strrchr(m->name, '.');
+    char *loc;
+    int whole = 0, r;
+
+    if (m->kind != BUNDLE_KIND_PACKAGE || m->dirs.n == 0)
+        return 0;
+    if (fz_plan_in_tree(o, m->name)) {
+        if (dot != NULL) {
+            char *parent = strndup(m->name, (size_t)(dot - m->name));
+
+            if (parent == NULL)
+                return kl_err_oom(err);
+            whole = !fz_plan_in_tree(o, parent);
+            free(parent);
+        } else {
+            whole = 1;
+        }
+        if (!whole)
+            return 0; /* the tree above it brings its data */
+    }
+    loc = strndup(m->rel, strlen(m->rel) - strlen("/__init__.py"));
+    if (loc == NULL)
+        return kl_err_oom(err);
+    r = fz_pkgdata_list(m->dirs.v[0], loc, whole, &g->env->suffixes, &list,
+                        err);
+    free(loc);
+    fz_strv_sort_unique(&list);
+    if (r == 0)
+        r = fz_plan_files(&list, BUNDLE_KIND_PKGDATA,
+                          whole ? PLAN_WHY_COLLECT : PLAN_WHY_PKGDATA,
+                          m->dist ? m->dist->name : NULL, m->name, level, p,
+                          err);
+    kl_strv_free(&list);
+    return r;
+}
+
+/* Add the .dist-info files of every distribution a collected module
+ * belongs to (one copy of each directory name). */
+static int fz_plan_metadata(fz_graph *g, int level, plan *p, kl_err *err)
+{
+    kl_strv seen = KL_STRV_INIT, list = KL_STRV_INIT;
+    fz_dist *d;
+    size_t i;
+    int r = 0;
+
+    for (i = 0; r == 0 && (d = fz_dists_at(g->dists, i)) != NULL; i++) {
+        if (!d->used || fz_strv_has(&seen, d->info_base))
+            continue;
+        if (kl_strv_push(&seen, d->info_base) < 0) {
+            r = kl_err_oom(err);
+            break;
+        }
+        fz_strv_sort_unique(&seen);
+        r = fz_pkgdata_dist_info(d->info, d->info_base, &list, err);
+        fz_strv_sort_unique(&list);
+        if (r == 0)
+            r = fz_plan_files(&list, BUNDLE_KIND_METADATA, PLAN_WHY_METADATA,
+                              d->name, d->name, level, p, err);
+        kl_strv_free(&list);
+    }
+    kl_strv_free(&seen);
+    return r;
+}
+
+int fz_graph_plan(fz_graph *g, plan *p, kl_err *err)
+{
+    int level = g->opt->compress ? FZ_COMPRESS_LEVEL : 0;
+    fz_levels lv = {level, level > FZ_SOURCE_LEVEL ? level : FZ_SOURCE_LEVEL};
+    size_t i;
+    int r = 0;
+
+    for (i = 0; r == 0 && i < g->n; i++) {
+        fz_module *m = g->mods[i];
+
+        if (m->state == FZ_FOUND && !m->omit) {
+            r = fz_plan_module(g, m, lv, p, err);
+            if (r == 0)
+                r = fz_plan_pkgdata(g, m, level, p, err);
+        } else {
+            r = fz_plan_omission(m, p, err);
+        }
+    }
+    if (r == 0)
+        r = fz_plan_metadata(g, level, p, err);
+    return r;
+}
