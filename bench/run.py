@@ -53,6 +53,13 @@ PACKAGE_IMPORTS = ["PyInstaller", "nuitka", "zstandard", "cx_Freeze", "click",
                    "rich", "numpy", "yaml", "matplotlib"]
 
 APPS = ["hello", "stdlib_heavy", "import_all_stdlib", "click_rich", "numpy_yaml"]
+# Every app is built, by every tool, from a venv of its own that holds what
+# it needs and the peers (which freeze the environment they run in), never
+# from the bench venv or the embedded Python's site-packages. Apps that need
+# only the standard library share one.
+PEERS = ["pyinstaller", "nuitka", "zstandard", "cx_Freeze"]
+APP_NEEDS = {"click_rich": ["click", "rich"], "numpy_yaml": ["numpy", "pyyaml"]}
+APP_PROBES = {"click_rich": "import click, rich", "numpy_yaml": "import numpy, yaml"}
 TOOLS = ["kiln", "pyinstaller-onefile", "pyinstaller-onedir", "cx_freeze",
          "nuitka-standalone", "nuitka-onefile"]
 FAMILIES = {"pyinstaller": ["pyinstaller-onefile", "pyinstaller-onedir"],
@@ -193,7 +200,8 @@ class Kiln(Tool):
     def build_cmd(self, app, script, variant="", data=None):
         d = self.dir(app, variant)
         d.mkdir(parents=True, exist_ok=True)
-        cmd = [self.ctx.kiln, "build", script, "-o", d / app, "--paths", self.ctx.site]
+        cmd = [self.ctx.kiln, "build", script, "-o", d / app,
+               "--venv", app_venv(app)]
         if data:
             cmd += ["--add-data", f"{data}:data"]
         return cmd, {}, d
@@ -214,7 +222,7 @@ class PyInstaller(Tool):
         d = self.dir(app, variant)
         cold = not (d / "dist").exists()
         d.mkdir(parents=True, exist_ok=True)
-        cmd = [VENV / "bin" / "pyinstaller", "--onefile" if self.one_file else "--onedir",
+        cmd = [app_venv(app) / "bin" / "pyinstaller", "--onefile" if self.one_file else "--onedir",
                "--noconfirm", "--log-level", "WARN", "--name", app,
                "--distpath", d / "dist", "--workpath", d / "build", "--specpath", d / "spec"]
         if cold:
@@ -258,7 +266,7 @@ class Nuitka(Tool):
     def build_cmd(self, app, script, variant="", data=None):
         d = self.dir(app, variant)
         d.mkdir(parents=True, exist_ok=True)
-        cmd = [VENV / "bin" / "python", "-m", "nuitka",
+        cmd = [app_venv(app) / "bin" / "python", "-m", "nuitka",
                "--onefile" if self.one_file else "--standalone",
                "--assume-yes-for-downloads", f"--output-dir={d / 'out'}",
                f"--output-filename={app}", script]
@@ -281,7 +289,7 @@ class CxFreeze(Tool):
     def build_cmd(self, app, script, variant="", data=None):
         d = self.dir(app, variant)
         d.mkdir(parents=True, exist_ok=True)
-        cmd = [VENV / "bin" / "cxfreeze", "--script", script, "--target-dir", d / "dist",
+        cmd = [app_venv(app) / "bin" / "cxfreeze", "--script", script, "--target-dir", d / "dist",
                "build_exe", "--silent"]
         return cmd, {}, d
 
@@ -385,6 +393,40 @@ def setup_venv(ctx):
     ctx.site = subprocess.run(
         [ctx.venv_py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True, text=True, check=True).stdout.strip()
+
+
+def app_venv(app):
+    """The venv app is built from and run with by python3."""
+    return WORK / "venvs" / (app if app in APP_NEEDS else "stdlib")
+
+
+def app_python(app):
+    return app_venv(app) / "bin" / "python3"
+
+
+def setup_app_venvs(ctx, apps):
+    """Create each app's venv from BENCH_PYTHON, with what the app needs
+    and the peers (reused while it imports them)."""
+    for app in apps:
+        venv = app_venv(app)
+        py = app_python(app)
+        cfg = venv / "pyvenv.cfg"
+        if cfg.exists() and f"home = {Path(BENCH_PYTHON).parent}" not in cfg.read_text():
+            shutil.rmtree(venv)
+        if not py.exists():
+            log(f"creating {venv}")
+            subprocess.run([BENCH_PYTHON, "-m", "venv", venv], check=True)
+        probe = "import PyInstaller, nuitka, cx_Freeze; " + APP_PROBES.get(app, "")
+        if subprocess.run([py, "-c", probe], capture_output=True,
+                          env=clean_env()).returncode == 0:
+            continue
+        pkgs = PEERS + APP_NEEDS.get(app, [])
+        log(f"pip install into {venv.name}: " + " ".join(pkgs))
+        p = subprocess.run([py, "-m", "pip", "install", "-q",
+                            "--disable-pip-version-check"] + pkgs,
+                           env=clean_env(), capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.exit("bench: pip install failed:\n" + tail(p.stdout + p.stderr, 30))
 
 
 def versions(ctx):
@@ -604,7 +646,7 @@ def baselines(ctx, apps):
     entry["callgrind"] = None
     ctx.results["baselines"]["python3 -I -S -c pass"] = entry
     for app in apps:
-        argv = [ctx.venv_py, ctx.scripts[app]]
+        argv = [app_python(app), ctx.scripts[app]]
         err, out = check_run(ctx, argv)
         entry = {"tool": "python3", "app": app, "status": "ok", "command": cmd_str(argv)}
         if err:
@@ -705,7 +747,7 @@ def callgrind(ctx, apps):
         kiln_ok = ctx.results["results"].get(app, {}).get("kiln", {}).get("status") == "ok"
         if kprog.exists() and kiln_ok:
             cases.append(("kiln", app, [kprog]))
-        cases.append(("python3", app, [ctx.venv_py, ctx.scripts[app]]))
+        cases.append(("python3", app, [app_python(app), ctx.scripts[app]]))
         cases.append(("python3 -I -S", app, [BENCH_PYTHON, "-I", "-S", ctx.scripts[app]]))
     cases.append(("python3 -I -S -c pass", None, [BENCH_PYTHON, "-I", "-S", "-c", "pass"]))
     cases += debian_cases(ctx, want)
@@ -890,14 +932,17 @@ def main():
     ctx.results.setdefault("callgrind", [])
 
     setup_venv(ctx)
+    setup_app_venvs(ctx, apps)
     meta = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine(),
         "python": {"path": BENCH_PYTHON, "realpath": os.path.realpath(BENCH_PYTHON),
                    "version": first_line([BENCH_PYTHON, "-c", "import sys; print(sys.version)"]),
-                   "baseline_python3": str(ctx.venv_py),
-                   "baseline_note": "python3 APP.py runs the bench venv's python3: the same "
-                                    "binary, with only the venv's site-packages"},
+                   "baseline_python3": str(app_python("hello")),
+                   "baseline_note": "python3 APP.py runs the app's own venv's python3 "
+                                    "(work/venvs/APP or work/venvs/stdlib): the same "
+                                    "binary, with only what the app needs and the peers; "
+                                    "every tool builds from that venv too"},
         "kiln_build_dir": str(ctx.kiln.parent),
         "versions": versions(ctx),
         "options": {"argv": sys.argv[1:], "hyperfine_warmup": ctx.warmup,
@@ -930,7 +975,7 @@ def main():
             build_and_measure(ctx, tools[name], app, timeout=900)
             if name == "kiln":
                 remeasure_baseline(ctx, ctx.results["results"][app]["python3"],
-                                   f"python3-{app}", [ctx.venv_py, ctx.scripts[app]])
+                                   f"python3-{app}", [app_python(app), ctx.scripts[app]])
                 if app == "hello":
                     remeasure_baseline(ctx, ctx.results["baselines"]["python3 -I -S -c pass"],
                                        "python3-pass", [BENCH_PYTHON, "-I", "-S", "-c", "pass"])

@@ -1,7 +1,8 @@
 /*
- * cli_build.c: `kiln build`: read the options, then run the pipeline:
- * environment and graph into a plan (src/freeze), the plan finished
- * (src/plan), the one-file program written (src/emit).
+ * cli_build.c: `kiln build`: the options (cli_options.c), a project's
+ * pyproject.toml when no run mode is given, then the pipeline for each
+ * program: environment and graph into a plan (src/freeze), the plan
+ * finished (src/plan), the program written (src/emit).
  */
 #include "cli.h"
 
@@ -9,74 +10,10 @@
 #include "../freeze/fz.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static const char cli_build_usage[] =
-    "usage: kiln build [SCRIPT | -m MODULE | --entry MODULE:FUNC] [options]\n"
-    "\n"
-    "Build one executable that carries CPython, the application and every\n"
-    "module it imports, loaded from memory at run time.\n"
-    "\n"
-    "  SCRIPT                 run this file as __main__, like `python SCRIPT`\n"
-    "  -m MODULE              run MODULE (or MODULE.__main__) like `python -m`\n"
-    "  --entry MODULE:FUNC    call FUNC; its return value is the exit status\n"
-    "  -o, --output PATH      where to write the program (default dist/NAME)\n"
-    "  --name NAME            program name (default from SCRIPT or MODULE)\n"
-    "  --hidden-import M      also bundle module M (repeatable)\n"
-    "  --exclude-module M     leave module M and its submodules out (repeatable)\n"
-    "  --collect PKG          bundle package PKG with all its submodules and\n"
-    "                         package data, imported or not (repeatable)\n"
-    "  --collect-data PKG     bundle the package data of PKG and all its\n"
-    "                         subpackages, imported or not (repeatable)\n"
-    "  -p, --paths DIR        also search DIR for modules (repeatable)\n"
-    "  --add-data SRC:DEST    bundle file or directory SRC as DEST (repeatable);\n"
-    "                         read it back with get_data(<program>/DEST/...)\n"
-    "  --no-source            leave source code out (no source lines in tracebacks)\n"
-    "  --compress             store bytecode and native code zstd-compressed\n"
-    "                         (sources always are)\n"
-    "  --no-strip             keep debug information and symbol tables in\n"
-    "                         extension modules (by default kiln drops what\n"
-    "                         the loader never reads)\n"
-    "  -v, --verbose          list what is bundled and why, what is left out\n"
-    "                         and why, and every missing import\n"
-    "  -h, --help             show this help\n";
-
-/* The parsed command line. The string arrays are malloc'd; their strings
- * are borrowed from argv. */
-typedef struct cli_build_args {
-    fz_options fz;
-    const char *output;     /* -o PATH, or NULL for dist/NAME */
-    const char *name;       /* --name, or NULL to derive one */
-    const char **hidden, **excludes, **paths, **datas, **collect,
-        **collect_data;
-} cli_build_args;
-
-/* Free the arrays of a (not the strings, which are argv's). */
-static void cli_build_args_free(cli_build_args *a)
-{
-    free(a->hidden);
-    free(a->excludes);
-    free(a->paths);
-    free(a->datas);
-    free(a->collect);
-    free(a->collect_data);
-}
-
-/* Append s to the growing array *arr of *n strings (not copied). */
-static int cli_push(const char ***arr, size_t *n, const char *s)
-{
-    const char **grown = realloc(*arr, (*n + 1) * sizeof **arr);
-
-    if (grown == NULL)
-        return -1;
-    grown[(*n)++] = s;
-    *arr = grown;
-    return 0;
-}
 
 /* True when s[0, n) is a dotted Python identifier path ("a.b_c.d"). */
 static int cli_is_dotted_name(const char *s, size_t n)
@@ -103,11 +40,11 @@ static int cli_is_dotted_name(const char *s, size_t n)
     return !at_start;
 }
 
-/* Check what the options say together. Returns 0, or the status of a
- * usage error it printed. */
-static int cli_build_check(const cli_build_args *a)
+/* Check what the options say together about the program of run mode o.
+ * Returns 0, or the status of a usage error it printed. */
+static int cli_build_check(const cli_build_args *a, const fz_options *o)
 {
-    const fz_options *o = &a->fz;
+    size_t i;
     int modes = !!o->script + !!o->module + !!o->entry;
 
     if (modes != 1)
@@ -127,127 +64,36 @@ static int cli_build_check(const cli_build_args *a)
             return cli_usage_error("build", "--entry %s: expected MODULE:FUNC, "
                                    "e.g. mypkg.cli:main", o->entry);
     }
+    for (i = 0; i < o->n_datas; i++)
+        if (strchr(o->datas[i], ':') == NULL)
+            return cli_usage_error("build", "--add-data %s: expected SRC:DEST",
+                                   o->datas[i]);
+    for (i = 0; i < o->n_collect; i++)
+        if (!cli_is_dotted_name(o->collect[i], strlen(o->collect[i])))
+            return cli_usage_error("build", "--collect %s: not a package name",
+                                   o->collect[i]);
+    for (i = 0; i < o->n_collect_data; i++)
+        if (!cli_is_dotted_name(o->collect_data[i],
+                                strlen(o->collect_data[i])))
+            return cli_usage_error("build", "--collect-data %s: not a package "
+                                   "name", o->collect_data[i]);
     if (a->name && (a->name[0] == '\0' || strchr(a->name, '/')))
         return cli_usage_error("build", "--name %s: not a file name", a->name);
     return 0;
 }
 
-/* Parse `kiln build` arguments into a. Returns 0 to go on, or -1 to stop
- * with exit status *status: 0 after --help, CLI_EXIT_USAGE after a usage
- * error (already printed), CLI_EXIT_FAIL when out of memory. */
-static int cli_build_parse(int argc, char **argv, cli_build_args *a,
-                           int *status)
+/* Where to write the program of run mode o: -o, or dist/NAME where NAME
+ * is `name` (--name or a project script's), the script's stem, or the
+ * first component of the module. */
+static int cli_build_output(const cli_build_args *a, const fz_options *o,
+                            const char *name, kl_buf *out, kl_err *err)
 {
-    enum { O_ENTRY = 256, O_NAME, O_HIDDEN, O_EXCLUDE, O_NOSRC, O_COMPRESS,
-           O_DATA, O_STRIP, O_COLLECT, O_COLLECT_DATA };
-    static const struct option longopts[] = {
-        {"entry", required_argument, NULL, O_ENTRY},
-        {"output", required_argument, NULL, 'o'},
-        {"name", required_argument, NULL, O_NAME},
-        {"hidden-import", required_argument, NULL, O_HIDDEN},
-        {"exclude-module", required_argument, NULL, O_EXCLUDE},
-        {"collect", required_argument, NULL, O_COLLECT},
-        {"collect-data", required_argument, NULL, O_COLLECT_DATA},
-        {"paths", required_argument, NULL, 'p'},
-        {"add-data", required_argument, NULL, O_DATA},
-        {"no-source", no_argument, NULL, O_NOSRC},
-        {"compress", no_argument, NULL, O_COMPRESS},
-        {"no-strip", no_argument, NULL, O_STRIP},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    fz_options *o = &a->fz;
-    int c, oom = 0;
-
-    memset(a, 0, sizeof *a);
-    o->strip = 1;
-    opterr = 0;
-    optind = 1;
-    *status = CLI_EXIT_USAGE;
-    while ((c = getopt_long(argc, argv, ":m:o:p:vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'm': o->module = optarg; break;
-        case O_ENTRY: o->entry = optarg; break;
-        case 'o': a->output = optarg; break;
-        case O_NAME: a->name = optarg; break;
-        case O_HIDDEN: oom |= cli_push(&a->hidden, &o->n_hidden, optarg); break;
-        case O_EXCLUDE:
-            oom |= cli_push(&a->excludes, &o->n_excludes, optarg);
-            break;
-        case O_COLLECT:
-        case O_COLLECT_DATA:
-            if (!cli_is_dotted_name(optarg, strlen(optarg))) {
-                cli_usage_error("build", c == O_COLLECT
-                                             ? "--collect %s: not a package name"
-                                             : "--collect-data %s: not a package "
-                                               "name", optarg);
-                return -1;
-            }
-            if (c == O_COLLECT)
-                oom |= cli_push(&a->collect, &o->n_collect, optarg);
-            else
-                oom |= cli_push(&a->collect_data, &o->n_collect_data, optarg);
-            break;
-        case 'p': oom |= cli_push(&a->paths, &o->n_paths, optarg); break;
-        case O_DATA:
-            if (strchr(optarg, ':') == NULL) {
-                cli_usage_error("build", "--add-data %s: expected SRC:DEST",
-                                optarg);
-                return -1;
-            }
-            oom |= cli_push(&a->datas, &o->n_datas, optarg);
-            break;
-        case O_NOSRC: o->no_source = 1; break;
-        case O_COMPRESS: o->compress = 1; break;
-        case O_STRIP: o->strip = 0; break;
-        case 'v': o->verbose = 1; break;
-        case 'h':
-            fputs(cli_build_usage, stdout);
-            *status = CLI_EXIT_OK;
-            return -1;
-        case ':':
-            cli_usage_error("build", "option %s needs a value",
-                            argv[optind - 1]);
-            return -1;
-        default:
-            cli_usage_error("build", "unknown option %s", argv[optind - 1]);
-            return -1;
-        }
-        if (oom) {
-            fprintf(stderr, "kiln: error: out of memory\n");
-            *status = CLI_EXIT_FAIL;
-            return -1;
-        }
-    }
-    if (optind < argc)
-        o->script = argv[optind++];
-    if (optind < argc) {
-        cli_usage_error("build", "unexpected argument %s", argv[optind]);
-        return -1;
-    }
-    o->hidden = a->hidden;
-    o->excludes = a->excludes;
-    o->paths = a->paths;
-    o->datas = a->datas;
-    o->collect = a->collect;
-    o->collect_data = a->collect_data;
-    if ((*status = cli_build_check(a)) != 0)
-        return -1;
-    return 0;
-}
-
-/* Where to write the program: -o, or dist/NAME where NAME is --name, the
- * script's stem, or the first component of the module. */
-static int cli_build_output(const cli_build_args *a, kl_buf *out, kl_err *err)
-{
-    const fz_options *o = &a->fz;
     const char *src, *end;
 
     if (a->output)
         return kl_buf_sets(out, a->output) < 0 ? kl_err_oom(err) : 0;
-    if (a->name) {
-        src = a->name;
+    if (name) {
+        src = name;
         end = src + strlen(src);
     } else if (o->script) {
         src = strrchr(o->script, '/');
@@ -321,47 +167,173 @@ static int cli_build_find_stub(char **path, kl_err *err)
     return -1;
 }
 
+
+/* A project's programs: the [tool.kiln] run mode, or one per
+ * [project.scripts] and [project.gui-scripts] entry (only --script NAME's
+ * when given). */
+typedef struct cli_project {
+    fz_project proj;
+    int active;               /* kiln build ran in project mode */
+    char *dir;                /* the project's absolute directory */
+    const fz_script **run;    /* the scripts to build, or none */
+    size_t n_run;
+} cli_project;
+
+static const char cli_pyproject[] = "pyproject.toml";
+
+/* With no run mode on the command line: read ./pyproject.toml (which is
+ * there), apply its
+ * [tool.kiln] settings to a, have pip install the project for the build,
+ * and pick the scripts to build. */
+static int cli_build_project(cli_build_args *a, cli_project *cp, kl_err *err)
+{
+    fz_project *p = &cp->proj;
+    kl_buf names = KL_BUF_INIT;
+    size_t i;
+
+    cp->active = 1;
+    if (fz_project_read(cli_pyproject, p, err) < 0 ||
+        cli_options_from_project(a, p, cli_pyproject, err) < 0)
+        return -1;
+    if ((cp->dir = getcwd(NULL, 0)) == NULL)
+        return kl_err_set(err, "cannot read the current directory: %s",
+                          strerror(errno));
+    if (p->has_project &&
+        (cli_list_add(&a->pips, cp->dir) < 0))
+        return kl_err_oom(err);
+    if (a->module || a->entry || a->script)
+        return 0;
+    if (!p->has_project || p->n_scripts == 0)
+        return kl_err_set(err, "%s: no [project.scripts] or "
+                          "[project.gui-scripts] to build; add one, or set "
+                          "entry or module in [tool.kiln]", cli_pyproject);
+    cp->run = calloc(p->n_scripts, sizeof *cp->run);
+    if (cp->run == NULL)
+        return kl_err_oom(err);
+    for (i = 0; i < p->n_scripts; i++) {
+        if (a->script_name && strcmp(a->script_name, p->scripts[i].name) != 0)
+            continue;
+        cp->run[cp->n_run++] = &p->scripts[i];
+    }
+    if (cp->n_run > 0)
+        return 0;
+    for (i = 0; i < p->n_scripts; i++)
+        if ((i && kl_buf_adds(&names, ", ") < 0) ||
+            kl_buf_adds(&names, p->scripts[i].name) < 0)
+            return kl_err_oom(err);
+    kl_err_set(err, "%s: no script named '%s'; the scripts are %s",
+               cli_pyproject, a->script_name, names.s);
+    kl_buf_free(&names);
+    return -1;
+}
+
+/* Build the program of run mode fz (named `name`, or NULL to derive it)
+ * from env: collect, finish the plan, write it. */
+static int cli_build_one(const cli_build_args *a, const fz_options *fz,
+                         const char *name, fz_env *env, const char *stub,
+                         kl_err *err)
+{
+    kl_buf out = KL_BUF_INIT;
+    plan p;
+    int r = -1;
+
+    plan_init(&p);
+    if (cli_build_output(a, fz, name, &out, err) < 0 ||
+        fz_collect(fz, env, &p, err) < 0)
+        goto done;
+    if (fz->verbose)
+        cli_report_plan(&p);
+    if (plan_finish(&p, err) < 0 || emit_onefile(&p, stub, out.s, err) < 0)
+        goto done;
+    if (!fz->quiet)
+        fprintf(stderr, "kiln: wrote %s\n", out.s);
+    r = 0;
+done:
+    plan_free(&p);
+    kl_buf_free(&out);
+    return r;
+}
+
 int cli_build(int argc, char **argv)
 {
     cli_build_args a;
-    kl_buf out = KL_BUF_INIT;
+    cli_project cp;
     char *stub = NULL, *app_dir = NULL;
+    fz_site *site = NULL;
     fz_env *env = NULL;
-    plan p;
     kl_err err;
+    size_t i;
     int status;
 
-    if (cli_build_parse(argc, argv, &a, &status) < 0) {
-        cli_build_args_free(&a);
-        return status;
+    memset(&cp, 0, sizeof cp);
+    if (cli_options_parse(argc, argv, &a, &status) < 0)
+        goto done;
+    if (!a.script && !a.module && !a.entry && !kl_is_file(cli_pyproject)) {
+        status = cli_usage_error("build", "%s", "nothing to build: give "
+                                 "SCRIPT, -m MODULE or --entry MODULE:FUNC, "
+                                 "or run kiln build in a project (a directory "
+                                 "with a pyproject.toml)");
+        goto done;
     }
-    plan_init(&p);
+    status = CLI_EXIT_FAIL;
+    if (!a.script && !a.module && !a.entry &&
+        cli_build_project(&a, &cp, &err) < 0)
+        goto fail;
+    cli_options_to_fz(&a);
+    status = CLI_EXIT_USAGE;
+    if (a.script_name && !cp.active) {
+        cli_usage_error("build", "%s", "--script NAME picks one of a "
+                        "project's scripts; here SCRIPT, -m or --entry says "
+                        "what to build");
+        goto done;
+    }
+    if (cp.n_run > 1 && (a.output || a.name)) {
+        cli_usage_error("build", "%s", "-o and --name name one program; this "
+                        "project has several scripts (pick one with --script "
+                        "NAME)");
+        goto done;
+    }
+    for (i = 0; i < cp.n_run; i++) {
+        fz_options one = a.fz;
+
+        one.entry = cp.run[i]->entry;
+        if ((status = cli_build_check(&a, &one)) != 0)
+            goto done;
+    }
+    if (cp.n_run == 0 && (status = cli_build_check(&a, &a.fz)) != 0)
+        goto done;
     status = CLI_EXIT_FAIL;
     if (a.fz.script && access(a.fz.script, R_OK) != 0) {
         kl_err_set(&err, "%s: %s (the script to build)", a.fz.script,
                    strerror(errno));
         goto fail;
     }
-    if (cli_build_output(&a, &out, &err) < 0 ||
-        cli_build_find_stub(&stub, &err) < 0 ||
-        cli_build_app_dir(&a.fz, &app_dir, &err) < 0 ||
-        fz_env_open(&a.fz, app_dir, &env, &err) < 0 ||
-        fz_collect(&a.fz, env, &p, &err) < 0)
+    if (cli_build_find_stub(&stub, &err) < 0 ||
+        (!cp.proj.has_project && cli_build_app_dir(&a.fz, &app_dir, &err) < 0) ||
+        fz_site_open(&a.fz, &site, &err) < 0 ||
+        fz_env_open(&a.fz, site, app_dir, &env, &err) < 0)
         goto fail;
-    if (a.fz.verbose)
-        cli_report_plan(&p);
-    if (plan_finish(&p, &err) < 0 ||
-        emit_onefile(&p, stub, out.s, &err) < 0)
+    if (cp.n_run == 0 &&
+        cli_build_one(&a, &a.fz, a.name, env, stub, &err) < 0)
         goto fail;
-    fprintf(stderr, "kiln: wrote %s\n", out.s);
+    for (i = 0; i < cp.n_run; i++) {
+        fz_options one = a.fz;
+
+        one.entry = cp.run[i]->entry;
+        if (cli_build_one(&a, &one, a.name ? a.name : cp.run[i]->name, env,
+                          stub, &err) < 0)
+            goto fail;
+    }
     status = CLI_EXIT_OK;
     goto done;
 fail:
     cli_fail(&err);
 done:
-    plan_free(&p);
     fz_env_close(env);
-    kl_buf_free(&out);
+    fz_site_close(site);
+    fz_project_free(&cp.proj);
+    free(cp.run);
+    free(cp.dir);
     free(stub);
     free(app_dir);
     cli_build_args_free(&a);

@@ -55,18 +55,87 @@ typedef struct fz_options {
     int strip;                     /* keep only the loadable part of shared
                                       objects (the default) */
     int verbose;                   /* report every missing import */
+    int quiet;                     /* print errors only */
+    const char *venv;              /* --venv DIR, or NULL */
+    const char *python;            /* --python PATH, or NULL */
+    const char *const *requirements; /* --requirements FILE: pip -r FILE */
+    size_t n_requirements;
+    const char *const *pips;       /* --pip ARG: arguments of pip install */
+    size_t n_pips;
 } fz_options;
+
+/* The environment installed packages are collected from, chosen by
+ * fz_site_open(): --python PATH, --venv DIR, the active VIRTUAL_ENV, or
+ * else the embedded Python's own site-packages. */
+typedef struct fz_site {
+    kl_strv dirs;      /* its site directories (with .pth entries), pip's
+                          staging directory first; empty when own */
+    int own;           /* the embedded Python's own site-packages */
+    char *python;      /* the environment's interpreter (it runs pip) */
+    char *staging;     /* pip's staging directory, or NULL */
+} fz_site;
+
+/* Choose the environment opt asks for, check that its Python is the
+ * embedded one's X.Y, and learn its site directories by asking its
+ * interpreter (so .pth files count as they do for it). When opt has
+ * --requirements or --pip arguments, run the environment's pip to install
+ * them into a new staging directory (pip's output on stderr unless
+ * opt->quiet; its last line in the error when it fails), searched first;
+ * the embedded Python's own site-packages are then not searched. *out is freed,
+ * and the staging directory removed, by fz_site_close(). */
+int fz_site_open(const fz_options *opt, fz_site **out, kl_err *err);
+void fz_site_close(fz_site *site);
+
+/* A project's pyproject.toml (fz_project.c). */
+enum fz_setting_type {
+    FZ_SETTING_BOOL = 1, FZ_SETTING_STR, FZ_SETTING_LIST, FZ_SETTING_OTHER
+};
+
+/* One key of [tool.kiln]. */
+typedef struct fz_setting {
+    char *key;
+    int line;                  /* 1-based, in pyproject.toml; 0 unknown */
+    enum fz_setting_type type;
+    int flag;                  /* FZ_SETTING_BOOL */
+    char *str;                 /* FZ_SETTING_STR */
+    kl_strv list;              /* FZ_SETTING_LIST: every item a string */
+    const char *type_name;     /* FZ_SETTING_OTHER: Python's type name */
+} fz_setting;
+
+/* One [project.scripts] or [project.gui-scripts] entry. */
+typedef struct fz_script {
+    char *name;                /* the command's name */
+    char *entry;               /* "pkg.mod:func", extras removed */
+    int gui;
+} fz_script;
+
+typedef struct fz_project {
+    int has_project;           /* a [project] table is there */
+    int has_tool;              /* a [tool.kiln] table is there */
+    char *name;                /* [project] name, or NULL */
+    fz_script *scripts;
+    size_t n_scripts;
+    fz_setting *settings;      /* [tool.kiln], in file order */
+    size_t n_settings;
+} fz_project;
+
+/* Read the pyproject.toml at path with the embedded CPython's tomllib
+ * (starting it if needed). Fails with "path: message (at line N, column
+ * M)" on a TOML error. *p is freed with fz_project_free(). */
+int fz_project_read(const char *path, fz_project *p, kl_err *err);
+void fz_project_free(fz_project *p);
 
 /* The environment modules are collected from. */
 typedef struct fz_env fz_env;
 
-/* Start the embedded CPython the way the Python it was built from starts
- * (same standard library and site-packages, fixed hash seed so builds are
- * reproducible) and describe where modules are searched: app_dir (may be
- * NULL), opt's --paths, then the interpreter's sys.path. *out is freed with
- * fz_env_close(). */
-int fz_env_open(const fz_options *opt, const char *app_dir, fz_env **out,
-                kl_err *err);
+/* Start the embedded CPython with the standard library of the Python it
+ * was built from (fixed hash seed so builds are reproducible) and describe
+ * where modules are searched, in python's order: app_dir (may be NULL),
+ * opt's --paths, the standard library, then site's directories (the
+ * embedded Python's own site-packages when site->own). *out is freed with
+ * fz_env_close(); it borrows nothing from site. */
+int fz_env_open(const fz_options *opt, const fz_site *site,
+                const char *app_dir, fz_env **out, kl_err *err);
 void fz_env_close(fz_env *env);
 
 /* Collect everything the application needs into p: every module it

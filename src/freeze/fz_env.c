@@ -102,10 +102,26 @@ static int fz_env_push_list(PyObject *list, kl_strv *l, int dirs_only)
     return 0;
 }
 
-/* The search directories: the app's own, --paths, then sys.path. */
-static int fz_env_search(fz_env *env, const fz_options *opt, kl_err *err)
+/* Add the embedded Python's own site-packages to sys.path, with its .pth
+ * files, as python's `site` does at start-up. */
+static int fz_env_own_site(kl_err *err)
 {
-    PyObject *sys_path = PySys_GetObject("path");
+    PyObject *site = PyImport_ImportModule("site");
+    PyObject *r = site ? PyObject_CallMethod(site, "main", NULL) : NULL;
+
+    Py_XDECREF(site);
+    if (r == NULL)
+        return fz_python_error("site", err);
+    Py_DECREF(r);
+    return 0;
+}
+
+/* The search directories: the app's own, --paths, sys.path, then the
+ * environment's site directories. */
+static int fz_env_search(fz_env *env, const fz_options *opt,
+                         const fz_site *site, kl_err *err)
+{
+    PyObject *sys_path;
     size_t k;
 
     if (env->app_dir && kl_strv_push(&env->search, env->app_dir) < 0)
@@ -123,8 +139,14 @@ static int fz_env_search(fz_env *env, const fz_options *opt, kl_err *err)
         if (r < 0)
             return kl_err_oom(err);
     }
+    if (site->own && fz_env_own_site(err) < 0)
+        return -1;
+    sys_path = PySys_GetObject("path");
     if (sys_path == NULL || fz_env_push_list(sys_path, &env->search, 1) < 0)
         return fz_python_error("sys.path", err);
+    for (k = 0; k < site->dirs.n; k++)
+        if (kl_strv_push(&env->search, site->dirs.v[k]) < 0)
+            return kl_err_oom(err);
     return 0;
 }
 
@@ -187,8 +209,8 @@ done:
     return r;
 }
 
-int fz_env_open(const fz_options *opt, const char *app_dir, fz_env **out,
-                kl_err *err)
+int fz_env_open(const fz_options *opt, const fz_site *site,
+                const char *app_dir, fz_env **out, kl_err *err)
 {
     fz_env *env;
 
@@ -202,7 +224,7 @@ int fz_env_open(const fz_options *opt, const char *app_dir, fz_env **out,
         fz_env_close(env);
         return kl_err_oom(err);
     }
-    if (fz_env_search(env, opt, err) < 0 || fz_env_interpreter(env, err) < 0) {
+    if (fz_env_search(env, opt, site, err) < 0 || fz_env_interpreter(env, err) < 0) {
         fz_env_close(env);
         return -1;
     }

@@ -25,6 +25,7 @@ int fz_python_start(kl_err *err)
     c.use_hash_seed = 1;
     c.hash_seed = 0;
     c.safe_path = 1;
+    c.site_import = 0; /* site directories are the environment's (fz_env) */
     st = PyConfig_SetBytesString(&c, &c.executable, KILN_PYTHON_EXE);
     if (!PyStatus_Exception(st))
         st = PyConfig_SetBytesString(&c, &c.program_name, KILN_PYTHON_EXE);

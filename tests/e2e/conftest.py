@@ -123,7 +123,10 @@ def describe(r):
 
 
 def kiln(*args, cwd=None, env=None, timeout=BUILD_TIMEOUT):
-    """Run the kiln command."""
+    """Run the kiln command (with no VIRTUAL_ENV unless env gives one: an
+    active venv chooses what kiln collects from)."""
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     return run([KILN, *args], cwd=cwd, env=env, timeout=timeout)
 
 

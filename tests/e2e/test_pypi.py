@@ -188,8 +188,7 @@ def apps(tmp_path_factory):
 
 
 def build_app(apps, venv, pyinfo, name, *extra):
-    return build_program(apps, f"{name}_app.py", "--paths",
-                         site_packages(venv, pyinfo), *extra,
+    return build_program(apps, f"{name}_app.py", "--venv", venv, *extra,
                          output=apps / "dist" / f"{name}{len(extra)}")
 
 
@@ -271,13 +270,19 @@ def embedded_has_ipython():
 @pytest.mark.parametrize("where", ["stand-ins", "embedded python"])
 def test_rich_app_leaves_out_what_rich_does_not_require(apps, pypi_venv,
                                                          pyinfo, where):
-    extra = ()
     if where == "stand-ins":
+        # The venv, and an environment beside it that has IPython.
         write_tree(apps / "env" / "site-packages", FAKE_SITE)
-        extra = ("--paths", apps / "env" / "site-packages")
-    elif not embedded_has_ipython():
-        pytest.skip(f"{KILN_PYTHON} has no IPython, jedi and pytest")
-    prog = build_app(apps, pypi_venv, pyinfo, "rich", *extra)
+        prog = build_app(apps, pypi_venv, pyinfo, "rich", "--paths",
+                         apps / "env" / "site-packages")
+    else:
+        # The venv's packages first, then the embedded Python's own
+        # site-packages, where IPython, jedi and pytest are installed.
+        if not embedded_has_ipython():
+            pytest.skip(f"{KILN_PYTHON} has no IPython, jedi and pytest")
+        prog = build_program(apps, "rich_app.py", "--paths",
+                             site_packages(pypi_venv, pyinfo),
+                             output=apps / "dist" / "rich-embedded")
     entries = Bundle.read(prog).entries
     leaked = sorted(n for n in entries
                     if n.split(".")[0] in IPYTHON_AND_FRIENDS)
@@ -296,9 +301,8 @@ def test_rich_app_carries_ipython_when_the_app_imports_it(apps, pypi_venv,
         import rich.pretty
         print(IPython.__name__)
     """})
-    prog = build_program(apps, "rich_ipy_app.py", "--paths",
-                         site_packages(pypi_venv, pyinfo), "--paths",
-                         apps / "env" / "site-packages",
+    prog = build_program(apps, "rich_ipy_app.py", "--venv", pypi_venv,
+                         "--paths", apps / "env" / "site-packages",
                          output=apps / "dist" / "rich_ipy")
     entries = Bundle.read(prog).entries
     for name in ("IPython", "IPython.display", "jedi", "pytest"):

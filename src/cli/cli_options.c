@@ -1,0 +1,342 @@
+/*
+ * cli_options.c: the options of `kiln build`, in one table that serves the
+ * command line (getopt), the --help text and the [tool.kiln] table of a
+ * pyproject.toml (every option under its long name; flags win over it).
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLI_OFF(field) offsetof(cli_build_args, field)
+
+/* Every option. `off` is where its value goes in cli_build_args: an int
+ * (flag), a const char * (value) or a cli_list (list). */
+static const cli_opt cli_opts[] = {
+    {"module", 'm', CLI_VALUE, CLI_OFF(module), "MODULE",
+     "run MODULE (or MODULE.__main__) like `python -m`"},
+    {"entry", 0, CLI_VALUE, CLI_OFF(entry), "MODULE:FUNC",
+     "call FUNC; its return value is the exit status"},
+    {"script", 0, CLI_VALUE, CLI_OFF(script_name), "NAME",
+     "in a project: build only its script NAME"},
+    {"output", 'o', CLI_VALUE, CLI_OFF(output), "PATH",
+     "where to write the program (default dist/NAME)"},
+    {"name", 0, CLI_VALUE, CLI_OFF(name), "NAME",
+     "program name (default: SCRIPT's stem, MODULE's\n"
+     "first part, or the project script's name)"},
+    {"venv", 0, CLI_VALUE, CLI_OFF(venv), "DIR",
+     "collect packages from this virtual environment\n"
+     "(default: the active VIRTUAL_ENV, else the\n"
+     "embedded Python's own site-packages)"},
+    {"python", 0, CLI_VALUE, CLI_OFF(python), "PATH",
+     "collect packages from this interpreter's environment"},
+    {"requirements", 'r', CLI_LIST, CLI_OFF(requirements), "FILE",
+     "pip-install FILE's requirements for this build\n"
+     "(repeatable)"},
+    {"pip", 0, CLI_LIST, CLI_OFF(pips), "ARG",
+     "pass ARG to `pip install` for this build (repeatable;\n"
+     "--pip=--pre for options)"},
+    {"hidden-import", 0, CLI_LIST, CLI_OFF(hidden), "M",
+     "also bundle module M (repeatable)"},
+    {"exclude-module", 0, CLI_LIST, CLI_OFF(excludes), "M",
+     "leave module M and its submodules out (repeatable)"},
+    {"collect", 0, CLI_LIST, CLI_OFF(collect), "PKG",
+     "bundle package PKG with all its submodules and\n"
+     "package data, imported or not (repeatable)"},
+    {"collect-data", 0, CLI_LIST, CLI_OFF(collect_data), "PKG",
+     "bundle the package data of PKG and all its\n"
+     "subpackages, imported or not (repeatable)"},
+    {"paths", 'p', CLI_LIST, CLI_OFF(paths), "DIR",
+     "also search DIR for modules (repeatable)"},
+    {"add-data", 0, CLI_LIST, CLI_OFF(datas), "SRC:DEST",
+     "bundle file or directory SRC as DEST (repeatable);\n"
+     "read it back with get_data(<program>/DEST/...)"},
+    {"no-source", 0, CLI_FLAG, CLI_OFF(no_source), NULL,
+     "leave source code out (no source lines in tracebacks)"},
+    {"compress", 0, CLI_FLAG, CLI_OFF(compress), NULL,
+     "store bytecode and native code zstd-compressed\n"
+     "(sources always are)"},
+    {"no-strip", 0, CLI_FLAG, CLI_OFF(no_strip), NULL,
+     "keep debug information and symbol tables in\n"
+     "extension modules (by default kiln drops what\n"
+     "the loader never reads)"},
+    {"verbose", 'v', CLI_FLAG, CLI_OFF(verbose), NULL,
+     "list what is bundled and why, what is left out\n"
+     "and why, and every missing import"},
+    {"quiet", 'q', CLI_FLAG, CLI_OFF(quiet), NULL, "print errors only"},
+    {"help", 'h', CLI_FLAG, CLI_OFF(help), NULL, "show this help"},
+};
+
+#define CLI_N_OPTS (sizeof cli_opts / sizeof cli_opts[0])
+
+_Static_assert(CLI_N_OPTS <= CLI_MAX_OPTS, "raise CLI_MAX_OPTS");
+
+static const char cli_build_intro[] =
+    "usage: kiln build [SCRIPT | -m MODULE | --entry MODULE:FUNC] [options]\n"
+    "       kiln build [options]    (in a project: one program per\n"
+    "                                [project.scripts] entry)\n"
+    "\n"
+    "Build one executable that carries CPython, the application and every\n"
+    "module it imports, loaded from memory at run time.\n"
+    "\n"
+    "  SCRIPT                 run this file as __main__, like `python SCRIPT`\n";
+
+static const char cli_build_outro[] =
+    "\n"
+    "Every option but --help can also be set in pyproject.toml under\n"
+    "[tool.kiln], by its long name (docs/config.md).\n";
+
+/* Print the --help text, generated from the table. */
+static void cli_options_help(void)
+{
+    kl_buf left = KL_BUF_INIT;
+    const char *name;
+    size_t i;
+
+    fputs(cli_build_intro, stdout);
+    for (i = 0; i < CLI_N_OPTS; i++) {
+        const cli_opt *o = &cli_opts[i];
+        const char *h = o->help;
+
+        kl_buf_setf(&left, "%s%c%s--%s%s%s", o->letter ? "-" : "",
+                    o->letter ? o->letter : ' ', o->letter ? ", " : "",
+                    o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        if (left.s == NULL)
+            break;
+        name = o->letter ? left.s : left.s + 1;
+        if (strlen(name) > 22) {
+            printf("  %s\n", name);
+            name = "";
+        }
+        printf("  %-22s %.*s\n", name, (int)strcspn(h, "\n"), h);
+        while ((h = strchr(h, '\n')) != NULL) {
+            h++;
+            printf("  %-22s %.*s\n", "", (int)strcspn(h, "\n"), h);
+        }
+    }
+    fputs(cli_build_outro, stdout);
+    kl_buf_free(&left);
+}
+
+int cli_list_add(cli_list *l, const char *s)
+{
+    const char **grown = realloc(l->v, (l->n + 1) * sizeof *grown);
+
+    if (grown == NULL)
+        return -1;
+    grown[l->n++] = s;
+    l->v = grown;
+    return 0;
+}
+
+void cli_build_args_free(cli_build_args *a)
+{
+    size_t i;
+
+    for (i = 0; i < CLI_N_OPTS; i++)
+        if (cli_opts[i].kind == CLI_LIST)
+            free(((cli_list *)((char *)a + cli_opts[i].off))->v);
+}
+
+/* Store value (NULL for a flag) for option o into a. -1 when out of
+ * memory. */
+static int cli_options_set(cli_build_args *a, const cli_opt *o,
+                           const char *value)
+{
+    char *field = (char *)a + o->off;
+
+    switch (o->kind) {
+    case CLI_FLAG:
+        *(int *)field = 1;
+        return 0;
+    case CLI_VALUE:
+        *(const char **)field = value;
+        return 0;
+    case CLI_LIST:
+        return cli_list_add((cli_list *)field, value);
+    }
+    return 0;
+}
+
+int cli_options_parse(int argc, char **argv, cli_build_args *a, int *status)
+{
+    struct option longopts[CLI_N_OPTS + 1];
+    char shorts[2 + 2 * CLI_N_OPTS + 1];
+    size_t i, ns = 0;
+    int c, idx;
+
+    memset(a, 0, sizeof *a);
+    memset(longopts, 0, sizeof longopts);
+    shorts[ns++] = ':';
+    for (i = 0; i < CLI_N_OPTS; i++) {
+        longopts[i].name = cli_opts[i].name;
+        longopts[i].has_arg = cli_opts[i].kind == CLI_FLAG ? no_argument
+                                                           : required_argument;
+        longopts[i].val = 256 + (int)i;
+        if (cli_opts[i].letter) {
+            shorts[ns++] = (char)cli_opts[i].letter;
+            if (cli_opts[i].kind != CLI_FLAG)
+                shorts[ns++] = ':';
+        }
+    }
+    shorts[ns] = '\0';
+    opterr = 0;
+    optind = 1;
+    *status = CLI_EXIT_USAGE;
+    while ((c = getopt_long(argc, argv, shorts, longopts, &idx)) != -1) {
+        const cli_opt *o = NULL;
+
+        if (c >= 256 && c < 256 + (int)CLI_N_OPTS)
+            o = &cli_opts[c - 256];
+        for (i = 0; o == NULL && c < 256 && i < CLI_N_OPTS; i++)
+            if (cli_opts[i].letter == c)
+                o = &cli_opts[i];
+        if (c == ':') {
+            cli_usage_error("build", "option %s needs a value",
+                            argv[optind - 1]);
+            return -1;
+        }
+        if (o == NULL) {
+            cli_usage_error("build", "unknown option %s", argv[optind - 1]);
+            return -1;
+        }
+        if (cli_options_set(a, o, optarg) < 0) {
+            fprintf(stderr, "kiln: error: out of memory\n");
+            *status = CLI_EXIT_FAIL;
+            return -1;
+        }
+        a->given[o - cli_opts] = 1;
+    }
+    if (a->help) {
+        cli_options_help();
+        *status = CLI_EXIT_OK;
+        return -1;
+    }
+    if (optind < argc)
+        a->script = argv[optind++];
+    if (optind < argc) {
+        cli_usage_error("build", "unexpected argument %s", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* The long names of the options [tool.kiln] accepts, ", "-separated. */
+static int cli_options_keys(kl_buf *b)
+{
+    size_t i;
+
+    for (i = 0; i < CLI_N_OPTS; i++) {
+        if (cli_opts[i].off == CLI_OFF(help))
+            continue;
+        if ((b->len && kl_buf_adds(b, ", ") < 0) ||
+            kl_buf_adds(b, cli_opts[i].name) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Check one [tool.kiln] setting against its option o and store it in a
+ * unless the command line gave o. Strings are borrowed from s. */
+static int cli_options_apply(cli_build_args *a, const cli_opt *o,
+                             const fz_setting *s, const char *path,
+                             kl_err *err)
+{
+    static const char *const want[] = {
+        [CLI_FLAG] = "true or false", [CLI_VALUE] = "a string",
+        [CLI_LIST] = "a list of strings",
+    };
+    static const enum fz_setting_type types[] = {
+        [CLI_FLAG] = FZ_SETTING_BOOL, [CLI_VALUE] = FZ_SETTING_STR,
+        [CLI_LIST] = FZ_SETTING_LIST,
+    };
+    size_t i;
+
+    if (s->type != types[o->kind])
+        return kl_err_set(err, "%s:%d: [tool.kiln] %s must be %s, not %s",
+                          path, s->line, s->key, want[o->kind],
+                          s->type == FZ_SETTING_BOOL ? "a boolean"
+                          : s->type == FZ_SETTING_STR ? "a string"
+                          : s->type == FZ_SETTING_LIST
+                              ? "a list"
+                              : s->type_name ? s->type_name : "that");
+    if (a->given[o - cli_opts])
+        return 0;
+    switch (o->kind) {
+    case CLI_FLAG:
+        *(int *)((char *)a + o->off) = s->flag;
+        return 0;
+    case CLI_VALUE:
+        return cli_options_set(a, o, s->str) < 0 ? kl_err_oom(err) : 0;
+    case CLI_LIST:
+        for (i = 0; i < s->list.n; i++)
+            if (cli_options_set(a, o, s->list.v[i]) < 0)
+                return kl_err_oom(err);
+        return 0;
+    }
+    return 0;
+}
+
+int cli_options_from_project(cli_build_args *a, const fz_project *proj,
+                             const char *path, kl_err *err)
+{
+    size_t i, k;
+
+    for (i = 0; i < proj->n_settings; i++) {
+        const fz_setting *s = &proj->settings[i];
+        const cli_opt *o = NULL;
+
+        for (k = 0; k < CLI_N_OPTS && o == NULL; k++)
+            if (strcmp(cli_opts[k].name, s->key) == 0 &&
+                cli_opts[k].off != CLI_OFF(help))
+                o = &cli_opts[k];
+        if (o == NULL) {
+            kl_buf keys = KL_BUF_INIT;
+
+            if (cli_options_keys(&keys) < 0)
+                return kl_err_oom(err);
+            kl_err_set(err, "%s:%d: [tool.kiln] has no key '%s'; the keys "
+                       "are %s", path, s->line, s->key, keys.s);
+            kl_buf_free(&keys);
+            return -1;
+        }
+        if (cli_options_apply(a, o, s, path, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void cli_options_to_fz(cli_build_args *a)
+{
+    fz_options *o = &a->fz;
+
+    o->script = a->script;
+    o->module = a->module;
+    o->entry = a->entry;
+    o->hidden = a->hidden.v;
+    o->n_hidden = a->hidden.n;
+    o->excludes = a->excludes.v;
+    o->n_excludes = a->excludes.n;
+    o->collect = a->collect.v;
+    o->n_collect = a->collect.n;
+    o->collect_data = a->collect_data.v;
+    o->n_collect_data = a->collect_data.n;
+    o->paths = a->paths.v;
+    o->n_paths = a->paths.n;
+    o->datas = a->datas.v;
+    o->n_datas = a->datas.n;
+    o->requirements = a->requirements.v;
+    o->n_requirements = a->requirements.n;
+    o->pips = a->pips.v;
+    o->n_pips = a->pips.n;
+    o->no_source = a->no_source;
+    o->compress = a->compress;
+    o->strip = !a->no_strip;
+    o->verbose = a->verbose;
+    o->quiet = a->quiet;
+    o->venv = a->venv;
+    o->python = a->python;
+}
