@@ -13,6 +13,7 @@ APP = {
         import importlib
         import importlib.util
         import pkgutil
+        import platform
         import sys
 
         import pkg
@@ -57,7 +58,7 @@ APP = {
 #   distapp   requires helper (with a platform marker), fast only as an
 #             extra; tries helper, fast, other; plugin entry points
 #   helper, fast, other: small packages
-#   org       what copy.py tries at module level (Jython's org.python.core)
+#   vms_lib   what platform.py tries (OpenVMS's), guarded
 SITE = {
     "distapp/__init__.py": """
         try:
@@ -102,13 +103,9 @@ SITE = {
     "other/__init__.py": "",
     "other-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: other\n",
     "other-1.0.dist-info/RECORD": "other/__init__.py,,\n",
-    "org/__init__.py": "",
-    "org/python/__init__.py": "",
-    "org/python/core.py": "PyStringMap = dict\n",
-    "org-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: org\n",
-    "org-1.0.dist-info/RECORD": (
-        "org/__init__.py,,\norg/python/__init__.py,,\n"
-        "org/python/core.py,,\n"),
+    "vms_lib.py": "",
+    "vms_lib-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: vms_lib\n",
+    "vms_lib-1.0.dist-info/RECORD": "vms_lib.py,,\n",
 }
 
 EXPECTED = ["<p>page</p>", "deep data", "(0.0, 1.0, 1.0)", "True",
@@ -179,10 +176,11 @@ def test_optional_imports_follow_requires_dist(built):
     assert "helper" in entries                # required (other marker)
     assert "fast" not in entries              # required only by an extra
     assert "other" not in entries             # not required at all
-    assert "org" not in entries               # the stdlib's optional import
+    assert "platform" in entries
+    assert "vms_lib" not in entries           # the stdlib's optional import
     assert "left out fast" in log and "distapp does not require fast" in log
     assert "distapp does not require other" in log
-    assert "the standard library imports org only optionally" in log
+    assert "the standard library imports vms_lib only optionally" in log
 
 
 def test_modules_only_native_code_imports(built):
@@ -209,7 +207,7 @@ def test_metadata_of_collected_distributions(built):
     assert "distapp-1.0.dist-info/INSTALLER" not in entries
     assert "helper-1.0.dist-info/RECORD" in entries
     assert not [n for n in entries if n.startswith(("fast-", "other-",
-                                                    "org-"))]
+                                                    "vms_lib-"))]
 
 
 def test_report_says_why_and_where_from(built):

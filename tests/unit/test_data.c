@@ -114,7 +114,7 @@ static void check_entry(const plan *p, const char *name, const char *rel,
 
     kl_path_join(&want, root, rel);
     if (CHECKF(e != NULL, "%s not in the plan", name)) {
-        CHECK(e->kind == BUNDLE_KIND_DATA);
+        CHECK(e->kind == BUNDLE_KIND_DATA && e->why == PLAN_WHY_DATA);
         CHECK(strcmp(e->location, name) == 0);
         CHECKF(e->data.file && strcmp(e->data.file, want.s) == 0, "%s: %s",
                name, e->data.file ? e->data.file : "(none)");
