@@ -1,7 +1,7 @@
 /*
  * cli_build.c: `kiln build`: read the options, then run the pipeline:
  * environment and graph into a plan (src/freeze), the plan finished
- * (src/plan), the one-file program written (src/emit).
+ * (src/plan), the one-file or folder program written (src/emit).
  */
 #include "cli.h"
 
@@ -24,13 +24,23 @@ static const char cli_build_usage[] =
     "  SCRIPT                 run this file as __main__, like `python SCRIPT`\n"
     "  -m MODULE              run MODULE (or MODULE.__main__) like `python -m`\n"
     "  --entry MODULE:FUNC    call FUNC; its return value is the exit status\n"
-    "  -o, --output PATH      where to write the program (default dist/NAME)\n"
+    "  -F, --onefile          write one executable file (the default)\n"
+    "  -D, --onedir           write a folder: the executable NAME and, next to\n"
+    "                         it in _internal/, extension modules, shared\n"
+    "                         libraries and data files as real files (the\n"
+    "                         executable indexes them and keeps the bytecode)\n"
+    "  -o, --output PATH      where to write the program, or with --onedir the\n"
+    "                         folder (default dist/NAME)\n"
+    "  --force                replace whatever is at the output path (never a\n"
+    "                         file or directory the build reads); without it,\n"
+    "                         only a program kiln wrote is replaced\n"
     "  --name NAME            program name (default from SCRIPT or MODULE)\n"
     "  --hidden-import M      also bundle module M (repeatable)\n"
     "  --exclude-module M     leave module M and its submodules out (repeatable)\n"
     "  -p, --paths DIR        also search DIR for modules (repeatable)\n"
     "  --add-data SRC:DEST    bundle file or directory SRC as DEST (repeatable);\n"
-    "                         read it back with get_data(<program>/DEST/...)\n"
+    "                         read it back with get_data(<program>/DEST/...),\n"
+    "                         or with --onedir open <folder>/_internal/DEST\n"
     "  --no-source            leave source code out (no source lines in tracebacks)\n"
     "  --compress             store bytecode and native code zstd-compressed\n"
     "                         (sources always are)\n"
@@ -40,12 +50,23 @@ static const char cli_build_usage[] =
     "  -v, --verbose          list bundled modules and every missing import\n"
     "  -h, --help             show this help\n";
 
+/* What a folder program keeps as files next to its executable: native
+ * code (loaded by the dynamic loader from its own file, as python does)
+ * and every data file (open()-able where __file__ says). Bytecode and
+ * sources stay in the executable: read in place, nothing to look up. */
+#define CLI_ONEDIR_OUTSIDE                                                \
+    ((1u << BUNDLE_KIND_EXTENSION) | (1u << BUNDLE_KIND_SHLIB) |          \
+     (1u << BUNDLE_KIND_DATA) | (1u << BUNDLE_KIND_PKGDATA) |             \
+     (1u << BUNDLE_KIND_METADATA))
+
 /* The parsed command line. The string arrays are malloc'd; their strings
  * are borrowed from argv. */
 typedef struct cli_build_args {
     fz_options fz;
     const char *output;     /* -o PATH, or NULL for dist/NAME */
     const char *name;       /* --name, or NULL to derive one */
+    int onedir;             /* --onedir: a folder program */
+    int force;              /* --force: replace what is at the output */
     const char **hidden, **excludes, **paths, **datas;
 } cli_build_args;
 
@@ -131,7 +152,7 @@ static int cli_build_parse(int argc, char **argv, cli_build_args *a,
                            int *status)
 {
     enum { O_ENTRY = 256, O_NAME, O_HIDDEN, O_EXCLUDE, O_NOSRC, O_COMPRESS,
-           O_DATA, O_STRIP };
+           O_DATA, O_STRIP, O_FORCE };
     static const struct option longopts[] = {
         {"entry", required_argument, NULL, O_ENTRY},
         {"output", required_argument, NULL, 'o'},
@@ -143,6 +164,9 @@ static int cli_build_parse(int argc, char **argv, cli_build_args *a,
         {"no-source", no_argument, NULL, O_NOSRC},
         {"compress", no_argument, NULL, O_COMPRESS},
         {"no-strip", no_argument, NULL, O_STRIP},
+        {"onefile", no_argument, NULL, 'F'},
+        {"onedir", no_argument, NULL, 'D'},
+        {"force", no_argument, NULL, O_FORCE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -155,7 +179,7 @@ static int cli_build_parse(int argc, char **argv, cli_build_args *a,
     opterr = 0;
     optind = 1;
     *status = CLI_EXIT_USAGE;
-    while ((c = getopt_long(argc, argv, ":m:o:p:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:o:p:vhFD", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->module = optarg; break;
         case O_ENTRY: o->entry = optarg; break;
@@ -177,6 +201,9 @@ static int cli_build_parse(int argc, char **argv, cli_build_args *a,
         case O_NOSRC: o->no_source = 1; break;
         case O_COMPRESS: o->compress = 1; break;
         case O_STRIP: o->strip = 0; break;
+        case 'F': a->onedir = 0; break;
+        case 'D': a->onedir = 1; break;
+        case O_FORCE: a->force = 1; break;
         case 'v': o->verbose = 1; break;
         case 'h':
             fputs(cli_build_usage, stdout);
@@ -211,15 +238,14 @@ static int cli_build_parse(int argc, char **argv, cli_build_args *a,
     return 0;
 }
 
-/* Where to write the program: -o, or dist/NAME where NAME is --name, the
- * script's stem, or the first component of the module. */
-static int cli_build_output(const cli_build_args *a, kl_buf *out, kl_err *err)
+/* The program's name: --name, the script's stem, or the first component
+ * of the module. Where to write it: -o, or dist/NAME. */
+static int cli_build_output(const cli_build_args *a, kl_buf *name,
+                            kl_buf *out, kl_err *err)
 {
     const fz_options *o = &a->fz;
     const char *src, *end;
 
-    if (a->output)
-        return kl_buf_sets(out, a->output) < 0 ? kl_err_oom(err) : 0;
     if (a->name) {
         src = a->name;
         end = src + strlen(src);
@@ -233,9 +259,59 @@ static int cli_build_output(const cli_build_args *a, kl_buf *out, kl_err *err)
         src = o->module ? o->module : o->entry;
         end = src + strcspn(src, ".:");
     }
-    if (kl_buf_setf(out, "dist/%.*s", (int)(end - src), src) < 0)
+    if (kl_buf_setf(name, "%.*s", (int)(end - src), src) < 0 ||
+        (a->output ? kl_buf_sets(out, a->output)
+                   : kl_buf_setf(out, "dist/%s", name->s)) < 0)
         return kl_err_oom(err);
     return 0;
+}
+
+/* The paths this build reads that a replaced output must never hold: the
+ * script, the application's directory, the current directory, --paths
+ * and the sources of --add-data. Strings are borrowed from a, app_dir and
+ * *cwd (malloc'd here; the caller frees it). */
+static int cli_build_inputs(const cli_build_args *a, const char *app_dir,
+                            kl_strv *inputs, kl_err *err)
+{
+    const fz_options *o = &a->fz;
+    char *cwd = getcwd(NULL, 0);
+    size_t i;
+    int oom = (o->script && kl_strv_push(inputs, o->script) < 0) ||
+              kl_strv_push(inputs, app_dir) < 0 ||
+              (cwd && kl_strv_take(inputs, cwd) < 0);
+
+    for (i = 0; !oom && i < o->n_paths; i++)
+        oom = kl_strv_push(inputs, o->paths[i]) < 0;
+    for (i = 0; !oom && i < o->n_datas; i++) {
+        const char *colon = strrchr(o->datas[i], ':');
+        char *src = strndup(o->datas[i], (size_t)(colon - o->datas[i]));
+
+        oom = src == NULL || kl_strv_take(inputs, src) < 0;
+    }
+    return oom ? kl_err_oom(err) : 0;
+}
+
+/* Write the program of plan p as the options say: one file at out, or a
+ * folder program at out whose executable is called name. */
+static int cli_build_emit(const cli_build_args *a, const plan *p,
+                          const char *stub, const char *app_dir,
+                          const char *name, const char *out, kl_err *err)
+{
+    kl_strv inputs = KL_STRV_INIT;
+    emit_replace rep = {a->force, NULL, 0};
+    int r;
+
+    if (!a->onedir)
+        return emit_onefile(p, stub, out, err);
+    if (cli_build_inputs(a, app_dir, &inputs, err) < 0) {
+        kl_strv_free(&inputs);
+        return -1;
+    }
+    rep.inputs = (const char *const *)inputs.v;
+    rep.n_inputs = inputs.n;
+    r = emit_onedir(p, stub, out, name, &rep, err);
+    kl_strv_free(&inputs);
+    return r;
 }
 
 /* The application's absolute directory: the script's, or the current one.
@@ -298,7 +374,7 @@ static int cli_build_find_stub(char **path, kl_err *err)
 int cli_build(int argc, char **argv)
 {
     cli_build_args a;
-    kl_buf out = KL_BUF_INIT;
+    kl_buf out = KL_BUF_INIT, name = KL_BUF_INIT;
     char *stub = NULL, *app_dir = NULL;
     fz_env *env = NULL;
     plan p;
@@ -316,7 +392,7 @@ int cli_build(int argc, char **argv)
                    strerror(errno));
         goto fail;
     }
-    if (cli_build_output(&a, &out, &err) < 0 ||
+    if (cli_build_output(&a, &name, &out, &err) < 0 ||
         cli_build_find_stub(&stub, &err) < 0 ||
         cli_build_app_dir(&a.fz, &app_dir, &err) < 0 ||
         fz_env_open(&a.fz, app_dir, &env, &err) < 0 ||
@@ -324,10 +400,16 @@ int cli_build(int argc, char **argv)
         goto fail;
     if (a.fz.verbose)
         cli_report_plan(&p);
+    if (a.onedir)
+        plan_place_outside(&p, CLI_ONEDIR_OUTSIDE);
     if (plan_finish(&p, &err) < 0 ||
-        emit_onefile(&p, stub, out.s, &err) < 0)
+        cli_build_emit(&a, &p, stub, app_dir, name.s, out.s, &err) < 0)
         goto fail;
-    fprintf(stderr, "kiln: wrote %s\n", out.s);
+    if (a.onedir)
+        fprintf(stderr, "kiln: wrote %s/%s and %s/%s/\n", out.s, name.s,
+                out.s, EMIT_FOLDER);
+    else
+        fprintf(stderr, "kiln: wrote %s\n", out.s);
     status = CLI_EXIT_OK;
     goto done;
 fail:
@@ -336,6 +418,7 @@ done:
     plan_free(&p);
     fz_env_close(env);
     kl_buf_free(&out);
+    kl_buf_free(&name);
     free(stub);
     free(app_dir);
     cli_build_args_free(&a);

@@ -2,10 +2,11 @@
  * rt_importer.c: the bundle importer, a meta path finder and loader in C.
  *
  * One instance serves every module of the bundle. Module specs carry a
- * location under the program's path, as zipimport does for archives:
- * __file__ of package "pkg.mod" is "<program>/pkg/mod.py" and its code
- * objects carry the same co_filename, so tracebacks, linecache and inspect
- * find their source through get_source().
+ * location under the program's root (rt_program), as zipimport does for
+ * archives: __file__ of package "pkg.mod" is "<program>/pkg/mod.py" (in a
+ * folder program "<folder>/pkg/mod.py", next to the package's real data
+ * files) and its code objects carry the same co_filename, so tracebacks,
+ * linecache and inspect find their source through get_source().
  */
 #include "rt.h"
 
@@ -18,7 +19,7 @@
 typedef struct rt_importer {
     PyObject_HEAD
     rt_program *prog;
-    PyObject *prefix;       /* "<program>/" */
+    PyObject *prefix;       /* "<root>/" */
     PyObject *spec_type;    /* importlib.machinery.ModuleSpec */
     PyObject *imp;          /* the _imp module */
     PyObject *fix_filename; /* _imp._fix_co_filename */
@@ -367,8 +368,46 @@ static PyObject *rt_importer_m_get_filename(PyObject *obj, PyObject *name)
     return rt_importer_origin(self, e);
 }
 
+/* New reference: the bytes of external entry e (a file of a folder
+ * program), checked against the bundle; ends the process when the file
+ * is missing or damaged (rt_program_damaged). */
+static PyObject *rt_importer_external_bytes(rt_importer *self,
+                                            const bundle_entry *e)
+{
+    kl_map m;
+    kl_err err;
+    PyObject *bytes;
+
+    if (rt_program_map_external(self->prog, e, &m, &err) < 0)
+        rt_program_damaged(self->prog, &err);
+    bytes = PyBytes_FromStringAndSize((const char *)m.data,
+                                      (Py_ssize_t)m.size);
+    kl_unmap(&m);
+    return bytes;
+}
+
+/* New reference: the bytes of the file at path, read as python's own
+ * file loaders read: for a path a folder program's bundle does not index
+ * (a real file that is not kiln's to check). */
+static PyObject *rt_importer_disk_bytes(PyObject *path)
+{
+    PyObject *f = PyFile_OpenCodeObject(path), *bytes, *r;
+
+    if (f == NULL)
+        return NULL;
+    bytes = PyObject_CallMethod(f, "read", NULL);
+    r = PyObject_CallMethod(f, "close", NULL);
+    Py_DECREF(f);
+    if (r == NULL)
+        Py_CLEAR(bytes);
+    Py_XDECREF(r);
+    return bytes;
+}
+
 /* get_data(path): the bytes of a bundled file, given its path inside the
- * program (as built from __file__). */
+ * program (as built from __file__). A folder program serves the files of
+ * its folder, and reads any other path from disk, as python's loaders
+ * do. */
 static PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
 {
     rt_importer *self = (rt_importer *)obj;
@@ -398,11 +437,15 @@ static PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
         if (s == NULL)
             return NULL;
     }
+    if (e == NULL && bundle_folder(&self->prog->bundle)[0] != '\0')
+        return rt_importer_disk_bytes(path);
     if (e == NULL) {
         errno = ENOENT;
         PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path);
         return NULL;
     }
+    if (e->flags & BUNDLE_FLAG_EXTERNAL)
+        return rt_importer_external_bytes(self, e);
     if (bundle_read(&self->prog->bundle, e, BUNDLE_PART_DATA, &data, &size,
                     &owned, &err) < 0) {
         PyErr_Format(PyExc_OSError, "%U: %s", path, err.msg);
@@ -478,7 +521,7 @@ int rt_importer_install(rt_program *prog, const char *main_alias)
     rt_importer *self = NULL;
     PyObject *bootstrap = NULL, *meta_path;
     char *prefix = NULL;
-    size_t n = strlen(prog->path);
+    size_t n = strlen(prog->root);
 
     if (PyType_Ready(&rt_importer_type) < 0)
         return -1;
@@ -498,7 +541,7 @@ int rt_importer_install(rt_program *prog, const char *main_alias)
         PyErr_NoMemory();
         goto fail;
     }
-    memcpy(prefix, prog->path, n);
+    memcpy(prefix, prog->root, n);
     prefix[n] = '/';
     prefix[n + 1] = '\0';
     self->prefix = PyUnicode_DecodeFSDefault(prefix);
