@@ -136,14 +136,15 @@ static int bundle_check_entry(const bundle_view *v, const bundle_entry *e,
         snprintf(what, sizeof what, "entry %u has a bad name", i);
         return kl_err_set(err, bundle_damaged, what);
     }
-    if ((e->flags & ~BUNDLE_FLAGS_KNOWN) != 0 ||
-        ((e->flags & BUNDLE_FLAG_EXTERNAL) &&
+    /* One test for the common case: no flag but compression. */
+    if ((e->flags & ~(BUNDLE_FLAG_DATA_ZSTD | BUNDLE_FLAG_AUX_ZSTD)) != 0 &&
+        ((e->flags & ~BUNDLE_FLAGS_KNOWN) != 0 ||
          !bundle_check_external_entry(v, e))) {
         snprintf(what, sizeof what, "entry %u has bad flags", i);
         return kl_err_set(err, bundle_damaged, what);
     }
-    if (!((e->flags & BUNDLE_FLAG_EXTERNAL) ||
-          bundle_in_range(e->data_off, e->data_size, h->payload_size)) ||
+    if ((!bundle_in_range(e->data_off, e->data_size, h->payload_size) &&
+         !(e->flags & BUNDLE_FLAG_EXTERNAL)) ||
         !bundle_in_range(e->aux_off, e->aux_size, h->payload_size) ||
         e->data_raw_size > BUNDLE_MAX_RAW || e->aux_raw_size > BUNDLE_MAX_RAW) {
         snprintf(what, sizeof what, "entry %u points outside the bundle", i);

@@ -34,7 +34,8 @@ static const char cli_build_usage[] =
     "  --force                replace whatever is at the output path (never a\n"
     "                         file or directory the build reads); without it,\n"
     "                         only a program kiln wrote is replaced\n"
-    "  --name NAME            program name (default from SCRIPT or MODULE)\n"
+    "  --name NAME            program name (default from SCRIPT or MODULE; with\n"
+    "                         --onedir and -o, the folder's name)\n"
     "  --hidden-import M      also bundle module M (repeatable)\n"
     "  --exclude-module M     leave module M and its submodules out (repeatable)\n"
     "  -p, --paths DIR        also search DIR for modules (repeatable)\n"
@@ -238,8 +239,10 @@ static int cli_build_parse(int argc, char **argv, cli_build_args *a,
     return 0;
 }
 
-/* The program's name: --name, the script's stem, or the first component
- * of the module. Where to write it: -o, or dist/NAME. */
+/* Where to write the program: -o, or dist/NAME where NAME is --name, the
+ * script's stem, or the first component of the module. The name of a
+ * folder program's executable: --name, or the last component of where
+ * it is written. */
 static int cli_build_output(const cli_build_args *a, kl_buf *name,
                             kl_buf *out, kl_err *err)
 {
@@ -249,6 +252,12 @@ static int cli_build_output(const cli_build_args *a, kl_buf *name,
     if (a->name) {
         src = a->name;
         end = src + strlen(src);
+    } else if (a->output && a->onedir) {
+        for (end = a->output + strlen(a->output);
+             end > a->output + 1 && end[-1] == '/'; end--)
+            ;
+        for (src = end; src > a->output && src[-1] != '/'; src--)
+            ;
     } else if (o->script) {
         src = strrchr(o->script, '/');
         src = src ? src + 1 : o->script;
@@ -263,6 +272,8 @@ static int cli_build_output(const cli_build_args *a, kl_buf *name,
         (a->output ? kl_buf_sets(out, a->output)
                    : kl_buf_setf(out, "dist/%s", name->s)) < 0)
         return kl_err_oom(err);
+    while (a->onedir && out->len > 1 && out->s[out->len - 1] == '/')
+        out->s[--out->len] = '\0';
     return 0;
 }
 

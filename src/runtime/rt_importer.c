@@ -457,6 +457,43 @@ static PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
     return bytes;
 }
 
+/* get_resource_reader(name): for a package of a folder program, a reader
+ * of the real directory <folder>/pkg that its data files lie in
+ * (importlib's FileReader), so that importlib.resources serves them from
+ * disk. None otherwise, or when that reader is not in the program:
+ * importlib then does what it did without. */
+static PyObject *rt_importer_m_get_resource_reader(PyObject *obj,
+                                                   PyObject *name)
+{
+    rt_importer *self = (rt_importer *)obj;
+    const bundle_entry *e = rt_importer_lookup(self, name, 1);
+    PyObject *readers, *types, *origin, *holder = NULL, *reader = NULL;
+
+    if (e == NULL)
+        return NULL;
+    if (bundle_folder(&self->prog->bundle)[0] == '\0' ||
+        e->kind != BUNDLE_KIND_PACKAGE)
+        Py_RETURN_NONE;
+    origin = rt_importer_origin(self, e);
+    readers = PyImport_ImportModule("importlib.resources.readers");
+    types = PyImport_ImportModule("types");
+    /* FileReader wants a loader with .path: the package's __init__.py */
+    if (origin != NULL && types != NULL)
+        holder = PyObject_CallMethod(types, "SimpleNamespace", NULL);
+    if (holder != NULL && readers != NULL &&
+        PyObject_SetAttrString(holder, "path", origin) == 0)
+        reader = PyObject_CallMethod(readers, "FileReader", "O", holder);
+    Py_XDECREF(origin);
+    Py_XDECREF(readers);
+    Py_XDECREF(types);
+    Py_XDECREF(holder);
+    if (reader == NULL) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    return reader;
+}
+
 /* invalidate_caches(): the bundle never changes; nothing to do. */
 static PyObject *rt_importer_m_invalidate_caches(PyObject *self,
                                                  PyObject *unused)
@@ -485,6 +522,8 @@ static PyMethodDef rt_importer_methods[] = {
     {"is_package", rt_importer_m_is_package, METH_O, "Is it a package."},
     {"get_filename", rt_importer_m_get_filename, METH_O, "__file__ value."},
     {"get_data", rt_importer_m_get_data, METH_O, "Bytes of a bundled file."},
+    {"get_resource_reader", rt_importer_m_get_resource_reader, METH_O,
+     "A folder program's package data reader, or None."},
     {"invalidate_caches", rt_importer_m_invalidate_caches, METH_NOARGS,
      "Nothing to invalidate."},
     {NULL, NULL, 0, NULL},

@@ -24,6 +24,7 @@ from conftest import (KILN, KILN_PYTHON, Bundle, assert_one_error_line,
 
 APP = {
     "app.py": """
+        import importlib.resources
         import json
         import linecache
         import os
@@ -65,6 +66,8 @@ APP = {
                 "py_exists": [os.path.exists(__file__),
                               os.path.exists(tool.__file__)],
                 "data_next_to_pkg": mypkg.read_data(),
+                "resources": importlib.resources.files("mypkg")
+                    .joinpath("data.txt").read_text(),
                 "data_next_to_main": open(os.path.join(here, "conf", "app.ini")).read(),
                 "listdir": sorted(os.listdir(os.path.dirname(mypkg.__file__))),
                 "executable": sys.executable,
@@ -113,12 +116,12 @@ DATA_ARGS = ("--add-data", "mypkg/data.txt:mypkg", "--add-data", "conf:conf")
 
 def _build_onedir(src, out, *extra, name=None):
     """kiln build app.py --onedir into out (a folder); returns the
-    executable's Path."""
+    executable's Path (named after the folder unless --name)."""
     args = ["app.py", "--onedir", *DATA_ARGS, *extra, "-o", out]
     if name:
         args += ["--name", name]
     kiln_build(*args, cwd=src)
-    exe = out / (name or "app")
+    exe = out / (name or out.name)
     assert exe.is_file() and os.access(exe, os.X_OK), f"no {exe}"
     return exe
 
@@ -244,8 +247,8 @@ def test_file_paths_are_under_the_folder(report, folder):
 
 def test_same_results_as_python_and_onefile(report, onefile_report, src):
     py = run_json([KILN_PYTHON, "-E", "-s", src / "app.py"], cwd="/")
-    keys = ["data_next_to_pkg", "data_next_to_main", "data_get_data", "tool",
-            "json", "decimal", "sqlite", "linecache"]
+    keys = ["data_next_to_pkg", "data_next_to_main", "data_get_data",
+            "resources", "tool", "json", "decimal", "sqlite", "linecache"]
     assert {k: report[k] for k in keys} == {k: py[k] for k in keys}
     assert report["data_get_data"] == report["data_next_to_main"]
     assert onefile_report == {k: report[k] for k in onefile_report}
@@ -379,7 +382,7 @@ def test_output_onto_a_directory_that_is_not_kiln_s(src, tmp_path):
     assert "--force" in r.stderr and "notes.txt" in r.stderr, describe(r)
     assert os.listdir(out) == ["notes.txt"]
     exe = _build_onedir(src, out, "--force")
-    assert sorted(os.listdir(out)) == ["_internal", "app"]
+    assert sorted(os.listdir(out)) == ["_internal", "out"]
     assert run([exe, "get_data"]).returncode == 0
     assert _no_temporaries(tmp_path) == []
 
@@ -388,7 +391,7 @@ def test_output_onto_an_empty_directory(src, tmp_path):
     out = tmp_path / "out"
     (out / "empty").mkdir(parents=True)
     exe = _build_onedir(src, out)
-    assert sorted(os.listdir(out)) == ["_internal", "app"]
+    assert sorted(os.listdir(out)) == ["_internal", "out"]
     assert run([exe, "get_data"]).returncode == 0
 
 
@@ -467,6 +470,19 @@ def test_same_inputs_give_the_same_bytes_in_every_file(src, folder, tmp_path):
     assert differ == []
     for p in a[0]:
         assert os.stat(folder / p).st_mode == os.stat(again / p).st_mode, p
+
+
+def test_executable_names(src, tmp_path):
+    """dist/NAME/NAME by default; with -o, named after the folder; --name
+    names it."""
+    kiln_build("app.py", "--onedir", cwd=src)
+    assert sorted(os.listdir(src / "dist" / "app")) == ["_internal", "app"]
+    shutil.rmtree(src / "dist")
+    r = kiln_build("app.py", "--onedir", "-o", tmp_path / "tool/", cwd=src)
+    assert f"{tmp_path}/tool/tool" in r.stderr, describe(r)
+    assert sorted(os.listdir(tmp_path / "tool")) == ["_internal", "tool"]
+    kiln_build("app.py", "-D", "-o", tmp_path / "t2", "--name", "x", cwd=src)
+    assert sorted(os.listdir(tmp_path / "t2")) == ["_internal", "x"]
 
 
 def test_onefile_is_the_default_and_wins_when_last(src, tmp_path):
