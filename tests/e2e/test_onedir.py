@@ -82,13 +82,17 @@ APP = {
             tool.crash()
         elif cmd == "lazy":
             print("before")
-            import _csv
+            import _queue
             print("after")
+        elif cmd == "imports":
+            import decimal, sqlite3, _queue
+            print(decimal.Decimal(1) / 4, sqlite3.sqlite_version_info > (3,))
+            print(__loader__.get_data(os.path.join(here, "conf", "app.ini")).decode())
         elif cmd == "get_data":
             print(__loader__.get_data(os.path.join(here, "conf", "app.ini")).decode())
         elif cmd == "optional":
             try:
-                import _csv
+                import _queue
                 print("imported")
             except ImportError as e:
                 print("fell back:", e)
@@ -282,6 +286,31 @@ def test_moved_folder_still_works(folder, tmp_path):
     assert all(got["exts_exist"].values())
 
 
+def test_nothing_is_searched_for(exe, folder, tmp_path):
+    """Traced with strace, the program touches in its folder only the
+    folder itself (once, at start) and the files its bundle indexes, each
+    by its exact path: no file is looked for, none is missing, and no
+    Python source or bytecode is opened anywhere."""
+    from test_no_disk import strace
+    r, calls = strace([exe, "imports"], tmp_path, cwd=tmp_path)
+    assert r.returncode == 0, describe(r)
+    assert r.stdout.startswith("0.25 True\n"), describe(r)
+    indexed = {f"{folder}/_internal/{e['path']}"
+               for e in Bundle.read(exe).entries.values() if e["external"]}
+    touched = [(path, line) for _call, path, line in calls
+               if path.startswith(f"{folder}/")]
+    stray = [line for path, line in touched
+             if path not in indexed and path != f"{folder}/_internal"
+             and path != str(exe)]
+    assert not stray, "\n".join(stray)
+    assert not [line for p, line in touched
+                if "= -1" in line and p != str(exe)]
+    assert sum(path == f"{folder}/_internal" for path, _l in touched) == 1
+    assert {f"{folder}/_internal/conf/app.ini"} < {p for p, _l in touched}
+    assert not [line for _c, path, line in calls
+                if path.endswith((".py", ".pyc")) or "__pycache__" in path]
+
+
 # ---- damage ------------------------------------------------------------------
 
 
@@ -312,14 +341,14 @@ def assert_damage(r, *words):
 
 @pytest.mark.parametrize("how", ["flipped", "replaced", "truncated"])
 def test_damaged_extension_module_is_damage(copy, how):
-    f = _ext_file(copy, "_csv")
+    f = _ext_file(copy, "_queue")
     data = f.read_bytes()
     if how == "flipped":
         b = bytearray(data)
         b[len(b) // 2] ^= 0xFF
         f.write_bytes(bytes(b))
     elif how == "replaced":
-        f.write_bytes(_ext_file(copy, "_bisect").read_bytes())
+        f.write_bytes(_ext_file(copy, "_json").read_bytes())
     else:
         f.write_bytes(data[:len(data) // 2])
     r = run([copy / "app", "lazy"])
@@ -334,7 +363,7 @@ def test_damaged_extension_module_is_damage(copy, how):
 
 
 def test_deleted_extension_module_is_a_clear_error(copy):
-    f = _ext_file(copy, "_csv")
+    f = _ext_file(copy, "_queue")
     f.unlink()
     r = run([copy / "app", "lazy"])
     assert_damage(r, str(f), "No such file")
@@ -421,7 +450,7 @@ def test_replaces_a_previous_kiln_program(src, tmp_path):
     exe = _build_onedir(src, out)
     first = tree(out)
     (out / "_internal" / "conf" / "app.ini").write_text("edited")
-    os.unlink(_ext_file(out, "_bisect"))
+    os.unlink(_ext_file(out, "_json"))
     exe = _build_onedir(src, out, name="renamed")
     assert sorted(os.listdir(out)) == ["_internal", "renamed"]
     assert tree(out)[0]["_internal/conf/app.ini"] == \
