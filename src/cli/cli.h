@@ -38,6 +38,7 @@ typedef struct cli_build_args {
         *python;
     cli_list requirements, pips, hidden, excludes, paths, datas;
     int no_source, compress, no_strip, verbose, quiet, help;
+    int onefile, onedir, force;
     unsigned char given[CLI_MAX_OPTS]; /* option i was on the command line */
 } cli_build_args;
 

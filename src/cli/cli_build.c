@@ -2,7 +2,8 @@
  * cli_build.c: `kiln build`: the options (cli_options.c), a project's
  * pyproject.toml when no run mode is given, then the pipeline for each
  * program: environment and graph into a plan (src/freeze), the plan
- * finished (src/plan), the program written (src/emit).
+ * finished (src/plan), the one-file or folder program written
+ * (src/emit).
  */
 #include "cli.h"
 
@@ -73,19 +74,35 @@ static int cli_build_check(const cli_build_args *a, const fz_options *o)
     return 0;
 }
 
+/* What a folder program keeps as files next to its executable: native
+ * code (loaded by the dynamic loader from its own file, as python does)
+ * and every data file (open()-able where __file__ says). Bytecode and
+ * sources stay in the executable: read in place, nothing to look up. */
+#define CLI_ONEDIR_OUTSIDE                                                \
+    ((1u << BUNDLE_KIND_EXTENSION) | (1u << BUNDLE_KIND_SHLIB) |          \
+     (1u << BUNDLE_KIND_DATA) | (1u << BUNDLE_KIND_PKGDATA) |             \
+     (1u << BUNDLE_KIND_METADATA))
+
 /* Where to write the program of run mode o: -o, or dist/NAME where NAME
- * is `name` (--name or a project script's), the script's stem, or the
- * first component of the module. */
+ * is `given` (--name or a project script's), the script's stem, or the
+ * first component of the module; and in *name the program's name (a
+ * folder program's executable is --name, or the last component of where
+ * it is written). */
 static int cli_build_output(const cli_build_args *a, const fz_options *o,
-                            const char *name, kl_buf *out, kl_err *err)
+                            const char *given, kl_buf *name, kl_buf *out,
+                            kl_err *err)
 {
     const char *src, *end;
 
-    if (a->output)
-        return kl_buf_sets(out, a->output) < 0 ? kl_err_oom(err) : 0;
-    if (name) {
-        src = name;
+    if (given) {
+        src = given;
         end = src + strlen(src);
+    } else if (a->output && a->onedir) {
+        for (end = a->output + strlen(a->output);
+             end > a->output + 1 && end[-1] == '/'; end--)
+            ;
+        for (src = end; src > a->output && src[-1] != '/'; src--)
+            ;
     } else if (o->script) {
         src = strrchr(o->script, '/');
         src = src ? src + 1 : o->script;
@@ -96,9 +113,61 @@ static int cli_build_output(const cli_build_args *a, const fz_options *o,
         src = o->module ? o->module : o->entry;
         end = src + strcspn(src, ".:");
     }
-    if (kl_buf_setf(out, "dist/%.*s", (int)(end - src), src) < 0)
+    if (kl_buf_setf(name, "%.*s", (int)(end - src), src) < 0 ||
+        (a->output ? kl_buf_sets(out, a->output)
+                   : kl_buf_setf(out, "dist/%s", name->s)) < 0)
         return kl_err_oom(err);
+    while (a->onedir && out->len > 1 && out->s[out->len - 1] == '/')
+        out->s[--out->len] = '\0';
     return 0;
+}
+
+/* The paths this build reads that a replaced output must never hold: the
+ * script, the application's directory (may be NULL), the current
+ * directory, --paths and the sources of --add-data. Strings are copied
+ * into inputs. */
+static int cli_build_inputs(const fz_options *o, const char *app_dir,
+                            kl_strv *inputs, kl_err *err)
+{
+    char *cwd = getcwd(NULL, 0);
+    size_t i;
+    int oom = (o->script && kl_strv_push(inputs, o->script) < 0) ||
+              (app_dir && kl_strv_push(inputs, app_dir) < 0) ||
+              (cwd && kl_strv_take(inputs, cwd) < 0);
+
+    for (i = 0; !oom && i < o->n_paths; i++)
+        oom = kl_strv_push(inputs, o->paths[i]) < 0;
+    for (i = 0; !oom && i < o->n_datas; i++) {
+        const char *colon = strrchr(o->datas[i], ':');
+        char *src = strndup(o->datas[i], (size_t)(colon - o->datas[i]));
+
+        oom = src == NULL || kl_strv_take(inputs, src) < 0;
+    }
+    return oom ? kl_err_oom(err) : 0;
+}
+
+/* Write the program of plan p as the options say: one file at out, or a
+ * folder program at out whose executable is called name. */
+static int cli_build_emit(const cli_build_args *a, const fz_options *o,
+                          const plan *p, const char *stub,
+                          const char *app_dir, const char *name,
+                          const char *out, kl_err *err)
+{
+    kl_strv inputs = KL_STRV_INIT;
+    emit_replace rep = {a->force, NULL, 0};
+    int r;
+
+    if (!a->onedir)
+        return emit_onefile(p, stub, out, err);
+    if (cli_build_inputs(o, app_dir, &inputs, err) < 0) {
+        kl_strv_free(&inputs);
+        return -1;
+    }
+    rep.inputs = (const char *const *)inputs.v;
+    rep.n_inputs = inputs.n;
+    r = emit_onedir(p, stub, out, name, &rep, err);
+    kl_strv_free(&inputs);
+    return r;
 }
 
 /* The application's absolute directory: the script's, or the current one.
@@ -221,27 +290,36 @@ static int cli_build_project(cli_build_args *a, cli_project *cp, kl_err *err)
 /* Build the program of run mode fz (named `name`, or NULL to derive it)
  * from env: collect, finish the plan, write it. */
 static int cli_build_one(const cli_build_args *a, const fz_options *fz,
-                         const char *name, fz_env *env, const char *stub,
-                         kl_err *err)
+                         const char *given, fz_env *env, const char *stub,
+                         const char *app_dir, kl_err *err)
 {
-    kl_buf out = KL_BUF_INIT;
+    kl_buf out = KL_BUF_INIT, name = KL_BUF_INIT;
     plan p;
     int r = -1;
 
     plan_init(&p);
-    if (cli_build_output(a, fz, name, &out, err) < 0 ||
+    if (cli_build_output(a, fz, given, &name, &out, err) < 0 ||
         fz_collect(fz, env, &p, err) < 0)
         goto done;
     if (fz->verbose)
         cli_report_plan(&p);
-    if (plan_finish(&p, err) < 0 || emit_onefile(&p, stub, out.s, err) < 0)
+    if (a->onedir)
+        plan_place_outside(&p, CLI_ONEDIR_OUTSIDE);
+    if (plan_finish(&p, err) < 0 ||
+        cli_build_emit(a, fz, &p, stub, app_dir, name.s, out.s, err) < 0)
         goto done;
-    if (!fz->quiet)
+    if (fz->quiet)
+        ;
+    else if (a->onedir)
+        fprintf(stderr, "kiln: wrote %s/%s and %s/%s/\n", out.s, name.s,
+                out.s, EMIT_FOLDER);
+    else
         fprintf(stderr, "kiln: wrote %s\n", out.s);
     r = 0;
 done:
     plan_free(&p);
     kl_buf_free(&out);
+    kl_buf_free(&name);
     return r;
 }
 
@@ -305,14 +383,14 @@ int cli_build(int argc, char **argv)
         fz_env_open(&a.fz, site, app_dir, &env, &err) < 0)
         goto fail;
     if (cp.n_run == 0 &&
-        cli_build_one(&a, &a.fz, a.name, env, stub, &err) < 0)
+        cli_build_one(&a, &a.fz, a.name, env, stub, app_dir, &err) < 0)
         goto fail;
     for (i = 0; i < cp.n_run; i++) {
         fz_options one = a.fz;
 
         one.entry = cp.run[i]->entry;
         if (cli_build_one(&a, &one, a.name ? a.name : cp.run[i]->name, env,
-                          stub, &err) < 0)
+                          stub, app_dir, &err) < 0)
             goto fail;
     }
     status = CLI_EXIT_OK;

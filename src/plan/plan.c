@@ -69,6 +69,18 @@ void plan_free(plan *p)
     plan_init(p);
 }
 
+void plan_place_outside(plan *p, unsigned kinds)
+{
+    size_t i;
+
+    for (i = 0; i < p->n; i++) {
+        plan_entry *e = &p->entries[i];
+
+        e->outside = e->kind < 32 && (kinds & (1u << e->kind)) &&
+                     bundle_kind_can_be_external(e->kind);
+    }
+}
+
 int plan_add(plan *p, unsigned kind, const char *name, const char *location,
              const char *reason, plan_entry **out, kl_err *err)
 {

@@ -71,6 +71,8 @@ typedef struct plan_entry {
     plan_part aux;     /* a module's source */
     int strip;         /* data is a shared object: keep only what the
                           dynamic loader reads */
+    int outside;       /* a file next to the program (in a folder
+                          program's folder) rather than inside it */
     char *reason;      /* why it is in, for reports ("imported by x"); owned,
                           may be NULL */
     unsigned why;      /* enum plan_why; 0 when not said */
@@ -136,6 +138,12 @@ int plan_part_file(plan_part *part, const char *path, int level,
  * PY_VERSION_HEX of the Python that compiled the bytecode. */
 int plan_set_run(plan *p, enum bundle_run_mode mode, const char *target,
                  uint32_t python_hex, kl_err *err);
+
+/* Place every entry whose kind is in `kinds` (a mask of 1u << kind) in a
+ * file next to the program instead of inside it: what a folder program
+ * does. Only kinds whose data is a whole file can be placed so
+ * (bundle_kind_can_be_external()); others are left inside. */
+void plan_place_outside(plan *p, unsigned kinds);
 
 /* Put the entries in bundle order (bundle_entry_order), which is the order
  * every output lays them out in, so that the same plan always gives the
