@@ -359,8 +359,8 @@ static int fz_graph_process(fz_graph *g, fz_module *m, kl_err *err)
         return 0;
     }
     r = fz_scan_imports(&g->env->ops, m->name, m->is_package,
-                        fz_graph_runs_as_main(g, m->name), code, m->source,
-                        &imports, err);
+                        fz_graph_runs_as_main(g, m->name), code, &imports,
+                        err);
     if (r == 0)
         r = fz_graph_follow(g, m->name, &imports, err);
     if (r == 0 && m->star_imported)

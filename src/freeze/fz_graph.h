@@ -130,11 +130,11 @@ void fz_imports_free(fz_imports *l);
 /* Append to out every import in code object `code` of module `name` (a
  * package when is_package), nested code objects included, in the order the
  * code holds them. Unless runs_as_main, the module's own
- * `if __name__ == "__main__":` blocks are left out (source, UTF-8 bytes or
- * NULL, says where they are). */
+ * `if __name__ == "__main__":` blocks (found in the bytecode) are left
+ * out. */
 int fz_scan_imports(const fz_opcodes *ops, const char *name, int is_package,
-                    int runs_as_main, PyObject *code, PyObject *source,
-                    fz_imports *out, kl_err *err);
+                    int runs_as_main, PyObject *code, fz_imports *out,
+                    kl_err *err);
 
 /* Append to out the identifier strings among code's top-level constants:
  * for `from pkg import *`, where pkg's __all__ may name submodules. */
