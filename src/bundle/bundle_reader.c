@@ -60,6 +60,16 @@ const char *bundle_kind_name(unsigned kind)
     return kind <= BUNDLE_KIND_MAX ? names[kind] : "?";
 }
 
+const char *bundle_run_mode_name(uint32_t mode)
+{
+    switch (mode) {
+    case BUNDLE_RUN_SCRIPT: return "script";
+    case BUNDLE_RUN_MODULE: return "module";
+    case BUNDLE_RUN_ENTRY: return "entry";
+    default: return "?";
+    }
+}
+
 int bundle_entry_order(unsigned kind_a, const char *name_a, unsigned kind_b,
                        const char *name_b)
 {

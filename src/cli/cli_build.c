@@ -1,12 +1,14 @@
 /*
  * cli_build.c: `kiln build`: read the options, then run the pipeline:
  * environment and graph into a plan (src/freeze), the plan finished
- * (src/plan), the one-file program written (src/emit).
+ * (src/plan), the one-file program written (src/emit), the report
+ * (src/report), one summary line.
  */
 #include "cli.h"
 
 #include "../emit/emit.h"
 #include "../freeze/fz.h"
+#include "../report/report.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -24,7 +26,12 @@ static const char cli_build_usage[] =
     "  SCRIPT                 run this file as __main__, like `python SCRIPT`\n"
     "  -m MODULE              run MODULE (or MODULE.__main__) like `python -m`\n"
     "  --entry MODULE:FUNC    call FUNC; its return value is the exit status\n"
-    "  -o, --output PATH      where to write the program (default dist/NAME)\n"
+    "  -o, --output PATH      where to write the program (default dist/NAME);\n"
+    "                         a program kiln built there before is replaced,\n"
+    "                         any other file only with --force, and never a\n"
+    "                         file the build reads, a directory or a device\n"
+    "  --force                replace a file at -o or --report that kiln did\n"
+    "                         not write\n"
     "  --name NAME            program name (default from SCRIPT or MODULE)\n"
     "  --hidden-import M      also bundle module M (repeatable)\n"
     "  --exclude-module M     leave module M and its submodules out (repeatable)\n"
@@ -37,6 +44,10 @@ static const char cli_build_usage[] =
     "  --no-strip             keep debug information and symbol tables in\n"
     "                         extension modules (by default kiln drops what\n"
     "                         the loader never reads)\n"
+    "  --report FILE          write what is in the program, its sizes and why\n"
+    "                         each module is in, and what was left out: JSON,\n"
+    "                         or a page with a size map when FILE ends in .html\n"
+    "  -q, --quiet            print errors only\n"
     "  -v, --verbose          list bundled modules and every missing import\n"
     "  -h, --help             show this help\n";
 
@@ -46,6 +57,9 @@ typedef struct cli_build_args {
     fz_options fz;
     const char *output;     /* -o PATH, or NULL for dist/NAME */
     const char *name;       /* --name, or NULL to derive one */
+    const char *report;     /* --report FILE, or NULL */
+    int force;              /* --force */
+    int quiet;              /* -q */
     const char **hidden, **excludes, **paths, **datas;
 } cli_build_args;
 
@@ -121,6 +135,10 @@ static int cli_build_check(const cli_build_args *a)
     }
     if (a->name && (a->name[0] == '\0' || strchr(a->name, '/')))
         return cli_usage_error("build", "--name %s: not a file name", a->name);
+    if (a->quiet && o->verbose)
+        return cli_usage_error("build", "%s", "give only one of -q and -v");
+    if (a->report && a->report[0] == '\0')
+        return cli_usage_error("build", "%s", "--report needs a file name");
     return 0;
 }
 
@@ -131,7 +149,7 @@ static int cli_build_parse(int argc, char **argv, cli_build_args *a,
                            int *status)
 {
     enum { O_ENTRY = 256, O_NAME, O_HIDDEN, O_EXCLUDE, O_NOSRC, O_COMPRESS,
-           O_DATA, O_STRIP };
+           O_DATA, O_STRIP, O_REPORT, O_FORCE };
     static const struct option longopts[] = {
         {"entry", required_argument, NULL, O_ENTRY},
         {"output", required_argument, NULL, 'o'},
@@ -143,6 +161,9 @@ static int cli_build_parse(int argc, char **argv, cli_build_args *a,
         {"no-source", no_argument, NULL, O_NOSRC},
         {"compress", no_argument, NULL, O_COMPRESS},
         {"no-strip", no_argument, NULL, O_STRIP},
+        {"report", required_argument, NULL, O_REPORT},
+        {"force", no_argument, NULL, O_FORCE},
+        {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -155,7 +176,7 @@ static int cli_build_parse(int argc, char **argv, cli_build_args *a,
     opterr = 0;
     optind = 1;
     *status = CLI_EXIT_USAGE;
-    while ((c = getopt_long(argc, argv, ":m:o:p:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:o:p:qvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->module = optarg; break;
         case O_ENTRY: o->entry = optarg; break;
@@ -177,6 +198,9 @@ static int cli_build_parse(int argc, char **argv, cli_build_args *a,
         case O_NOSRC: o->no_source = 1; break;
         case O_COMPRESS: o->compress = 1; break;
         case O_STRIP: o->strip = 0; break;
+        case O_REPORT: a->report = optarg; break;
+        case O_FORCE: a->force = 1; break;
+        case 'q': a->quiet = 1; break;
         case 'v': o->verbose = 1; break;
         case 'h':
             fputs(cli_build_usage, stdout);
@@ -295,12 +319,58 @@ static int cli_build_find_stub(char **path, kl_err *err)
     return -1;
 }
 
+/* Check that the program may be written at out and the report at
+ * --report (cli_output_check), against the inputs known so far. */
+static int cli_build_check_outputs(const cli_build_args *a, const char *out,
+                                   const cli_inputs *in, kl_err *err)
+{
+    if (cli_output_check(a->output ? "-o" : "output", out,
+                         CLI_OUTPUT_PROGRAM, a->force, in, err) < 0)
+        return -1;
+    if (a->report != NULL &&
+        cli_output_check("--report", a->report, CLI_OUTPUT_REPORT, a->force,
+                         in, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* Write the --report of plan p, whose program is at out; the app's own
+ * directories are app_dir and the --paths. */
+static int cli_build_report(const cli_build_args *a, const plan *p,
+                            const char *out, const char *app_dir,
+                            kl_err *err)
+{
+    kl_strv dirs = KL_STRV_INIT;
+    report_input in;
+    size_t i;
+    int r = 0;
+
+    if (kl_strv_push(&dirs, app_dir) < 0)
+        r = kl_err_oom(err);
+    for (i = 0; r == 0 && i < a->fz.n_paths; i++) {
+        char *real = realpath(a->fz.paths[i], NULL);
+
+        if (real != NULL && kl_strv_take(&dirs, real) < 0)
+            r = kl_err_oom(err);
+    }
+    in.plan = p;
+    in.program = out;
+    in.app_dirs = (const char *const *)dirs.v;
+    in.n_app_dirs = dirs.n;
+    in.warnings = kl_warn_count();
+    if (r == 0 && report_write(&in, a->report, err) < 0)
+        r = kl_err_prefix(err, "--report %s", a->report);
+    kl_strv_free(&dirs);
+    return r;
+}
+
 int cli_build(int argc, char **argv)
 {
     cli_build_args a;
     kl_buf out = KL_BUF_INIT;
     char *stub = NULL, *app_dir = NULL;
     fz_env *env = NULL;
+    cli_inputs in = {NULL, NULL, NULL};
     plan p;
     kl_err err;
     int status;
@@ -309,6 +379,7 @@ int cli_build(int argc, char **argv)
         cli_build_args_free(&a);
         return status;
     }
+    kl_msg_setup(a.quiet ? KL_QUIET : a.fz.verbose ? KL_VERBOSE : KL_NORMAL);
     plan_init(&p);
     status = CLI_EXIT_FAIL;
     if (a.fz.script && access(a.fz.script, R_OK) != 0) {
@@ -317,17 +388,29 @@ int cli_build(int argc, char **argv)
         goto fail;
     }
     if (cli_build_output(&a, &out, &err) < 0 ||
-        cli_build_find_stub(&stub, &err) < 0 ||
+        cli_build_find_stub(&stub, &err) < 0)
+        goto fail;
+    if (a.report != NULL && cli_output_same(a.report, out.s)) {
+        status = cli_usage_error("build", "--report %s: that is where the "
+                                 "program goes", a.report);
+        goto done;
+    }
+    in.script = a.fz.script;
+    in.stub = stub;
+    if (cli_build_check_outputs(&a, out.s, &in, &err) < 0 ||
         cli_build_app_dir(&a.fz, &app_dir, &err) < 0 ||
         fz_env_open(&a.fz, app_dir, &env, &err) < 0 ||
         fz_collect(&a.fz, env, &p, &err) < 0)
         goto fail;
     if (a.fz.verbose)
         cli_report_plan(&p);
+    in.plan = &p;
     if (plan_finish(&p, &err) < 0 ||
-        emit_onefile(&p, stub, out.s, &err) < 0)
+        cli_build_check_outputs(&a, out.s, &in, &err) < 0 ||
+        emit_onefile(&p, stub, out.s, &err) < 0 ||
+        (a.report && cli_build_report(&a, &p, out.s, app_dir, &err) < 0))
         goto fail;
-    fprintf(stderr, "kiln: wrote %s\n", out.s);
+    cli_report_summary(&p, out.s, a.report);
     status = CLI_EXIT_OK;
     goto done;
 fail:

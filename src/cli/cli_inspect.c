@@ -16,17 +16,6 @@ static const char cli_inspect_usage[] =
     "  --verify     check the bundle's checksums; exit 1 if it is damaged\n"
     "  -h, --help   show this help\n";
 
-/* The word for run mode `mode` in the listing ("?" for an unknown one). */
-static const char *cli_run_mode_name(uint32_t mode)
-{
-    switch (mode) {
-    case BUNDLE_RUN_SCRIPT: return "script";
-    case BUNDLE_RUN_MODULE: return "module";
-    case BUNDLE_RUN_ENTRY: return "entry";
-    default: return "?";
-    }
-}
-
 /* Print one line per entry of v. */
 static void cli_inspect_list(const char *path, const bundle_view *v)
 {
@@ -35,7 +24,7 @@ static void cli_inspect_list(const char *path, const bundle_view *v)
 
     printf("# %s: kiln bundle format %u, Python %u.%u, runs %s %s\n", path,
            h->version, h->python_hex >> 24, (h->python_hex >> 16) & 0xff,
-           cli_run_mode_name(h->run_mode), bundle_run_target(v));
+           bundle_run_mode_name(h->run_mode), bundle_run_target(v));
     printf("%-10s %12s %12s  %s\n", "kind", "stored", "original", "name");
     for (k = 0; k < h->entry_count; k++) {
         const bundle_entry *e = &v->entries[k];

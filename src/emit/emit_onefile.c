@@ -124,11 +124,14 @@ static int emit_write(const plan *p, const kl_map *stub, int fd, kl_err *err)
                               err) < 0 ||
         bundle_writer_begin(w, fd, at, err) < 0)
         goto done;
-    for (i = 0; i < p->n; i++)
+    for (i = 0; i < p->n; i++) {
+        kl_progress("writing entries", i, p->n);
         if (emit_put(w, &p->entries[i], err) < 0)
             goto done;
+    }
     r = bundle_writer_finish(w, err);
 done:
+    kl_progress_end();
     bundle_writer_free(w);
     return r;
 }
@@ -138,7 +141,6 @@ int emit_onefile(const plan *p, const char *stub_path, const char *out_path,
 {
     kl_map stub = {NULL, 0};
     kl_buf tmp = KL_BUF_INIT;
-    const char *slash = strrchr(out_path, '/');
     struct stat st;
     int fd = -1, r = -1;
 
@@ -152,41 +154,15 @@ int emit_onefile(const plan *p, const char *stub_path, const char *out_path,
                    stub_path);
         goto done;
     }
-    if (emit_make_parents(out_path, err) < 0)
+    if (emit_make_parents(out_path, err) < 0 ||
+        kl_temp_beside(out_path, &tmp, &fd, err) < 0)
         goto done;
-    if ((slash != NULL
-             ? kl_buf_setf(&tmp, "%.*s/.%s.kiln-XXXXXX",
-                           (int)(slash - out_path), out_path, slash + 1)
-             : kl_buf_setf(&tmp, ".%s.kiln-XXXXXX", out_path)) < 0) {
-        kl_err_oom(err);
-        goto done;
-    }
-    fd = mkstemp(tmp.s);
-    if (fd < 0) {
-        kl_err_set(err, "cannot write %s: %s", out_path, strerror(errno));
-        goto done;
-    }
     if (emit_write(p, &stub, fd, err) < 0) {
         kl_err_prefix(err, "%s", out_path);
-        goto fail_tmp;
+        kl_temp_discard(&tmp, fd);
+        goto done;
     }
-    if (fchmod(fd, 0755) < 0 || close(fd) < 0) {
-        fd = -1;
-        kl_err_set(err, "cannot write %s: %s", out_path, strerror(errno));
-        goto fail_tmp;
-    }
-    fd = -1;
-    if (rename(tmp.s, out_path) < 0) {
-        kl_err_set(err, "cannot write %s: %s", out_path, strerror(errno));
-        goto fail_tmp;
-    }
-    r = 0;
-    goto done;
-
-fail_tmp:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp.s);
+    r = kl_temp_commit(&tmp, fd, out_path, 0755, err);
 done:
     kl_buf_free(&tmp);
     kl_unmap(&stub);
