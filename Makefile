@@ -66,7 +66,9 @@ src_of = $(sort $(wildcard $(addsuffix /*.c,$(addprefix src/,$(1)))))
 COMMON_SRC  := $(call src_of,common)
 KILN_SRC    := $(call src_of,cli freeze emit plan elf report common) \
                src/bundle/bundle_reader.c src/bundle/bundle_writer.c
-STUB_SRC    := $(call src_of,stub runtime common) src/bundle/bundle_reader.c
+# The command's own messages and JSON are no part of a built program.
+STUB_SRC    := $(filter-out src/common/kl_msg.c src/common/kl_json.c,\
+                 $(call src_of,stub runtime common)) src/bundle/bundle_reader.c
 # Python-free code the C unit tests link against.
 PURE_SRC    := $(call src_of,common bundle elf plan emit report) \
                src/freeze/fz_names.c src/freeze/fz_data.c

@@ -133,10 +133,19 @@ static void report_find_stdlib(const plan *p, report_groups *g)
     }
 }
 
-/* The group entry e is drawn in: its distribution; "application" for the
- * app's own modules and files; "data" for --add-data files; "standard
- * library" for what lies in the standard library's directory outside
- * site-packages; "other" for the rest. */
+/* True when path lies in a site-packages (or Debian's dist-packages)
+ * directory. */
+static int report_in_site_packages(const char *path)
+{
+    return strstr(path, "/site-packages/") != NULL ||
+           strstr(path, "/dist-packages/") != NULL;
+}
+
+/* The group entry e is drawn in: its distribution; "data" for --add-data
+ * files; "site-packages" for the rest of what lies in site-packages;
+ * "application" for the app's own modules and files; "standard library"
+ * for what lies in the standard library's directory; "other" for the
+ * rest. */
 static const char *report_group(const report_groups *g, const plan_entry *e)
 {
     const char *file = plan_entry_file(e);
@@ -150,13 +159,13 @@ static const char *report_group(const report_groups *g, const plan_entry *e)
         return "application";
     if (file == NULL)
         return "other";
+    if (report_in_site_packages(file))
+        return "site-packages";
     for (i = 0; i < g->in->n_app_dirs; i++)
         if (report_below(file, g->in->app_dirs[i],
                          strlen(g->in->app_dirs[i])))
             return "application";
-    if (g->stdlib != NULL && report_below(file, g->stdlib, g->stdlib_len) &&
-        strstr(file + g->stdlib_len, "/site-packages/") == NULL &&
-        strstr(file + g->stdlib_len, "/dist-packages/") == NULL)
+    if (g->stdlib != NULL && report_below(file, g->stdlib, g->stdlib_len))
         return "standard library";
     return "other";
 }

@@ -18,6 +18,7 @@ APP = {
         import json
         import helper
         import shop.prices
+        import vendored
         try:
             import not_installed_xyz
         except ImportError:
@@ -27,6 +28,7 @@ APP = {
     "helper.py": "import fastmath\nX = fastmath.twice(2)\n",
     "shop/__init__.py": "",
     "shop/prices.py": "P = 3\n",
+    "lib/site-packages/vendored.py": "V = 1\n",
     "assets/a.txt": "alpha",
     'assets/we"ird\\ é\t.txt': "odd name",
     "assets/x</script>.txt": "tag in a name",
@@ -40,7 +42,7 @@ def built(tmp_path_factory, pyinfo):
     write_tree(d, APP)
     build_extension(d, "fastmath", pyinfo)
     args = ["app.py", "--add-data", "assets:res", "--hidden-import", "colorsys",
-            "-o", d / "prog"]
+            "-p", d / "lib" / "site-packages", "-o", d / "prog"]
     r = kiln_build(*args, "--report", d / "report.json", cwd=d)
     kiln_build(*args, "--report", d / "report.html", cwd=d)
     return d, r
@@ -103,6 +105,7 @@ def test_why_group_and_importers(report):
     assert e["fastmath"]["importers"] == ["helper"]
     assert e["fastmath"]["data"]["stored"] > 0 and e["fastmath"]["source"] is None
     assert e["shop.prices"]["group"] == "application"
+    assert e["vendored"]["group"] == "site-packages"
     assert e["json"]["group"] == "standard library"
     assert e["json"]["source"]["compressed"] is True
     assert e["colorsys"]["why"] == "hidden"
@@ -207,8 +210,8 @@ def test_summary_line(built, report):
 
 def test_quiet_prints_nothing(built):
     d, _ = built
-    r = kiln("build", "app.py", "--add-data", "assets:res", "-q", "-o",
-             d / "prog-q", cwd=d)
+    r = kiln("build", "app.py", "--add-data", "assets:res", "-p",
+             "lib/site-packages", "-q", "-o", d / "prog-q", cwd=d)
     assert (r.returncode, r.stdout, r.stderr) == (0, "", ""), describe(r)
     assert (d / "prog-q").is_file()
     r = kiln("build", "nope.py", "-q", cwd=d)
@@ -219,7 +222,8 @@ def test_quiet_prints_nothing(built):
 
 def test_verbose_lists_entries(built):
     d, _ = built
-    r = kiln_build("app.py", "-v", "-o", d / "prog-v", cwd=d)
+    r = kiln_build("app.py", "-p", "lib/site-packages", "-v", "-o",
+                   d / "prog-v", cwd=d)
     assert re.search(r"^kiln: module +helper ", r.stderr, re.M), describe(r)
     assert SUMMARY.fullmatch(r.stderr.splitlines()[-1]), describe(r)
 
@@ -246,14 +250,15 @@ def _on_terminal(args, cwd):
 
 def test_progress_only_on_a_terminal(built):
     d, _ = built
-    status, text = _on_terminal(["build", "app.py", "-o", d / "prog-t"], d)
+    args = ["build", "app.py", "-p", "lib/site-packages", "-o", d / "prog-t"]
+    status, text = _on_terminal(args, d)
     assert status == 0, text
     assert "\rkiln: collecting modules " in text, repr(text)
     lines = [l for l in text.replace("\r\n", "\n").split("\n") if l.strip()]
     assert SUMMARY.search(lines[-1]), repr(text)
     # Quiet: nothing, terminal or not.
-    status, text = _on_terminal(["build", "app.py", "-q", "-o", d / "prog-t"], d)
+    status, text = _on_terminal([*args, "-q"], d)
     assert (status, text) == (0, ""), repr(text)
     # Not a terminal: no progress.
-    r = kiln_build("app.py", "-o", d / "prog-t", cwd=d)
+    r = kiln_build(*args[1:], cwd=d)
     assert "\r" not in r.stderr and "collecting" not in r.stderr, describe(r)
