@@ -127,6 +127,32 @@ static PyObject *fz_compile_name(const char *disk_path)
     return name;
 }
 
+/* New reference: source bytes (NUL-terminated) compiled under the name
+ * fname, then passed once through marshal, so that the code object is the
+ * one loading a .pyc would give. marshal writes a compiled code object
+ * and a loaded one slightly differently (which strings are interned, which
+ * objects are shared), so without this a module's bytes would depend on
+ * whether its .pyc was current (fz_cached_code) or not. NULL with a Python
+ * exception set on failure. */
+static PyObject *fz_compile_loaded(const uint8_t *bytes, PyObject *fname,
+                                   PyCompilerFlags *flags)
+{
+    PyObject *code, *dumped, *loaded;
+
+    code = Py_CompileStringObject((const char *)bytes, fname, Py_file_input,
+                                  flags, -1);
+    if (code == NULL)
+        return NULL;
+    dumped = PyMarshal_WriteObjectToString(code, Py_MARSHAL_VERSION);
+    Py_DECREF(code);
+    if (dumped == NULL)
+        return NULL;
+    loaded = PyMarshal_ReadObjectFromString(PyBytes_AS_STRING(dumped),
+                                            PyBytes_GET_SIZE(dumped));
+    Py_DECREF(dumped);
+    return loaded;
+}
+
 int fz_compile(const char *disk_path, const char *rel, int use_cache,
                PyObject **code, PyObject **marshalled, PyObject **source,
                kl_err *err)
@@ -151,10 +177,8 @@ int fz_compile(const char *disk_path, const char *rel, int use_cache,
         goto fail_py;
     if (use_cache)
         *code = fz_cached_code(disk_path, bytes, n);
-    if (*code == NULL)
-        *code = Py_CompileStringObject((const char *)bytes, fname,
-                                       Py_file_input, &flags, -1);
-    if (*code == NULL)
+    if (*code == NULL && (*code = fz_compile_loaded(bytes, fname, &flags)) ==
+                             NULL)
         goto fail_py;
     imp = PyImport_ImportModule("_imp");
     if (imp == NULL)

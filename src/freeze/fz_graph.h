@@ -96,12 +96,13 @@ int fz_locate_child(const fz_env *env, const char *dir, const char *entry,
 /* ---- fz_compile.c: bytecode ---------------------------------------------- */
 
 /* Compile the source file at disk_path, or with use_cache take the code
- * from the embedded Python's __pycache__ when that is current. The cache
- * is used for the standard library only, whose .pyc files are installed
- * with it: marshal output differs slightly between a compiled and a loaded
- * code object, so a cache that comes and goes (the app's, a package's)
- * would make builds depend on it. The code object's co_filename is `rel`
- * (its path inside the program). On success *code is a new reference,
+ * from the embedded Python's __pycache__ when that is current. Either way
+ * the code is the one a .pyc loads (compiled code passes once through
+ * marshal), so the bytes do not depend on whether a cache was there. The
+ * cache is used for the standard library only, whose .pyc files are
+ * installed with it: code being edited can keep its mtime and size and
+ * leave a stale .pyc that looks current. The code object's co_filename is
+ * `rel` (its path inside the program). On success *code is a new reference,
  * *marshalled a new bytes object with the marshalled code and *source a
  * new bytes object with the source as UTF-8 (universal newlines). */
 int fz_compile(const char *disk_path, const char *rel, int use_cache,
