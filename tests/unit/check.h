@@ -68,6 +68,47 @@ static inline uint8_t *xdup(const void *src, size_t n)
     return p;
 }
 
+/* ---- files in a test's own directory --------------------------------------- */
+
+/* Write n bytes as the file at path; exits on failure. */
+static inline void write_file(const char *path, const void *bytes, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (f == NULL || fwrite(bytes, 1, n, f) != n || fclose(f) != 0) {
+        perror(path);
+        exit(2);
+    }
+}
+
+/* Make the directory named by template tmpl (mkdtemp), and in it a file
+ * "stub" standing for the runtime stub (not an executable: emitters only
+ * copy it), whose path goes to stub; exits on failure. */
+static inline void make_test_dir(char *tmpl, kl_buf *stub)
+{
+    static const char fake[] = "\177ELF a stub that is not one";
+
+    if (mkdtemp(tmpl) == NULL) {
+        perror("mkdtemp");
+        exit(2);
+    }
+    if (kl_path_join(stub, tmpl, "stub") < 0) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    write_file(stub->s, fake, sizeof fake - 1);
+}
+
+/* Remove the directory dir made by make_test_dir, with what it holds. */
+static inline void remove_test_dir(const char *dir)
+{
+    kl_buf cmd = KL_BUF_INIT;
+
+    if (kl_buf_setf(&cmd, "rm -rf '%s'", dir) == 0 && system(cmd.s) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    kl_buf_free(&cmd);
+}
+
 /* Print "N passed, M failed"; the exit status for main. */
 static inline int check_summary(void)
 {

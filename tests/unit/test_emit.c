@@ -23,17 +23,6 @@ static kl_buf stub = KL_BUF_INIT, datafile = KL_BUF_INIT, lib = KL_BUF_INIT;
 static const char module_code[] = "bytecode of mod";
 static const char module_source[] = "print('source of mod')\n";
 
-/* Write text to the file at path. */
-static void put_file(const char *path, const void *bytes, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-
-    if (f == NULL || fwrite(bytes, 1, n, f) != n || fclose(f) != 0) {
-        perror(path);
-        exit(2);
-    }
-}
-
 /* Add the test entries to p in the order perm gives (a permutation of
  * 0..4). */
 static void plan_fill(plan *p, const int perm[5])
@@ -213,7 +202,7 @@ static void test_failures(void)
     /* a source file gone by the time it is written: an error, the previous
      * program untouched, no temporary file left */
     kl_buf_setf(&out, "%s/keep", dir);
-    put_file(out.s, "previous", 8);
+    write_file(out.s, "previous", 8);
     plan_init(&p);
     plan_fill(&p, perm);
     CHECK(plan_part_file(&p.entries[4].data, "/nonexistent/kiln/file", 0,
@@ -254,32 +243,22 @@ static void test_failures(void)
 int main(int argc, char **argv)
 {
     char data[3000];
-    kl_buf cmd = KL_BUF_INIT;
-    int r;
 
     if (argc != 2) {
         fprintf(stderr, "usage: test_emit FIXTURES_DIR\n");
         return 2;
     }
     fixtures = argv[1];
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
-        return 2;
-    }
-    kl_path_join(&stub, dir, "stub");
-    put_file(stub.s, "\177ELF a stub that is not one", 27);
+    make_test_dir(dir, &stub);
     kl_path_join(&datafile, dir, "data.bin");
     memset(data, 'x', sizeof data);
-    put_file(datafile.s, data, sizeof data);
+    write_file(datafile.s, data, sizeof data);
     kl_path_join(&lib, fixtures, "libkltest.so");
 
     test_same_bytes_in_any_order();
     test_failures();
 
-    kl_buf_setf(&cmd, "rm -rf '%s'", dir);
-    r = system(cmd.s);
-    (void)r;
-    kl_buf_free(&cmd);
+    remove_test_dir(dir);
     kl_buf_free(&stub);
     kl_buf_free(&datafile);
     kl_buf_free(&lib);

@@ -10,22 +10,9 @@
 #include "../../src/report/report.h"
 #include "check.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
 
 static char dir[] = "/tmp/kiln-test-report-XXXXXX";
 static kl_buf stub = KL_BUF_INIT, datafile = KL_BUF_INIT, out = KL_BUF_INIT;
-
-/* Write bytes to the file at path. */
-static void put_file(const char *path, const void *bytes, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-
-    if (f == NULL || fwrite(bytes, 1, n, f) != n || fclose(f) != 0) {
-        perror(path);
-        exit(2);
-    }
-}
 
 /* A plan of a script, an imported module, a standard library package,
  * site-packages code, a data file and two modules left out. */
@@ -202,17 +189,10 @@ int main(void)
     report_input in;
     plan p;
     kl_err err;
-    kl_buf cmd = KL_BUF_INIT;
-    int r;
 
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
-        return 2;
-    }
-    kl_path_join(&stub, dir, "stub");
-    put_file(stub.s, "\177ELF a stub that is not one", 27);
+    make_test_dir(dir, &stub);
     kl_path_join(&datafile, dir, "data.bin");
-    put_file(datafile.s, "some data", 9);
+    write_file(datafile.s, "some data", 9);
     kl_path_join(&out, dir, "prog");
     plan_init(&p);
     make_plan(&p);
@@ -230,10 +210,7 @@ int main(void)
     test_program_without_the_plan(&in);
 
     plan_free(&p);
-    kl_buf_setf(&cmd, "rm -rf '%s'", dir);
-    r = system(cmd.s);
-    (void)r;
-    kl_buf_free(&cmd);
+    remove_test_dir(dir);
     kl_buf_free(&stub);
     kl_buf_free(&datafile);
     kl_buf_free(&out);
