@@ -10,6 +10,7 @@
 
 int cli_fail(const kl_err *err)
 {
+    kl_progress_end(); /* a failure can cut a stage short */
     fprintf(stderr, "kiln: error: %s\n", err->msg);
     return CLI_EXIT_FAIL;
 }

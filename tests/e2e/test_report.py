@@ -262,3 +262,15 @@ def test_progress_only_on_a_terminal(built):
     # Not a terminal: no progress.
     r = kiln_build(*args[1:], cwd=d)
     assert "\r" not in r.stderr and "collecting" not in r.stderr, describe(r)
+
+
+def test_progress_line_is_cleared_before_an_error(tmp_path):
+    write_tree(tmp_path, {"app.py": "import json\nimport bad\n",
+                          "bad.py": "def broken(:\n"})
+    status, text = _on_terminal(["build", "app.py", "-o", "prog"], tmp_path)
+    assert status == 1, repr(text)
+    assert "\rkiln: collecting modules " in text, repr(text)
+    lines = re.split(r"[\r\n]+", text)
+    errors = [l for l in lines if "kiln: error:" in l]
+    assert len(errors) == 1 and errors[0].startswith("kiln: error: "), repr(text)
+    assert not (tmp_path / "prog").exists()
