@@ -169,6 +169,10 @@ int kl_map_file(const char *path, kl_map *m, kl_err *err);
 /* Unmap m (which may be empty); m is empty afterwards. */
 void kl_unmap(kl_map *m);
 
+/* Create every missing directory above path (mode 0777 less the umask);
+ * one that exists already is fine. */
+int kl_make_parents(const char *path, kl_err *err);
+
 /* Files that appear whole or not at all. kl_temp_beside creates a new
  * empty file next to path (same directory, name ".BASENAME.kiln-XXXXXX",
  * so the rename cannot cross file systems): *tmp gets its name, *fd a

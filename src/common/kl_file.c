@@ -161,6 +161,39 @@ int kl_read_at(int fd, void *buf, size_t n, uint64_t off, const char *what,
     return 0;
 }
 
+int kl_make_parents(const char *path, kl_err *err)
+{
+    kl_buf dir = KL_BUF_INIT;
+    char *p;
+    int r = 0;
+
+    if (kl_buf_sets(&dir, path) < 0)
+        return kl_err_oom(err);
+    p = strrchr(dir.s, '/');
+    if (p == NULL || p == dir.s) {
+        kl_buf_free(&dir);
+        return 0;
+    }
+    *p = '\0';
+    for (p = dir.s + 1; r == 0; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        {
+            char saved = *p;
+
+            *p = '\0';
+            if (mkdir(dir.s, 0777) < 0 && errno != EEXIST)
+                r = kl_err_set(err, "cannot create directory %s: %s", dir.s,
+                               strerror(errno));
+            *p = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    kl_buf_free(&dir);
+    return r;
+}
+
 int kl_temp_beside(const char *path, kl_buf *tmp, int *fd, kl_err *err)
 {
     const char *slash = strrchr(path, '/');

@@ -13,40 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Create every missing directory above path. */
-static int emit_make_parents(const char *path, kl_err *err)
-{
-    kl_buf dir = KL_BUF_INIT;
-    char *p;
-    int r = 0;
-
-    if (kl_buf_sets(&dir, path) < 0)
-        return kl_err_oom(err);
-    p = strrchr(dir.s, '/');
-    if (p == NULL || p == dir.s) {
-        kl_buf_free(&dir);
-        return 0;
-    }
-    *p = '\0';
-    for (p = dir.s + 1; r == 0; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        {
-            char saved = *p;
-
-            *p = '\0';
-            if (mkdir(dir.s, 0777) < 0 && errno != EEXIST)
-                r = kl_err_set(err, "cannot create directory %s: %s", dir.s,
-                               strerror(errno));
-            *p = saved;
-            if (saved == '\0')
-                break;
-        }
-    }
-    kl_buf_free(&dir);
-    return r;
-}
-
 /* The stored bytes of a shared object opened as fd (size bytes, from
  * path): when it has parts the loader never reads, src covers only its
  * loadable part, with the header edited to match (head, ELF_HEADER_SIZE
@@ -154,7 +120,7 @@ int emit_onefile(const plan *p, const char *stub_path, const char *out_path,
                    stub_path);
         goto done;
     }
-    if (emit_make_parents(out_path, err) < 0 ||
+    if (kl_make_parents(out_path, err) < 0 ||
         kl_temp_beside(out_path, &tmp, &fd, err) < 0)
         goto done;
     if (emit_write(p, &stub, fd, err) < 0) {

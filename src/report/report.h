@@ -43,7 +43,8 @@ int report_json(const report_input *in, unsigned flags, kl_buf *out,
 int report_html(const report_input *in, kl_buf *out, kl_err *err);
 
 /* Write the report to path, as HTML when path ends in ".html" (or
- * ".htm"), else as JSON. The file appears atomically. */
+ * ".htm"), else as JSON. Missing parent directories are created; the file
+ * appears atomically. */
 int report_write(const report_input *in, const char *path, kl_err *err);
 
 /* True when the file at path is a report kiln wrote (a JSON or HTML

@@ -52,7 +52,7 @@ int report_write(const report_input *in, const char *path, kl_err *err)
     int r = report_wants_html(path) ? report_html(in, &text, err)
                                     : report_json(in, 0, &text, err);
 
-    if (r == 0)
+    if (r == 0 && (r = kl_make_parents(path, err)) == 0)
         r = kl_file_replace(path, text.s, text.len, 0644, err);
     kl_buf_free(&text);
     return r;

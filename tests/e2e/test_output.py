@@ -193,3 +193,10 @@ def test_report_onto_the_program_itself(app):
     r = kiln("build", "app.py", "-o", "out", "--report", "./out", cwd=app)
     assert_one_error_line(r, status=2)
     assert not (app / "out").exists()
+
+
+def test_report_into_missing_directories(app):
+    kiln_build("app.py", "-o", "out/app", "--report", "reports/html/r.html",
+               cwd=app)
+    assert (app / "reports" / "html" / "r.html").is_file()
+    assert [p for p in os.listdir(app / "reports" / "html") if ".kiln-" in p] == []
