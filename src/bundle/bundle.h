@@ -162,6 +162,10 @@ const bundle_entry *bundle_find(const bundle_view *v, enum bundle_ns ns,
 const char *bundle_entry_name(const bundle_view *v, const bundle_entry *e);
 const char *bundle_entry_path(const bundle_view *v, const bundle_entry *e);
 
+/* Short lower-case name of a run mode ("script", "module", "entry"), "?"
+ * for an unknown one. */
+const char *bundle_run_mode_name(uint32_t mode);
+
 /* The run target string of the header ("" when none). */
 const char *bundle_run_target(const bundle_view *v);
 

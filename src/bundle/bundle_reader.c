@@ -106,6 +106,16 @@ static int bundle_check_external_entry(const bundle_view *v,
            bundle_path_stays_inside(v->strings + e->path_off, e->path_len, 0);
 }
 
+const char *bundle_run_mode_name(uint32_t mode)
+{
+    switch (mode) {
+    case BUNDLE_RUN_SCRIPT: return "script";
+    case BUNDLE_RUN_MODULE: return "module";
+    case BUNDLE_RUN_ENTRY: return "entry";
+    default: return "?";
+    }
+}
+
 int bundle_entry_order(unsigned kind_a, const char *name_a, unsigned kind_b,
                        const char *name_b)
 {

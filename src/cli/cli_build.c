@@ -3,12 +3,13 @@
  * pyproject.toml when no run mode is given, then the pipeline for each
  * program: environment and graph into a plan (src/freeze), the plan
  * finished (src/plan), the one-file or folder program written
- * (src/emit).
+ * (src/emit), the report (src/report), one summary line.
  */
 #include "cli.h"
 
 #include "../emit/emit.h"
 #include "../freeze/fz.h"
+#include "../report/report.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -71,6 +72,10 @@ static int cli_build_check(const cli_build_args *a, const fz_options *o)
                                    o->datas[i]);
     if (a->name && (a->name[0] == '\0' || strchr(a->name, '/')))
         return cli_usage_error("build", "--name %s: not a file name", a->name);
+    if (a->quiet && a->verbose)
+        return cli_usage_error("build", "%s", "give only one of -q and -v");
+    if (a->report && a->report[0] == '\0')
+        return cli_usage_error("build", "%s", "--report needs a file name");
     return 0;
 }
 
@@ -287,39 +292,93 @@ static int cli_build_project(cli_build_args *a, cli_project *cp, kl_err *err)
     return -1;
 }
 
+/* Check that the program may be written at out and the report at
+ * --report (cli_output_check), against the inputs known so far. A folder
+ * program's own directory is checked by its emitter. */
+static int cli_build_check_outputs(const cli_build_args *a, const char *out,
+                                   const cli_inputs *in, kl_err *err)
+{
+    if (!a->onedir &&
+        cli_output_check(a->output ? "-o" : "output", out,
+                         CLI_OUTPUT_PROGRAM, a->force, in, err) < 0)
+        return -1;
+    if (a->report != NULL &&
+        cli_output_check("--report", a->report, CLI_OUTPUT_REPORT, a->force,
+                         in, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* Write the --report of plan p, whose executable is at program; the app's
+ * own directories are app_dir (may be NULL) and the --paths. */
+static int cli_build_report(const cli_build_args *a, const fz_options *o,
+                            const plan *p, const char *program,
+                            const char *app_dir, kl_err *err)
+{
+    kl_strv dirs = KL_STRV_INIT;
+    report_input in;
+    size_t i;
+    int r = 0;
+
+    if (app_dir && kl_strv_push(&dirs, app_dir) < 0)
+        r = kl_err_oom(err);
+    for (i = 0; r == 0 && i < o->n_paths; i++) {
+        char *real = realpath(o->paths[i], NULL);
+
+        if (real != NULL && kl_strv_take(&dirs, real) < 0)
+            r = kl_err_oom(err);
+    }
+    in.plan = p;
+    in.program = program;
+    in.app_dirs = (const char *const *)dirs.v;
+    in.n_app_dirs = dirs.n;
+    in.warnings = kl_warn_count();
+    if (r == 0 && report_write(&in, a->report, err) < 0)
+        r = kl_err_prefix(err, "--report %s", a->report);
+    kl_strv_free(&dirs);
+    return r;
+}
+
 /* Build the program of run mode fz (named `name`, or NULL to derive it)
  * from env: collect, finish the plan, write it. */
 static int cli_build_one(const cli_build_args *a, const fz_options *fz,
                          const char *given, fz_env *env, const char *stub,
                          const char *app_dir, kl_err *err)
 {
-    kl_buf out = KL_BUF_INIT, name = KL_BUF_INIT;
+    kl_buf out = KL_BUF_INIT, name = KL_BUF_INIT, exe = KL_BUF_INIT;
+    cli_inputs in = {fz->script, stub, NULL};
     plan p;
     int r = -1;
 
     plan_init(&p);
-    if (cli_build_output(a, fz, given, &name, &out, err) < 0 ||
+    if (cli_build_output(a, fz, given, &name, &out, err) < 0)
+        goto done;
+    if (cli_build_check_outputs(a, out.s, &in, err) < 0 ||
         fz_collect(fz, env, &p, err) < 0)
         goto done;
     if (fz->verbose)
         cli_report_plan(&p);
     if (a->onedir)
         plan_place_outside(&p, CLI_ONEDIR_OUTSIDE);
+    in.plan = &p;
     if (plan_finish(&p, err) < 0 ||
+        cli_build_check_outputs(a, out.s, &in, err) < 0 ||
         cli_build_emit(a, fz, &p, stub, app_dir, name.s, out.s, err) < 0)
         goto done;
-    if (fz->quiet)
-        ;
-    else if (a->onedir)
-        fprintf(stderr, "kiln: wrote %s/%s and %s/%s/\n", out.s, name.s,
-                out.s, EMIT_FOLDER);
-    else
-        fprintf(stderr, "kiln: wrote %s\n", out.s);
+    if ((a->onedir ? kl_path_join(&exe, out.s, name.s)
+                   : kl_buf_sets(&exe, out.s)) < 0) {
+        kl_err_oom(err);
+        goto done;
+    }
+    if (a->report && cli_build_report(a, fz, &p, exe.s, app_dir, err) < 0)
+        goto done;
+    cli_report_summary(&p, exe.s, a->report);
     r = 0;
 done:
     plan_free(&p);
     kl_buf_free(&out);
     kl_buf_free(&name);
+    kl_buf_free(&exe);
     return r;
 }
 
@@ -349,6 +408,7 @@ int cli_build(int argc, char **argv)
         cli_build_project(&a, &cp, &err) < 0)
         goto fail;
     cli_options_to_fz(&a);
+    kl_msg_setup(a.quiet ? KL_QUIET : a.verbose ? KL_VERBOSE : KL_NORMAL);
     status = CLI_EXIT_USAGE;
     if (a.script_name && !cp.active) {
         cli_usage_error("build", "%s", "--script NAME picks one of a "
@@ -356,10 +416,10 @@ int cli_build(int argc, char **argv)
                         "what to build");
         goto done;
     }
-    if (cp.n_run > 1 && (a.output || a.name)) {
-        cli_usage_error("build", "%s", "-o and --name name one program; this "
-                        "project has several scripts (pick one with --script "
-                        "NAME)");
+    if (cp.n_run > 1 && (a.output || a.name || a.report)) {
+        cli_usage_error("build", "%s", "-o, --name and --report are for one "
+                        "program; this project has several scripts (pick one "
+                        "with --script NAME)");
         goto done;
     }
     for (i = 0; i < cp.n_run; i++) {
@@ -371,6 +431,24 @@ int cli_build(int argc, char **argv)
     }
     if (cp.n_run == 0 && (status = cli_build_check(&a, &a.fz)) != 0)
         goto done;
+    if (a.report != NULL) {
+        kl_buf out = KL_BUF_INIT, name = KL_BUF_INIT;
+        int same;
+
+        if (cli_build_output(&a, &a.fz, cp.n_run ? cp.run[0]->name : a.name,
+                             &name, &out, &err) < 0) {
+            status = CLI_EXIT_FAIL;
+            goto fail;
+        }
+        same = cli_output_same(a.report, out.s);
+        kl_buf_free(&out);
+        kl_buf_free(&name);
+        if (same) {
+            status = cli_usage_error("build", "--report %s: that is where "
+                                     "the program goes", a.report);
+            goto done;
+        }
+    }
     status = CLI_EXIT_FAIL;
     if (a.fz.script && access(a.fz.script, R_OK) != 0) {
         kl_err_set(&err, "%s: %s (the script to build)", a.fz.script,

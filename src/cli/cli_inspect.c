@@ -22,17 +22,6 @@ static const char cli_inspect_usage[] =
     "               files; exit 1 if anything is damaged\n"
     "  -h, --help   show this help\n";
 
-/* The word for run mode `mode` in the listing ("?" for an unknown one). */
-static const char *cli_run_mode_name(uint32_t mode)
-{
-    switch (mode) {
-    case BUNDLE_RUN_SCRIPT: return "script";
-    case BUNDLE_RUN_MODULE: return "module";
-    case BUNDLE_RUN_ENTRY: return "entry";
-    default: return "?";
-    }
-}
-
 /* Print one line per entry of v. */
 static void cli_inspect_list(const char *path, const bundle_view *v)
 {
@@ -41,7 +30,7 @@ static void cli_inspect_list(const char *path, const bundle_view *v)
 
     printf("# %s: kiln bundle format %u, Python %u.%u, runs %s%s%s", path,
            h->version, h->python_hex >> 24, (h->python_hex >> 16) & 0xff,
-           cli_run_mode_name(h->run_mode), h->run_target_len ? " " : "",
+           bundle_run_mode_name(h->run_mode), h->run_target_len ? " " : "",
            bundle_run_target(v));
     if (bundle_folder(v)[0] != '\0')
         printf(", files in %s/", bundle_folder(v));

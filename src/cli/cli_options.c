@@ -71,6 +71,10 @@ static const cli_opt cli_opts[] = {
      "keep debug information and symbol tables in\n"
      "extension modules (by default kiln drops what\n"
      "the loader never reads)"},
+    {"report", 0, CLI_VALUE, CLI_OFF(report), "FILE",
+     "write what is in the program, its sizes and why\n"
+     "each module is in, and what was left out: JSON,\n"
+     "or a page with a size map when FILE ends in .html"},
     {"verbose", 'v', CLI_FLAG, CLI_OFF(verbose), NULL,
      "list bundled modules and every missing import"},
     {"quiet", 'q', CLI_FLAG, CLI_OFF(quiet), NULL, "print errors only"},

@@ -1,7 +1,7 @@
 /*
  * emit_files.c: what the emitters share: a plan entry's data opened for
  * storing (shared objects cut to what the loader reads), an entry stored
- * inside a bundle, missing parent directories created.
+ * inside a bundle or beside it.
  */
 #include "emit_files.h"
 
@@ -11,39 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-int emit_make_parents(const char *path, kl_err *err)
-{
-    kl_buf dir = KL_BUF_INIT;
-    char *p;
-    int r = 0;
-
-    if (kl_buf_sets(&dir, path) < 0)
-        return kl_err_oom(err);
-    p = strrchr(dir.s, '/');
-    if (p == NULL || p == dir.s) {
-        kl_buf_free(&dir);
-        return 0;
-    }
-    *p = '\0';
-    for (p = dir.s + 1; r == 0; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        {
-            char saved = *p;
-
-            *p = '\0';
-            if (mkdir(dir.s, 0777) < 0 && errno != EEXIST)
-                r = kl_err_set(err, "cannot create directory %s: %s", dir.s,
-                               strerror(errno));
-            *p = saved;
-            if (saved == '\0')
-                break;
-        }
-    }
-    kl_buf_free(&dir);
-    return r;
-}
 
 /* When the shared object at path (opened into src) has parts the loader
  * never reads, make src cover only its loadable part, with the header
@@ -131,7 +98,7 @@ static int emit_put_outside(bundle_writer *w, const plan_entry *e,
     if (kl_path_join(&path, dir, e->location) < 0)
         return kl_err_oom(err);
     if (emit_data_open(e, &data, err) < 0 ||
-        emit_make_parents(path.s, err) < 0)
+        kl_make_parents(path.s, err) < 0)
         goto done;
     fd = open(path.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0 && errno == EEXIST) {
@@ -187,6 +154,7 @@ int emit_program_write(const plan *p, const kl_map *stub, int fd,
     for (i = 0; i < p->n; i++) {
         const plan_entry *e = &p->entries[i];
 
+        kl_progress("writing entries", i, p->n);
         if ((folder != NULL && e->outside
                  ? emit_put_outside(w, e, folder_path, err)
                  : emit_put(w, e, err)) < 0)
@@ -194,6 +162,7 @@ int emit_program_write(const plan *p, const kl_map *stub, int fd,
     }
     r = bundle_writer_finish(w, err);
 done:
+    kl_progress_end();
     bundle_writer_free(w);
     return r;
 }

@@ -1,7 +1,7 @@
 /*
  * emit_files.h: what the emitters share (src/emit/ only): a plan entry's
- * data opened for storing, storing an entry inside a bundle, missing
- * parent directories created.
+ * data opened for storing, storing an entry inside a bundle or beside
+ * it.
  */
 #ifndef KILN_EMIT_FILES_H
 #define KILN_EMIT_FILES_H
@@ -36,8 +36,5 @@ void emit_data_close(emit_data *d);
 int emit_program_write(const plan *p, const kl_map *stub, int fd,
                        const char *folder, const char *folder_path,
                        kl_err *err);
-
-/* Create every missing directory above path (not path itself). */
-int emit_make_parents(const char *path, kl_err *err);
 
 #endif

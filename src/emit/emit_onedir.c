@@ -412,7 +412,7 @@ int emit_onedir(const plan *p, const char *stub_path, const char *out_dir,
                    stub_path);
         goto done;
     }
-    if (emit_make_parents(out.s, err) < 0 ||
+    if (kl_make_parents(out.s, err) < 0 ||
         kl_buf_setf(&tmp, "%.*s.%s.kiln-XXXXXX", (int)(base - out.s), out.s,
                     base) < 0)
         goto done;

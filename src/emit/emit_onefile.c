@@ -4,19 +4,13 @@
  */
 #include "emit_files.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 int emit_onefile(const plan *p, const char *stub_path, const char *out_path,
                  kl_err *err)
 {
     kl_map stub = {NULL, 0};
     kl_buf tmp = KL_BUF_INIT;
-    const char *slash = strrchr(out_path, '/');
     struct stat st;
     int fd = -1, r = -1;
 
@@ -30,41 +24,15 @@ int emit_onefile(const plan *p, const char *stub_path, const char *out_path,
                    stub_path);
         goto done;
     }
-    if (emit_make_parents(out_path, err) < 0)
+    if (kl_make_parents(out_path, err) < 0 ||
+        kl_temp_beside(out_path, &tmp, &fd, err) < 0)
         goto done;
-    if ((slash != NULL
-             ? kl_buf_setf(&tmp, "%.*s/.%s.kiln-XXXXXX",
-                           (int)(slash - out_path), out_path, slash + 1)
-             : kl_buf_setf(&tmp, ".%s.kiln-XXXXXX", out_path)) < 0) {
-        kl_err_oom(err);
-        goto done;
-    }
-    fd = mkstemp(tmp.s);
-    if (fd < 0) {
-        kl_err_set(err, "cannot write %s: %s", out_path, strerror(errno));
-        goto done;
-    }
     if (emit_program_write(p, &stub, fd, NULL, NULL, err) < 0) {
         kl_err_prefix(err, "%s", out_path);
-        goto fail_tmp;
+        kl_temp_discard(&tmp, fd);
+        goto done;
     }
-    if (fchmod(fd, 0755) < 0 || close(fd) < 0) {
-        fd = -1;
-        kl_err_set(err, "cannot write %s: %s", out_path, strerror(errno));
-        goto fail_tmp;
-    }
-    fd = -1;
-    if (rename(tmp.s, out_path) < 0) {
-        kl_err_set(err, "cannot write %s: %s", out_path, strerror(errno));
-        goto fail_tmp;
-    }
-    r = 0;
-    goto done;
-
-fail_tmp:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp.s);
+    r = kl_temp_commit(&tmp, fd, out_path, 0755, err);
 done:
     kl_buf_free(&tmp);
     kl_unmap(&stub);

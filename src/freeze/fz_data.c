@@ -62,7 +62,7 @@ static int fz_data_file(const char *src, const char *dest, int level,
         return kl_err_oom(err);
     r = plan_add(p, BUNDLE_KIND_DATA, dest, dest, reason.s, &e, err);
     kl_buf_free(&reason);
-    if (r < 0)
+    if (r < 0 || plan_entry_origin(e, PLAN_WHY_DATA, NULL, NULL, err) < 0)
         return -1;
     return plan_part_file(&e->data, src, level, err);
 }

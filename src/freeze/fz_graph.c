@@ -350,8 +350,7 @@ static int fz_graph_process(fz_graph *g, fz_module *m, kl_err *err)
                        &m->source, err) < 0) {
             if (m->app || strcmp(m->name, "__main__") == 0)
                 return -1;
-            fprintf(stderr, "kiln: warning: %s: not bundled: %s\n", m->name,
-                    err->msg);
+            kl_warn("%s: not bundled: %s", m->name, err->msg);
             m->state = FZ_BROKEN;
             return 0;
         }
@@ -359,8 +358,8 @@ static int fz_graph_process(fz_graph *g, fz_module *m, kl_err *err)
         return 0;
     }
     r = fz_scan_imports(&g->env->ops, m->name, m->is_package,
-                        fz_graph_runs_as_main(g, m->name), code, m->source,
-                        &imports, err);
+                        fz_graph_runs_as_main(g, m->name), code, &imports,
+                        err);
     if (r == 0)
         r = fz_graph_follow(g, m->name, &imports, err);
     if (r == 0 && m->star_imported)
@@ -494,25 +493,71 @@ int fz_graph_resolve(fz_graph *g, kl_err *err)
     for (i = 0; i < g->opt->n_hidden; i++)
         if (fz_graph_require(g, g->opt->hidden[i], err) < 0)
             return kl_err_prefix(err, "--hidden-import");
-    while (g->next < g->n)
+    while (g->next < g->n) {
+        kl_progress("collecting modules", g->next, g->n);
         if (fz_graph_process(g, g->mods[g->next++], err) < 0)
             return -1;
+    }
+    kl_progress_end();
     for (i = 0; i < g->n; i++) {
         fz_module *m = g->mods[i];
 
         if (m->state != FZ_MISSING)
             continue;
         if (m->importer_outside_stdlib || g->opt->verbose) {
-            fprintf(stderr, "kiln: warning: module '%s' not found "
-                            "(imported by %s)\n", m->name, m->importers);
+            kl_warn("module '%s' not found (imported by %s)", m->name,
+                    m->importers);
             missing++;
         }
     }
     if (missing)
-        fprintf(stderr, "kiln: %d module(s) not found; if the program needs "
-                        "them, install them for %s or pass --hidden-import\n",
-                missing, KILN_PYTHON_EXE);
+        kl_note("%d module(s) not found; if the program needs them, install "
+                "them for %s or pass --hidden-import", missing,
+                KILN_PYTHON_EXE);
     return 0;
+}
+
+/* Why module m is in the program (enum plan_why), from who asked for it
+ * first. */
+static unsigned fz_graph_why(fz_graph *g, const fz_module *m)
+{
+    const char *const *hidden;
+    size_t i;
+
+    if (m->via == NULL)
+        return PLAN_WHY_RUN; /* the script */
+    if (strcmp(m->via, "(command line)") == 0) {
+        for (i = 0; i < g->opt->n_hidden; i++)
+            if (fz_name_within(g->opt->hidden[i], m->name))
+                return PLAN_WHY_HIDDEN;
+        return PLAN_WHY_RUN;
+    }
+    if (m->via[0] == '(')
+        return PLAN_WHY_ALWAYS; /* interpreter start-up, kiln runtime */
+    for (hidden = fz_policy_hidden(m->via); hidden && *hidden; hidden++)
+        if (strcmp(*hidden, m->name) == 0)
+            return PLAN_WHY_HIDDEN;
+    return PLAN_WHY_IMPORT;
+}
+
+/* Record in p the modules the app reaches that are not in it: not found,
+ * or found but not compilable. */
+static int fz_graph_omissions(fz_graph *g, plan *p, kl_err *err)
+{
+    size_t i;
+    int r = 0;
+
+    for (i = 0; r == 0 && i < g->n; i++) {
+        const fz_module *m = g->mods[i];
+
+        if (m->state == FZ_MISSING)
+            r = plan_omit(p, m->name, PLAN_OMIT_MISSING, m->importers, NULL,
+                          err);
+        else if (m->state == FZ_BROKEN)
+            r = plan_omit(p, m->name, PLAN_OMIT_BROKEN, m->via,
+                          "could not be compiled", err);
+    }
+    return r;
 }
 
 int fz_graph_plan(fz_graph *g, plan *p, kl_err *err)
@@ -534,12 +579,16 @@ int fz_graph_plan(fz_graph *g, plan *p, kl_err *err)
             break;
         }
         r = plan_add(p, m->kind, m->name, m->rel, reason.s, &e, err);
+        if (r == 0)
+            r = plan_entry_origin(e, fz_graph_why(g, m), NULL, m->via, err);
         if (r < 0)
             break;
         if (m->kind == BUNDLE_KIND_MODULE || m->kind == BUNDLE_KIND_PACKAGE) {
             r = plan_part_copy(&e->data, PyBytes_AS_STRING(m->marshalled),
                                (size_t)PyBytes_GET_SIZE(m->marshalled), level,
                                err);
+            if (r == 0)
+                r = plan_entry_set_origin(e, m->file, err);
             if (r == 0 && m->source != NULL)
                 r = plan_part_copy(&e->aux, PyBytes_AS_STRING(m->source),
                                    (size_t)PyBytes_GET_SIZE(m->source),
@@ -550,5 +599,5 @@ int fz_graph_plan(fz_graph *g, plan *p, kl_err *err)
         }
     }
     kl_buf_free(&reason);
-    return r;
+    return r < 0 ? -1 : fz_graph_omissions(g, p, err);
 }

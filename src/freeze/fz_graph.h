@@ -96,12 +96,13 @@ int fz_locate_child(const fz_env *env, const char *dir, const char *entry,
 /* ---- fz_compile.c: bytecode ---------------------------------------------- */
 
 /* Compile the source file at disk_path, or with use_cache take the code
- * from the embedded Python's __pycache__ when that is current. The cache
- * is used for the standard library only, whose .pyc files are installed
- * with it: marshal output differs slightly between a compiled and a loaded
- * code object, so a cache that comes and goes (the app's, a package's)
- * would make builds depend on it. The code object's co_filename is `rel`
- * (its path inside the program). On success *code is a new reference,
+ * from the embedded Python's __pycache__ when that is current. Either way
+ * the code is the one a .pyc loads (compiled code passes once through
+ * marshal), so the bytes do not depend on whether a cache was there. The
+ * cache is used for the standard library only, whose .pyc files are
+ * installed with it: code being edited can keep its mtime and size and
+ * leave a stale .pyc that looks current. The code object's co_filename is
+ * `rel` (its path inside the program). On success *code is a new reference,
  * *marshalled a new bytes object with the marshalled code and *source a
  * new bytes object with the source as UTF-8 (universal newlines). */
 int fz_compile(const char *disk_path, const char *rel, int use_cache,
@@ -130,11 +131,11 @@ void fz_imports_free(fz_imports *l);
 /* Append to out every import in code object `code` of module `name` (a
  * package when is_package), nested code objects included, in the order the
  * code holds them. Unless runs_as_main, the module's own
- * `if __name__ == "__main__":` blocks are left out (source, UTF-8 bytes or
- * NULL, says where they are). */
+ * `if __name__ == "__main__":` blocks (found in the bytecode) are left
+ * out. */
 int fz_scan_imports(const fz_opcodes *ops, const char *name, int is_package,
-                    int runs_as_main, PyObject *code, PyObject *source,
-                    fz_imports *out, kl_err *err);
+                    int runs_as_main, PyObject *code, fz_imports *out,
+                    kl_err *err);
 
 /* Append to out the identifier strings among code's top-level constants:
  * for `from pkg import *`, where pkg's __all__ may name submodules. */

@@ -80,6 +80,9 @@ typedef struct plan_entry {
                           (standard library, the app's own); owned */
     char *importers;   /* modules that import it, "a, b"; owned, may be
                           NULL */
+    char *origin;      /* the file on disk it was made from when its
+                          bytes are in memory (a module's source); owned,
+                          may be NULL */
 } plan_entry;
 
 /* A module the application reaches that is not in the program. */
@@ -119,6 +122,15 @@ int plan_add(plan *p, unsigned kind, const char *name, const char *location,
  * distribution and importers (copied; either may be NULL). */
 int plan_entry_origin(plan_entry *e, unsigned why, const char *dist,
                       const char *importers, kl_err *err);
+
+/* Say which file on disk entry e was made from (copied; may be NULL),
+ * when its bytes are held in memory: a module's source file. Reports show
+ * it, and the command keeps its output off every such file. */
+int plan_entry_set_origin(plan_entry *e, const char *path, kl_err *err);
+
+/* The file on disk entry e was made from or is read from: its origin, or
+ * else the file of its data part; NULL when it has none. */
+const char *plan_entry_file(const plan_entry *e);
 
 /* Record that module `name` is left out and why (enum plan_omit);
  * importers and detail are copied and may be NULL. */

@@ -303,3 +303,39 @@ def venv_run(venv, script, *args, **kw):
     """Run script with the venv's python, as a user of the venv would."""
     return run([Path(venv) / "bin" / "python", "-E", "-s", script, *args],
                **kw)
+
+
+# ---- a C extension module of the test's own ---------------------------------
+
+_EXT_C = r"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+static PyObject *twice(PyObject *self, PyObject *arg)
+{
+    long v = PyLong_AsLong(arg);
+    if (v == -1 && PyErr_Occurred())
+        return NULL;
+    return PyLong_FromLong(2 * v);
+}
+static PyMethodDef methods[] = {{"twice", twice, METH_O, NULL}, {NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "@NAME@", NULL, -1,
+                                 methods};
+PyMODINIT_FUNC PyInit_@NAME@(void) { return PyModule_Create(&def); }
+"""
+
+
+def build_extension(directory, name, pyinfo):
+    """Compile a tiny extension module `name` (with one function,
+    twice(n)) for the embedded Python into directory; returns its Path."""
+    r = run([KILN_PYTHON, "-I", "-c",
+             "import sysconfig; print(sysconfig.get_paths()['include'])"])
+    assert r.returncode == 0, describe(r)
+    directory = Path(directory)
+    src = directory / f"{name}.c"
+    src.write_text(_EXT_C.replace("@NAME@", name))
+    out = directory / f"{name}{pyinfo['ext_suffixes'][0]}"
+    r = run(["cc", "-shared", "-fPIC", "-O1", "-I", r.stdout.strip(), "-o",
+             out, src])
+    assert r.returncode == 0, describe(r)
+    src.unlink()
+    return out

@@ -117,6 +117,21 @@ static inline void tmp_dir_remove(const char *dir)
     kl_buf_free(&cmd);
 }
 
+/* Make the directory named by template tmpl (mkdtemp), and in it a file
+ * "stub" standing for the runtime stub (not an executable: emitters only
+ * copy it), whose path goes to stub; exits on failure. */
+static inline void make_test_dir(char *tmpl, kl_buf *stub)
+{
+    static const char fake[] = "\177ELF a stub that is not one";
+
+    tmp_dir_make(tmpl);
+    if (kl_path_join(stub, tmpl, "stub") < 0) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    file_put(stub->s, fake, sizeof fake - 1);
+}
+
 /* Print "N passed, M failed"; the exit status for main. */
 static inline int check_summary(void)
 {

@@ -230,20 +230,13 @@ static void test_failures(void)
 int main(int argc, char **argv)
 {
     char data[3000];
-    kl_buf cmd = KL_BUF_INIT;
-    int r;
 
     if (argc != 2) {
         fprintf(stderr, "usage: test_emit FIXTURES_DIR\n");
         return 2;
     }
     fixtures = argv[1];
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
-        return 2;
-    }
-    kl_path_join(&stub, dir, "stub");
-    file_put(stub.s, "\177ELF a stub that is not one", 27);
+    make_test_dir(dir, &stub);
     kl_path_join(&datafile, dir, "data.bin");
     memset(data, 'x', sizeof data);
     file_put(datafile.s, data, sizeof data);
@@ -252,10 +245,7 @@ int main(int argc, char **argv)
     test_same_bytes_in_any_order();
     test_failures();
 
-    kl_buf_setf(&cmd, "rm -rf '%s'", dir);
-    r = system(cmd.s);
-    (void)r;
-    kl_buf_free(&cmd);
+    tmp_dir_remove(dir);
     kl_buf_free(&stub);
     kl_buf_free(&datafile);
     kl_buf_free(&lib);
