@@ -64,11 +64,13 @@ obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 # belongs to it.
 src_of = $(sort $(wildcard $(addsuffix /*.c,$(addprefix src/,$(1)))))
 COMMON_SRC  := $(call src_of,common)
-KILN_SRC    := $(call src_of,cli freeze emit plan elf common) \
+KILN_SRC    := $(call src_of,cli freeze emit plan elf report common) \
                src/bundle/bundle_reader.c src/bundle/bundle_writer.c
-STUB_SRC    := $(call src_of,stub runtime common) src/bundle/bundle_reader.c
+# The command's own messages and JSON are no part of a built program.
+STUB_SRC    := $(filter-out src/common/kl_msg.c src/common/kl_json.c,\
+                 $(call src_of,stub runtime common)) src/bundle/bundle_reader.c
 # Python-free code the C unit tests link against.
-PURE_SRC    := $(call src_of,common bundle elf plan emit) \
+PURE_SRC    := $(call src_of,common bundle elf plan emit report) \
                src/freeze/fz_names.c src/freeze/fz_data.c \
                src/freeze/fz_dist.c src/freeze/fz_distfile.c \
                src/freeze/fz_native.c src/freeze/fz_pkgdata.c
@@ -108,6 +110,15 @@ programs: $(BUILD)/kiln $(BUILD)/kiln-stub
 $(BUILD)/obj/%.o: src/%.c $(CONFIG) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The report's page (src/report/report_page.html) as a C string literal,
+# line by line: backslashes, quotes and question marks (trigraphs) escaped.
+$(BUILD)/gen/report_page.h: src/report/report_page.html
+	@mkdir -p $(@D)
+	sed -e 's/[\\"?]/\\&/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp
+	@mv $@.tmp $@
+$(call obj,src/report/report_html.c): $(BUILD)/gen/report_page.h
+$(call obj,src/report/report_html.c): ALL_CFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/kiln: $(call obj,$(KILN_SRC))
 	$(CC) $(PIE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)

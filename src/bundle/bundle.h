@@ -62,7 +62,10 @@ typedef struct bundle_header {
     uint32_t run_target_off;  /* string: module name or "mod:func" */
     uint32_t run_target_len;
     uint32_t flags;           /* reserved, 0 */
-    uint32_t reserved[9];
+    uint32_t folder_off;      /* string: the folder of a folder program,
+                                 relative to the program's directory */
+    uint32_t folder_len;      /* 0: a one-file program, no folder */
+    uint32_t reserved[7];
 } bundle_header;
 
 enum bundle_kind {
@@ -87,6 +90,11 @@ enum bundle_ns {
 
 #define BUNDLE_FLAG_DATA_ZSTD 0x01u
 #define BUNDLE_FLAG_AUX_ZSTD 0x02u
+/* The data part is not in the bundle: it is the file <folder>/<path> next
+ * to the program, of data_size bytes with checksum data_check, stored as
+ * it is (never compressed). Only for kinds whose data is a file. */
+#define BUNDLE_FLAG_EXTERNAL 0x04u
+#define BUNDLE_FLAGS_KNOWN 0x07u
 
 typedef struct bundle_entry {
     uint32_t name_off;     /* strings: module name, soname or file path */
@@ -154,20 +162,47 @@ const bundle_entry *bundle_find(const bundle_view *v, enum bundle_ns ns,
 const char *bundle_entry_name(const bundle_view *v, const bundle_entry *e);
 const char *bundle_entry_path(const bundle_view *v, const bundle_entry *e);
 
+/* Short lower-case name of a run mode ("script", "module", "entry"), "?"
+ * for an unknown one. */
+const char *bundle_run_mode_name(uint32_t mode);
+
 /* The run target string of the header ("" when none). */
 const char *bundle_run_target(const bundle_view *v);
+
+/* The folder that holds the external entries' files, relative to the
+ * program's directory ("_internal"); "" for a one-file program. */
+const char *bundle_folder(const bundle_view *v);
+
+/* True when entries of this kind may live in a file next to the program
+ * (their data is a whole file: extension modules, shared libraries, data,
+ * package data, metadata). */
+int bundle_kind_can_be_external(unsigned kind);
+
+/* True when path is relative and stays inside the folder it is joined
+ * to: not empty, no leading '/', no empty, "." or ".." component. Every
+ * external entry's path is. */
+int bundle_path_inside(const char *path);
+
+/* Check that bytes[0, size), read from the file of external entry e, are
+ * what the bundle recorded: the same size and checksum. The message says
+ * the file is damaged (or was replaced), naming the entry. */
+int bundle_check_external(const bundle_view *v, const bundle_entry *e,
+                          const void *bytes, uint64_t size, kl_err *err);
 
 /* Give the bytes of one part of an entry, checked against its checksum and
  * decompressed if stored compressed. On success *data points either into
  * the mapping (and *owned is NULL) or into a new malloc'd buffer that is
  * also returned in *owned for the caller to free. A missing part gives
- * size 0. */
+ * size 0. The data part of an external entry is not in the bundle: asking
+ * for it is an error (read its file and use bundle_check_external()). */
 int bundle_read(const bundle_view *v, const bundle_entry *e,
                 enum bundle_part part, const uint8_t **data, size_t *size,
                 uint8_t **owned, kl_err *err);
 
 /* Check the whole-bundle checksum and every entry's payload checksums and
- * decompressed sizes. */
+ * decompressed sizes. External entries' files are not read here (the
+ * bundle does not know where the program lies): the caller checks them
+ * with bundle_check_external(). */
 int bundle_verify(const bundle_view *v, kl_err *err);
 
 /* The order of entries in a bundle's entry table: by namespace, then by
@@ -210,6 +245,12 @@ void bundle_writer_free(bundle_writer *w);
 int bundle_writer_add(bundle_writer *w, unsigned kind, const char *name,
                       const char *path, kl_err *err);
 
+/* Make the bundle a folder program's: external entries' files lie in
+ * `folder` (copied; one path component, not "." or "..") next to the
+ * program. Before bundle_writer_begin(). */
+int bundle_writer_set_folder(bundle_writer *w, const char *folder,
+                             kl_err *err);
+
 /* Set how the program starts and which Python compiled its bytecode. */
 int bundle_writer_set_run(bundle_writer *w, enum bundle_run_mode mode,
                           const char *target, uint32_t python_hex,
@@ -225,6 +266,14 @@ int bundle_writer_begin(bundle_writer *w, int fd, uint64_t at, kl_err *err);
  * compressed; otherwise as it is. Errors name the entry. */
 int bundle_writer_put(bundle_writer *w, const bundle_source *data,
                       const bundle_source *aux, kl_err *err);
+
+/* Store the next declared entry as external (BUNDLE_FLAG_EXTERNAL): the
+ * bytes of data are written, as they are, to out (a file open for writing
+ * that the caller names and closes) instead of the bundle; the entry
+ * records their size and checksum. Needs bundle_writer_set_folder() and a
+ * kind that bundle_kind_can_be_external(). `what` names out in errors. */
+int bundle_writer_put_external(bundle_writer *w, const bundle_source *data,
+                               int out, const char *what, kl_err *err);
 
 /* After the last put: write the index, the checksums and the trailer. The
  * file then ends with the trailer. */

@@ -7,6 +7,7 @@
  */
 #include "bundle.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,61 @@ const char *bundle_kind_name(unsigned kind)
     return kind <= BUNDLE_KIND_MAX ? names[kind] : "?";
 }
 
+int bundle_kind_can_be_external(unsigned kind)
+{
+    return kind == BUNDLE_KIND_EXTENSION || kind == BUNDLE_KIND_SHLIB ||
+           bundle_kind_ns(kind) == BUNDLE_NS_FILE;
+}
+
+/* bundle_path_inside() of s[0, n); when one_part, also no '/' at all. */
+static int bundle_path_stays_inside(const char *s, size_t n, int one_part)
+{
+    size_t i = 0;
+
+    if (n == 0)
+        return 0;
+    while (i <= n) {
+        size_t j = i;
+
+        while (j < n && s[j] != '/')
+            j++;
+        if (j == i || (j - i == 1 && s[i] == '.') ||
+            (j - i == 2 && s[i] == '.' && s[i + 1] == '.'))
+            return 0;
+        if (j < n && one_part)
+            return 0;
+        i = j + 1;
+    }
+    return 1;
+}
+
+int bundle_path_inside(const char *path)
+{
+    return bundle_path_stays_inside(path, strlen(path), 0);
+}
+
+/* Check what an external entry must be: a kind whose data is a file, in a
+ * folder program, stored as it is, at a path inside the folder. */
+static int bundle_check_external_entry(const bundle_view *v,
+                                       const bundle_entry *e)
+{
+    return bundle_kind_can_be_external(e->kind) &&
+           v->header->folder_len > 0 && e->data_off == 0 &&
+           !(e->flags & BUNDLE_FLAG_DATA_ZSTD) &&
+           e->data_raw_size == e->data_size &&
+           bundle_path_stays_inside(v->strings + e->path_off, e->path_len, 0);
+}
+
+const char *bundle_run_mode_name(uint32_t mode)
+{
+    switch (mode) {
+    case BUNDLE_RUN_SCRIPT: return "script";
+    case BUNDLE_RUN_MODULE: return "module";
+    case BUNDLE_RUN_ENTRY: return "entry";
+    default: return "?";
+    }
+}
+
 int bundle_entry_order(unsigned kind_a, const char *name_a, unsigned kind_b,
                        const char *name_b)
 {
@@ -90,7 +146,15 @@ static int bundle_check_entry(const bundle_view *v, const bundle_entry *e,
         snprintf(what, sizeof what, "entry %u has a bad name", i);
         return kl_err_set(err, bundle_damaged, what);
     }
-    if (!bundle_in_range(e->data_off, e->data_size, h->payload_size) ||
+    /* One test for the common case: no flag but compression. */
+    if ((e->flags & ~(BUNDLE_FLAG_DATA_ZSTD | BUNDLE_FLAG_AUX_ZSTD)) != 0 &&
+        ((e->flags & ~BUNDLE_FLAGS_KNOWN) != 0 ||
+         !bundle_check_external_entry(v, e))) {
+        snprintf(what, sizeof what, "entry %u has bad flags", i);
+        return kl_err_set(err, bundle_damaged, what);
+    }
+    if ((!bundle_in_range(e->data_off, e->data_size, h->payload_size) &&
+         !(e->flags & BUNDLE_FLAG_EXTERNAL)) ||
         !bundle_in_range(e->aux_off, e->aux_size, h->payload_size) ||
         e->data_raw_size > BUNDLE_MAX_RAW || e->aux_raw_size > BUNDLE_MAX_RAW) {
         snprintf(what, sizeof what, "entry %u points outside the bundle", i);
@@ -158,6 +222,13 @@ int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err)
                           h->strings_size) ||
          v->strings[h->run_target_off + h->run_target_len] != '\0'))
         return kl_err_set(err, bundle_damaged, "bad run target");
+    if (h->folder_len > 0 &&
+        (!bundle_in_range(h->folder_off, (uint64_t)h->folder_len + 1,
+                          h->strings_size) ||
+         v->strings[h->folder_off + h->folder_len] != '\0' ||
+         !bundle_path_stays_inside(v->strings + h->folder_off, h->folder_len,
+                                   1)))
+        return kl_err_set(err, bundle_damaged, "bad folder name");
     for (i = 0; i < h->entry_count; i++)
         if (bundle_check_entry(v, &v->entries[i], i, err) < 0)
             return -1;
@@ -207,6 +278,27 @@ const char *bundle_run_target(const bundle_view *v)
     return v->strings + v->header->run_target_off;
 }
 
+const char *bundle_folder(const bundle_view *v)
+{
+    if (v->header->folder_len == 0)
+        return "";
+    return v->strings + v->header->folder_off;
+}
+
+int bundle_check_external(const bundle_view *v, const bundle_entry *e,
+                          const void *bytes, uint64_t size, kl_err *err)
+{
+    assert(e->flags & BUNDLE_FLAG_EXTERNAL);
+    if (size != e->data_size ||
+        kl_checksum(KL_CHECKSUM_SEED, bytes, (size_t)size) != e->data_check)
+        return kl_err_set(err, "%s/%s is damaged or was replaced (%s); "
+                               "rebuild the program with kiln build",
+                          bundle_folder(v), bundle_entry_path(v, e),
+                          size != e->data_size ? "size mismatch"
+                                               : "checksum mismatch");
+    return 0;
+}
+
 int bundle_read(const bundle_view *v, const bundle_entry *e,
                 enum bundle_part part, const uint8_t **data, size_t *size,
                 uint8_t **owned, kl_err *err)
@@ -224,6 +316,11 @@ int bundle_read(const bundle_view *v, const bundle_entry *e,
     *data = NULL;
     *size = 0;
     *owned = NULL;
+    if (part == BUNDLE_PART_DATA && (e->flags & BUNDLE_FLAG_EXTERNAL))
+        return kl_err_set(err, "%s: its data is the file %s/%s, not in the "
+                               "bundle (internal error)",
+                          bundle_entry_name(v, e), bundle_folder(v),
+                          bundle_entry_path(v, e));
     if (!bundle_in_range(off, stored, v->header->payload_size))
         return kl_err_set(err, bundle_damaged, "entry outside the bundle");
     src = v->payload + off;
@@ -276,6 +373,8 @@ int bundle_verify(const bundle_view *v, kl_err *err)
             size_t n;
             uint8_t *owned;
 
+            if (part == BUNDLE_PART_DATA && (e->flags & BUNDLE_FLAG_EXTERNAL))
+                continue;
             if (bundle_read(v, e, (enum bundle_part)part, &d, &n, &owned,
                             err) < 0)
                 return -1;

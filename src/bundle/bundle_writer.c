@@ -39,6 +39,7 @@ struct bundle_writer {
     size_t next;           /* entry whose payloads the next put stores */
     enum bundle_run_mode run_mode;
     char *run_target;      /* owned */
+    char *folder;          /* owned; NULL for a one-file program */
     uint32_t python_hex;
     int fd;                /* the output; -1 before begin */
     uint64_t at;           /* file offset of the bundle */
@@ -72,6 +73,7 @@ void bundle_writer_free(bundle_writer *w)
     }
     free(w->items);
     free(w->run_target);
+    free(w->folder);
     free(w->buf);
     free(w->zbuf);
     ZSTD_freeCCtx(w->cctx);
@@ -143,6 +145,27 @@ int bundle_writer_set_run(bundle_writer *w, enum bundle_run_mode mode,
     return 0;
 }
 
+int bundle_writer_set_folder(bundle_writer *w, const char *folder,
+                             kl_err *err)
+{
+    char *copy;
+
+    if (w->fd >= 0)
+        return kl_err_set(err, "folder set after the payloads began "
+                               "(internal error)");
+    if (folder[0] == '\0' || strchr(folder, '/') != NULL ||
+        strcmp(folder, ".") == 0 || strcmp(folder, "..") == 0 ||
+        strlen(folder) > UINT32_MAX / 2)
+        return kl_err_set(err, "'%s' cannot name the program's folder: it "
+                               "must be one file name", folder);
+    copy = strdup(folder);
+    if (copy == NULL)
+        return kl_err_oom(err);
+    free(w->folder);
+    w->folder = copy;
+    return 0;
+}
+
 /* Where a payload of this kind must start. */
 static uint64_t writer_payload_align(unsigned kind)
 {
@@ -176,6 +199,8 @@ int bundle_writer_begin(bundle_writer *w, int fd, uint64_t at, kl_err *err)
         strings_size += strlen(w->items[i].name) + 1 +
                         strlen(w->items[i].path) + 1;
     strings_size += strlen(w->run_target ? w->run_target : "") + 1;
+    if (w->folder != NULL)
+        strings_size += strlen(w->folder) + 1;
     if (strings_size > UINT32_MAX)
         return kl_err_set(err, "too many names for one bundle");
 
@@ -263,9 +288,11 @@ static size_t writer_chunk_size(const bundle_source *src, uint64_t off)
                                           : WRITER_CHUNK;
 }
 
-/* Append src as it is; fills *check. */
+/* Append src as it is to the payload area, or, when out >= 0, write it
+ * to out (named `what` in errors) instead; fills *check. */
 static int writer_copy(bundle_writer *w, const bundle_source *src,
-                       const char *name, uint64_t *check, kl_err *err)
+                       const char *name, int out, const char *what,
+                       uint64_t *check, kl_err *err)
 {
     uint64_t off;
     kl_sum sum;
@@ -275,7 +302,8 @@ static int writer_copy(bundle_writer *w, const bundle_source *src,
         size_t n = writer_chunk_size(src, off);
         const uint8_t *p = writer_chunk(w, src, off, n, name, err);
 
-        if (p == NULL || writer_emit(w, p, n, err) < 0)
+        if (p == NULL || (out < 0 ? writer_emit(w, p, n, err)
+                                  : kl_write_all(out, p, n, what, err)) < 0)
             return -1;
         kl_sum_add(&sum, p, n);
     }
@@ -367,7 +395,7 @@ static int writer_put_part(bundle_writer *w, const bundle_source *src,
         return 0;
     }
     *size = src->size;
-    return writer_copy(w, src, name, check, err);
+    return writer_copy(w, src, name, -1, NULL, check, err);
 }
 
 int bundle_writer_put(bundle_writer *w, const bundle_source *data,
@@ -389,6 +417,31 @@ int bundle_writer_put(bundle_writer *w, const bundle_source *data,
         return -1;
     r->flags = (uint8_t)((zdata ? BUNDLE_FLAG_DATA_ZSTD : 0) |
                          (zaux ? BUNDLE_FLAG_AUX_ZSTD : 0));
+    w->next++;
+    return 0;
+}
+
+int bundle_writer_put_external(bundle_writer *w, const bundle_source *data,
+                               int out, const char *what, kl_err *err)
+{
+    writer_entry *e;
+    bundle_entry *r;
+
+    assert(w->fd >= 0 && w->next < w->count && out >= 0);
+    e = &w->items[w->next];
+    r = &e->rec;
+    if (w->folder == NULL || !bundle_kind_can_be_external(r->kind))
+        return kl_err_set(err, "%s: a %s cannot be a file next to the "
+                               "program (internal error)", e->name,
+                          bundle_kind_name(r->kind));
+    assert(data->head_size <= data->size);
+    if (writer_copy(w, data, e->name, out, what, &r->data_check, err) < 0)
+        return -1;
+    r->data_off = 0;
+    r->data_size = r->data_raw_size = data->size;
+    r->aux_off = w->end;
+    r->aux_check = KL_CHECKSUM_SEED; /* of no bytes */
+    r->flags = BUNDLE_FLAG_EXTERNAL;
     w->next++;
     return 0;
 }
@@ -437,6 +490,12 @@ static uint8_t *writer_index(bundle_writer *w)
     hdr.run_target_len = (uint32_t)strlen(w->run_target ? w->run_target : "");
     if (hdr.run_target_len)
         memcpy(strings + str_at, w->run_target, hdr.run_target_len + 1);
+    str_at += hdr.run_target_len + 1;
+    if (w->folder != NULL) {
+        hdr.folder_off = (uint32_t)str_at;
+        hdr.folder_len = (uint32_t)strlen(w->folder);
+        memcpy(strings + str_at, w->folder, hdr.folder_len + 1);
+    }
     memcpy(buf, &hdr, sizeof hdr);
     return buf;
 }

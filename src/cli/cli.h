@@ -1,7 +1,8 @@
 /*
  * cli.h: the `kiln` command line: `kiln build` runs the pipeline options
  * -> environment -> graph -> plan -> emitter (src/freeze, src/plan,
- * src/emit); `kiln inspect` lists and verifies a built program.
+ * src/emit), then the report (src/report); `kiln inspect` lists and
+ * verifies a built program.
  */
 #ifndef KILN_CLI_H
 #define KILN_CLI_H
@@ -35,10 +36,11 @@ typedef struct cli_build_args {
     fz_options fz;             /* filled by cli_options_to_fz() */
     const char *script;        /* SCRIPT */
     const char *module, *entry, *script_name, *output, *name, *venv,
-        *python;
+        *python, *report;
     cli_list requirements, pips, hidden, excludes, collect, collect_data,
         paths, datas;
     int no_source, compress, no_strip, verbose, quiet, help;
+    int onefile, onedir, force;
     unsigned char given[CLI_MAX_OPTS]; /* option i was on the command line */
 } cli_build_args;
 
@@ -76,6 +78,38 @@ void cli_options_to_fz(cli_build_args *a);
 
 /* Free the arrays of a (not the strings, which are borrowed). */
 void cli_build_args_free(cli_build_args *a);
+/* ---- cli_output.c: where a build may write ------------------------------ */
+
+/* What a build reads, which it never writes over. Borrowed. */
+typedef struct cli_inputs {
+    const char *script;  /* SCRIPT, or NULL */
+    const char *stub;    /* the runtime stub */
+    const plan *plan;    /* NULL before collection; then every file its
+                            entries were made from or are read from */
+} cli_inputs;
+
+/* What an output's path may hold already and be replaced without
+ * --force: what an earlier build wrote there. */
+enum cli_output_kind {
+    CLI_OUTPUT_PROGRAM, /* a program kiln built */
+    CLI_OUTPUT_REPORT   /* a report kiln wrote */
+};
+
+/* Check that the build may write the file at path, named by option opt
+ * ("-o", "--report") in messages: nothing there; or a regular file that
+ * is not one of in's inputs (the script, kiln, its stub, the plan's files,
+ * compared as files, not names) and either holds what an earlier build of
+ * `kind` wrote or is replaced because of `force`. A directory, a device, a
+ * FIFO or a socket is refused, with or without force. Before the plan is
+ * known (in->plan NULL) only what is refused whatever the plan holds is
+ * checked, so that a refusal never asks for a --force that cannot help. */
+int cli_output_check(const char *opt, const char *path,
+                     enum cli_output_kind kind, int force,
+                     const cli_inputs *in, kl_err *err);
+
+/* True when paths a and b name the same file, whether or not it exists
+ * yet. */
+int cli_output_same(const char *a, const char *b);
 
 /* ---- cli_report.c: what the command prints ------------------------------ */
 
@@ -89,5 +123,11 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 /* List every entry of plan p and why it is in (for --verbose), on
  * stderr. */
 void cli_report_plan(const plan *p);
+
+/* The line that ends a successful build, unless quiet: the program
+ * written (and the report, when not NULL), its modules and other files,
+ * its size and the warnings given. */
+void cli_report_summary(const plan *p, const char *program,
+                        const char *report);
 
 #endif

@@ -2,12 +2,14 @@
  * cli_build.c: `kiln build`: the options (cli_options.c), a project's
  * pyproject.toml when no run mode is given, then the pipeline for each
  * program: environment and graph into a plan (src/freeze), the plan
- * finished (src/plan), the program written (src/emit).
+ * finished (src/plan), the one-file or folder program written
+ * (src/emit), the report (src/report), one summary line.
  */
 #include "cli.h"
 
 #include "../emit/emit.h"
 #include "../freeze/fz.h"
+#include "../report/report.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -79,22 +81,42 @@ static int cli_build_check(const cli_build_args *a, const fz_options *o)
                                    "name", o->collect_data[i]);
     if (a->name && (a->name[0] == '\0' || strchr(a->name, '/')))
         return cli_usage_error("build", "--name %s: not a file name", a->name);
+    if (a->quiet && a->verbose)
+        return cli_usage_error("build", "%s", "give only one of -q and -v");
+    if (a->report && a->report[0] == '\0')
+        return cli_usage_error("build", "%s", "--report needs a file name");
     return 0;
 }
 
+/* What a folder program keeps as files next to its executable: native
+ * code (loaded by the dynamic loader from its own file, as python does)
+ * and every data file (open()-able where __file__ says). Bytecode and
+ * sources stay in the executable: read in place, nothing to look up. */
+#define CLI_ONEDIR_OUTSIDE                                                \
+    ((1u << BUNDLE_KIND_EXTENSION) | (1u << BUNDLE_KIND_SHLIB) |          \
+     (1u << BUNDLE_KIND_DATA) | (1u << BUNDLE_KIND_PKGDATA) |             \
+     (1u << BUNDLE_KIND_METADATA))
+
 /* Where to write the program of run mode o: -o, or dist/NAME where NAME
- * is `name` (--name or a project script's), the script's stem, or the
- * first component of the module. */
+ * is `given` (--name or a project script's), the script's stem, or the
+ * first component of the module; and in *name the program's name (a
+ * folder program's executable is --name, or the last component of where
+ * it is written). */
 static int cli_build_output(const cli_build_args *a, const fz_options *o,
-                            const char *name, kl_buf *out, kl_err *err)
+                            const char *given, kl_buf *name, kl_buf *out,
+                            kl_err *err)
 {
     const char *src, *end;
 
-    if (a->output)
-        return kl_buf_sets(out, a->output) < 0 ? kl_err_oom(err) : 0;
-    if (name) {
-        src = name;
+    if (given) {
+        src = given;
         end = src + strlen(src);
+    } else if (a->output && a->onedir) {
+        for (end = a->output + strlen(a->output);
+             end > a->output + 1 && end[-1] == '/'; end--)
+            ;
+        for (src = end; src > a->output && src[-1] != '/'; src--)
+            ;
     } else if (o->script) {
         src = strrchr(o->script, '/');
         src = src ? src + 1 : o->script;
@@ -105,9 +127,61 @@ static int cli_build_output(const cli_build_args *a, const fz_options *o,
         src = o->module ? o->module : o->entry;
         end = src + strcspn(src, ".:");
     }
-    if (kl_buf_setf(out, "dist/%.*s", (int)(end - src), src) < 0)
+    if (kl_buf_setf(name, "%.*s", (int)(end - src), src) < 0 ||
+        (a->output ? kl_buf_sets(out, a->output)
+                   : kl_buf_setf(out, "dist/%s", name->s)) < 0)
         return kl_err_oom(err);
+    while (a->onedir && out->len > 1 && out->s[out->len - 1] == '/')
+        out->s[--out->len] = '\0';
     return 0;
+}
+
+/* The paths this build reads that a replaced output must never hold: the
+ * script, the application's directory (may be NULL), the current
+ * directory, --paths and the sources of --add-data. Strings are copied
+ * into inputs. */
+static int cli_build_inputs(const fz_options *o, const char *app_dir,
+                            kl_strv *inputs, kl_err *err)
+{
+    char *cwd = getcwd(NULL, 0);
+    size_t i;
+    int oom = (o->script && kl_strv_push(inputs, o->script) < 0) ||
+              (app_dir && kl_strv_push(inputs, app_dir) < 0) ||
+              (cwd && kl_strv_take(inputs, cwd) < 0);
+
+    for (i = 0; !oom && i < o->n_paths; i++)
+        oom = kl_strv_push(inputs, o->paths[i]) < 0;
+    for (i = 0; !oom && i < o->n_datas; i++) {
+        const char *colon = strrchr(o->datas[i], ':');
+        char *src = strndup(o->datas[i], (size_t)(colon - o->datas[i]));
+
+        oom = src == NULL || kl_strv_take(inputs, src) < 0;
+    }
+    return oom ? kl_err_oom(err) : 0;
+}
+
+/* Write the program of plan p as the options say: one file at out, or a
+ * folder program at out whose executable is called name. */
+static int cli_build_emit(const cli_build_args *a, const fz_options *o,
+                          const plan *p, const char *stub,
+                          const char *app_dir, const char *name,
+                          const char *out, kl_err *err)
+{
+    kl_strv inputs = KL_STRV_INIT;
+    emit_replace rep = {a->force, NULL, 0};
+    int r;
+
+    if (!a->onedir)
+        return emit_onefile(p, stub, out, err);
+    if (cli_build_inputs(o, app_dir, &inputs, err) < 0) {
+        kl_strv_free(&inputs);
+        return -1;
+    }
+    rep.inputs = (const char *const *)inputs.v;
+    rep.n_inputs = inputs.n;
+    r = emit_onedir(p, stub, out, name, &rep, err);
+    kl_strv_free(&inputs);
+    return r;
 }
 
 /* The application's absolute directory: the script's, or the current one.
@@ -227,30 +301,93 @@ static int cli_build_project(cli_build_args *a, cli_project *cp, kl_err *err)
     return -1;
 }
 
+/* Check that the program may be written at out and the report at
+ * --report (cli_output_check), against the inputs known so far. A folder
+ * program's own directory is checked by its emitter. */
+static int cli_build_check_outputs(const cli_build_args *a, const char *out,
+                                   const cli_inputs *in, kl_err *err)
+{
+    if (!a->onedir &&
+        cli_output_check(a->output ? "-o" : "output", out,
+                         CLI_OUTPUT_PROGRAM, a->force, in, err) < 0)
+        return -1;
+    if (a->report != NULL &&
+        cli_output_check("--report", a->report, CLI_OUTPUT_REPORT, a->force,
+                         in, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* Write the --report of plan p, whose executable is at program; the app's
+ * own directories are app_dir (may be NULL) and the --paths. */
+static int cli_build_report(const cli_build_args *a, const fz_options *o,
+                            const plan *p, const char *program,
+                            const char *app_dir, kl_err *err)
+{
+    kl_strv dirs = KL_STRV_INIT;
+    report_input in;
+    size_t i;
+    int r = 0;
+
+    if (app_dir && kl_strv_push(&dirs, app_dir) < 0)
+        r = kl_err_oom(err);
+    for (i = 0; r == 0 && i < o->n_paths; i++) {
+        char *real = realpath(o->paths[i], NULL);
+
+        if (real != NULL && kl_strv_take(&dirs, real) < 0)
+            r = kl_err_oom(err);
+    }
+    in.plan = p;
+    in.program = program;
+    in.app_dirs = (const char *const *)dirs.v;
+    in.n_app_dirs = dirs.n;
+    in.warnings = kl_warn_count();
+    if (r == 0 && report_write(&in, a->report, err) < 0)
+        r = kl_err_prefix(err, "--report %s", a->report);
+    kl_strv_free(&dirs);
+    return r;
+}
+
 /* Build the program of run mode fz (named `name`, or NULL to derive it)
  * from env: collect, finish the plan, write it. */
 static int cli_build_one(const cli_build_args *a, const fz_options *fz,
-                         const char *name, fz_env *env, const char *stub,
-                         kl_err *err)
+                         const char *given, fz_env *env, const char *stub,
+                         const char *app_dir, kl_err *err)
 {
-    kl_buf out = KL_BUF_INIT;
+    kl_buf out = KL_BUF_INIT, name = KL_BUF_INIT, exe = KL_BUF_INIT;
+    cli_inputs in = {fz->script, stub, NULL};
     plan p;
     int r = -1;
 
     plan_init(&p);
-    if (cli_build_output(a, fz, name, &out, err) < 0 ||
+    if (cli_build_output(a, fz, given, &name, &out, err) < 0)
+        goto done;
+    if (cli_build_check_outputs(a, out.s, &in, err) < 0 ||
         fz_collect(fz, env, &p, err) < 0)
         goto done;
     if (fz->verbose)
         cli_report_plan(&p);
-    if (plan_finish(&p, err) < 0 || emit_onefile(&p, stub, out.s, err) < 0)
+    if (a->onedir)
+        plan_place_outside(&p, CLI_ONEDIR_OUTSIDE);
+    in.plan = &p;
+    if (plan_finish(&p, err) < 0 ||
+        cli_build_check_outputs(a, out.s, &in, err) < 0 ||
+        cli_build_emit(a, fz, &p, stub, app_dir, name.s, out.s, err) < 0)
         goto done;
-    if (!fz->quiet)
-        fprintf(stderr, "kiln: wrote %s\n", out.s);
+    if ((a->onedir ? kl_path_join(&exe, out.s, name.s)
+                   : kl_buf_sets(&exe, out.s)) < 0) {
+        kl_err_oom(err);
+        goto done;
+    }
+    if (a->report && cli_build_report(a, fz, &p, exe.s, app_dir, err) < 0)
+        goto done;
+    cli_report_summary(&p, exe.s, a->report);
     r = 0;
 done:
     plan_free(&p);
     kl_buf_free(&out);
+    kl_buf_free(&name);
+    kl_buf_free(&exe);
     return r;
 }
 
@@ -280,6 +417,7 @@ int cli_build(int argc, char **argv)
         cli_build_project(&a, &cp, &err) < 0)
         goto fail;
     cli_options_to_fz(&a);
+    kl_msg_setup(a.quiet ? KL_QUIET : a.verbose ? KL_VERBOSE : KL_NORMAL);
     status = CLI_EXIT_USAGE;
     if (a.script_name && !cp.active) {
         cli_usage_error("build", "%s", "--script NAME picks one of a "
@@ -287,10 +425,10 @@ int cli_build(int argc, char **argv)
                         "what to build");
         goto done;
     }
-    if (cp.n_run > 1 && (a.output || a.name)) {
-        cli_usage_error("build", "%s", "-o and --name name one program; this "
-                        "project has several scripts (pick one with --script "
-                        "NAME)");
+    if (cp.n_run > 1 && (a.output || a.name || a.report)) {
+        cli_usage_error("build", "%s", "-o, --name and --report are for one "
+                        "program; this project has several scripts (pick one "
+                        "with --script NAME)");
         goto done;
     }
     for (i = 0; i < cp.n_run; i++) {
@@ -302,6 +440,24 @@ int cli_build(int argc, char **argv)
     }
     if (cp.n_run == 0 && (status = cli_build_check(&a, &a.fz)) != 0)
         goto done;
+    if (a.report != NULL) {
+        kl_buf out = KL_BUF_INIT, name = KL_BUF_INIT;
+        int same;
+
+        if (cli_build_output(&a, &a.fz, cp.n_run ? cp.run[0]->name : a.name,
+                             &name, &out, &err) < 0) {
+            status = CLI_EXIT_FAIL;
+            goto fail;
+        }
+        same = cli_output_same(a.report, out.s);
+        kl_buf_free(&out);
+        kl_buf_free(&name);
+        if (same) {
+            status = cli_usage_error("build", "--report %s: that is where "
+                                     "the program goes", a.report);
+            goto done;
+        }
+    }
     status = CLI_EXIT_FAIL;
     if (a.fz.script && access(a.fz.script, R_OK) != 0) {
         kl_err_set(&err, "%s: %s (the script to build)", a.fz.script,
@@ -314,14 +470,14 @@ int cli_build(int argc, char **argv)
         fz_env_open(&a.fz, site, app_dir, &env, &err) < 0)
         goto fail;
     if (cp.n_run == 0 &&
-        cli_build_one(&a, &a.fz, a.name, env, stub, &err) < 0)
+        cli_build_one(&a, &a.fz, a.name, env, stub, app_dir, &err) < 0)
         goto fail;
     for (i = 0; i < cp.n_run; i++) {
         fz_options one = a.fz;
 
         one.entry = cp.run[i]->entry;
         if (cli_build_one(&a, &one, a.name ? a.name : cp.run[i]->name, env,
-                          stub, &err) < 0)
+                          stub, app_dir, &err) < 0)
             goto fail;
     }
     status = CLI_EXIT_OK;

@@ -22,11 +22,24 @@ static const cli_opt cli_opts[] = {
      "call FUNC; its return value is the exit status"},
     {"script", 0, CLI_VALUE, CLI_OFF(script_name), "NAME",
      "in a project: build only its script NAME"},
+    {"onefile", 'F', CLI_FLAG, CLI_OFF(onefile), NULL,
+     "write one executable file (the default)"},
+    {"onedir", 'D', CLI_FLAG, CLI_OFF(onedir), NULL,
+     "write a folder: the executable NAME and, next to\n"
+     "it in _internal/, extension modules, shared\n"
+     "libraries and data files as real files (the\n"
+     "executable indexes them and keeps the bytecode)"},
     {"output", 'o', CLI_VALUE, CLI_OFF(output), "PATH",
-     "where to write the program (default dist/NAME)"},
+     "where to write the program, or with --onedir the\n"
+     "folder (default dist/NAME)"},
+    {"force", 0, CLI_FLAG, CLI_OFF(force), NULL,
+     "replace whatever is at the output path (never a\n"
+     "file or directory the build reads); without it,\n"
+     "only a program kiln wrote is replaced"},
     {"name", 0, CLI_VALUE, CLI_OFF(name), "NAME",
      "program name (default: SCRIPT's stem, MODULE's\n"
-     "first part, or the project script's name)"},
+     "first part, or the project script's name; with\n"
+     "--onedir and -o, the folder's name)"},
     {"venv", 0, CLI_VALUE, CLI_OFF(venv), "DIR",
      "collect packages from this virtual environment\n"
      "(default: the active VIRTUAL_ENV, else the\n"
@@ -53,7 +66,8 @@ static const cli_opt cli_opts[] = {
      "also search DIR for modules (repeatable)"},
     {"add-data", 0, CLI_LIST, CLI_OFF(datas), "SRC:DEST",
      "bundle file or directory SRC as DEST (repeatable);\n"
-     "read it back with get_data(<program>/DEST/...)"},
+     "read it back with get_data(<program>/DEST/...),\n"
+     "or with --onedir open <folder>/_internal/DEST"},
     {"no-source", 0, CLI_FLAG, CLI_OFF(no_source), NULL,
      "leave source code out (no source lines in tracebacks)"},
     {"compress", 0, CLI_FLAG, CLI_OFF(compress), NULL,
@@ -63,6 +77,10 @@ static const cli_opt cli_opts[] = {
      "keep debug information and symbol tables in\n"
      "extension modules (by default kiln drops what\n"
      "the loader never reads)"},
+    {"report", 0, CLI_VALUE, CLI_OFF(report), "FILE",
+     "write what is in the program, its sizes and why\n"
+     "each module is in, and what was left out: JSON,\n"
+     "or a page with a size map when FILE ends in .html"},
     {"verbose", 'v', CLI_FLAG, CLI_OFF(verbose), NULL,
      "list what is bundled and why, what is left out\n"
      "and why, and every missing import"},
@@ -339,4 +357,6 @@ void cli_options_to_fz(cli_build_args *a)
     o->quiet = a->quiet;
     o->venv = a->venv;
     o->python = a->python;
+    if (a->onefile)
+        a->onedir = 0;
 }

@@ -1,12 +1,16 @@
 /*
- * cli_report.c: error lines, usage errors and the --verbose report.
+ * cli_report.c: error lines, usage errors, the --verbose listing and the
+ * summary line.
  */
 #include "cli.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 int cli_fail(const kl_err *err)
 {
+    kl_progress_end(); /* a failure can cut a stage short */
     fprintf(stderr, "kiln: error: %s\n", err->msg);
     return CLI_EXIT_FAIL;
 }
@@ -42,4 +46,48 @@ void cli_report_plan(const plan *p)
     }
     fprintf(stderr, "kiln: %d modules bundled, %zu left out\n", modules,
             p->n_omitted);
+}
+
+/* n bytes for people: "812 B", "10.4 MiB". */
+static void cli_size(char out[32], uint64_t n)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    unsigned u = 0;
+
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, 32, "%" PRIu64 " B", n);
+    else
+        snprintf(out, 32, "%.*f %s", v < 10 ? 2 : 1, v, units[u]);
+}
+
+void cli_report_summary(const plan *p, const char *program,
+                        const char *report)
+{
+    size_t i, modules = 0, files = 0;
+    unsigned warnings = kl_warn_count();
+    struct stat st;
+    char size[32] = "?", others[48] = "", warned[32] = "no warnings";
+
+    for (i = 0; i < p->n; i++) {
+        if (bundle_kind_ns(p->entries[i].kind) == BUNDLE_NS_MODULE)
+            modules++;
+        else
+            files++;
+    }
+    if (stat(program, &st) == 0)
+        cli_size(size, (uint64_t)st.st_size);
+    if (files > 0)
+        snprintf(others, sizeof others, ", %zu other file%s", files,
+                 files == 1 ? "" : "s");
+    if (warnings > 0)
+        snprintf(warned, sizeof warned, "%u warning%s", warnings,
+                 warnings == 1 ? "" : "s");
+    kl_note("wrote %s%s%s (%zu modules%s, %s, %s)", program,
+            report ? " and " : "", report ? report : "", modules, others,
+            size, warned);
 }

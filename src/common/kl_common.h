@@ -2,7 +2,8 @@
  * kl_common.h: what every part of kiln shares, the command and the built
  * programs alike: error reporting, checksums and name hashing, growable
  * buffers and string lists, and whole-file helpers (read, map, write all).
- * Nothing here knows Python or the bundle format.
+ * JSON strings and what the kiln command says besides errors (warnings,
+ * progress). Nothing here knows Python or the bundle format.
  *
  * Error convention used everywhere in kiln: a function that can fail returns
  * 0 on success and -1 on failure, and on failure fills the kl_err its caller
@@ -168,6 +169,27 @@ int kl_map_file(const char *path, kl_map *m, kl_err *err);
 /* Unmap m (which may be empty); m is empty afterwards. */
 void kl_unmap(kl_map *m);
 
+/* Create every missing directory above path (mode 0777 less the umask);
+ * one that exists already is fine. */
+int kl_make_parents(const char *path, kl_err *err);
+
+/* Files that appear whole or not at all. kl_temp_beside creates a new
+ * empty file next to path (same directory, name ".BASENAME.kiln-XXXXXX",
+ * so the rename cannot cross file systems): *tmp gets its name, *fd a
+ * descriptor open for reading and writing. kl_temp_commit gives it `mode`,
+ * closes fd and renames it over path; on failure it removes the temporary
+ * file and path is left as it was. kl_temp_discard closes fd (when >= 0)
+ * and removes the temporary file, for the caller's own failures. */
+int kl_temp_beside(const char *path, kl_buf *tmp, int *fd, kl_err *err);
+int kl_temp_commit(const kl_buf *tmp, int fd, const char *path, unsigned mode,
+                   kl_err *err);
+void kl_temp_discard(const kl_buf *tmp, int fd);
+
+/* Make n bytes at p the contents of path, atomically (kl_temp_beside),
+ * with `mode`. On failure path is left as it was. */
+int kl_file_replace(const char *path, const void *p, size_t n, unsigned mode,
+                    kl_err *err);
+
 /* Write all n bytes at p to fd, retrying after short writes and EINTR.
  * `what` names the destination in the message ("cannot write WHAT: ..."). */
 int kl_write_all(int fd, const void *p, size_t n, const char *what,
@@ -177,5 +199,53 @@ int kl_write_all(int fd, const void *p, size_t n, const char *what,
  * first is an error ("WHAT changed while it was read"). */
 int kl_read_at(int fd, void *buf, size_t n, uint64_t off, const char *what,
                kl_err *err);
+
+/* ---- kl_json.c: JSON strings ---------------------------------------------- */
+
+/* Also escape <, > and & (as \u003c ...), so that the text can sit inside
+ * an HTML <script> element. */
+#define KL_JSON_HTML 1u
+
+/* Append s[0, n) to b as a JSON string literal, quotes included: `"` and
+ * `\` escaped, control characters and DEL as \u00XX (\n, \r, \t
+ * short), U+2028 and U+2029 escaped, and every byte that is not part of
+ * well-formed UTF-8 replaced by \ufffd, so the result is valid UTF-8 JSON
+ * for any bytes. flags: KL_JSON_HTML or 0. -1 when out of memory. */
+int kl_json_str(kl_buf *b, const char *s, size_t n, unsigned flags);
+
+/* ---- kl_msg.c: what the kiln command says besides errors ------------------ */
+
+/* How much the command says on stderr. */
+enum kl_verbosity {
+    KL_QUIET = -1,  /* errors only */
+    KL_NORMAL = 0,  /* warnings, the summary, progress on a terminal */
+    KL_VERBOSE = 1  /* and every entry and missing import */
+};
+
+/* Set the verbosity for the rest of the run, and whether progress is
+ * shown: only when stderr is a terminal and not KL_QUIET. Resets the
+ * warning count. */
+void kl_msg_setup(enum kl_verbosity v);
+
+/* The verbosity set by kl_msg_setup (KL_NORMAL before). */
+enum kl_verbosity kl_msg_verbosity(void);
+
+/* Print "kiln: warning: TEXT" on stderr unless quiet, and count it. */
+void kl_warn(const char *fmt, ...) KL_PRINTF(1, 2);
+
+/* Warnings given since kl_msg_setup. */
+unsigned kl_warn_count(void);
+
+/* Print "kiln: TEXT" on stderr unless quiet (not counted). */
+void kl_note(const char *fmt, ...) KL_PRINTF(1, 2);
+
+/* Show "kiln: STAGE DONE/TOTAL" (total 0: "kiln: STAGE DONE") on one
+ * line of the terminal that the next call overwrites, at most about ten
+ * times a second; nothing when progress is off. Warnings and notes clear
+ * it first. */
+void kl_progress(const char *stage, size_t done, size_t total);
+
+/* Clear the progress line, if one is shown. */
+void kl_progress_end(void);
 
 #endif

@@ -1,11 +1,14 @@
 /*
  * kl_file.c: file helpers: what a path names, open a regular file, read
- * it whole, map it, write all of a buffer, read an exact range.
+ * it whole, map it, write all of a buffer, read an exact range, make a
+ * file appear atomically.
  */
 #include "kl_common.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -156,4 +159,97 @@ int kl_read_at(int fd, void *buf, size_t n, uint64_t off, const char *what,
         off += (uint64_t)r;
     }
     return 0;
+}
+
+int kl_make_parents(const char *path, kl_err *err)
+{
+    kl_buf dir = KL_BUF_INIT;
+    char *p;
+    int r = 0;
+
+    if (kl_buf_sets(&dir, path) < 0)
+        return kl_err_oom(err);
+    p = strrchr(dir.s, '/');
+    if (p == NULL || p == dir.s) {
+        kl_buf_free(&dir);
+        return 0;
+    }
+    *p = '\0';
+    for (p = dir.s + 1; r == 0; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        {
+            char saved = *p;
+
+            *p = '\0';
+            if (mkdir(dir.s, 0777) < 0 && errno != EEXIST)
+                r = kl_err_set(err, "cannot create directory %s: %s", dir.s,
+                               strerror(errno));
+            *p = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    kl_buf_free(&dir);
+    return r;
+}
+
+int kl_temp_beside(const char *path, kl_buf *tmp, int *fd, kl_err *err)
+{
+    const char *slash = strrchr(path, '/');
+
+    *fd = -1;
+    if ((slash != NULL ? kl_buf_setf(tmp, "%.*s/.%s.kiln-XXXXXX",
+                                     (int)(slash - path), path, slash + 1)
+                       : kl_buf_setf(tmp, ".%s.kiln-XXXXXX", path)) < 0)
+        return kl_err_oom(err);
+    *fd = mkostemp(tmp->s, O_CLOEXEC);
+    if (*fd < 0)
+        return kl_err_set(err, "cannot write %s: %s", path, strerror(errno));
+    return 0;
+}
+
+void kl_temp_discard(const kl_buf *tmp, int fd)
+{
+    int saved = errno;
+
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp->s);
+    errno = saved;
+}
+
+int kl_temp_commit(const kl_buf *tmp, int fd, const char *path, unsigned mode,
+                   kl_err *err)
+{
+    assert(fd >= 0);
+    if (fchmod(fd, (mode_t)mode) < 0) {
+        kl_err_set(err, "cannot write %s: %s", path, strerror(errno));
+        kl_temp_discard(tmp, fd);
+        return -1;
+    }
+    /* close() reports delayed write errors (NFS, quotas): after it fails
+     * the descriptor is gone either way. */
+    if (close(fd) < 0 || rename(tmp->s, path) < 0) {
+        kl_err_set(err, "cannot write %s: %s", path, strerror(errno));
+        kl_temp_discard(tmp, -1);
+        return -1;
+    }
+    return 0;
+}
+
+int kl_file_replace(const char *path, const void *p, size_t n, unsigned mode,
+                    kl_err *err)
+{
+    kl_buf tmp = KL_BUF_INIT;
+    int fd, r = -1;
+
+    if (kl_temp_beside(path, &tmp, &fd, err) == 0) {
+        if (kl_write_all(fd, p, n, path, err) < 0)
+            kl_temp_discard(&tmp, fd);
+        else
+            r = kl_temp_commit(&tmp, fd, path, mode, err);
+    }
+    kl_buf_free(&tmp);
+    return r;
 }

@@ -57,10 +57,12 @@ int fz_collect(const fz_options *opt, fz_env *env, plan *p, kl_err *err)
     r = fz_collect_main(opt, g, p, err);
     if (r == 0)
         r = fz_graph_resolve(g, err);
+    /* --add-data first: a file it places where package data would go
+     * wins over the package's own copy. */
+    for (i = 0; r == 0 && i < opt->n_datas; i++)
+        r = fz_data_collect(opt->datas[i], level, p, err);
     if (r == 0)
         r = fz_graph_plan(g, p, err);
     fz_graph_free(g);
-    for (i = 0; r == 0 && i < opt->n_datas; i++)
-        r = fz_data_collect(opt->datas[i], level, p, err);
     return r;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* New reference: `source` decoded as Python would (coding cookie or
  * UTF-8, universal newlines) and re-encoded as UTF-8. */
@@ -99,6 +100,59 @@ done:
     return code;
 }
 
+/* New reference: disk_path made absolute (the current directory in front
+ * of a relative path), as the name to compile under. The compiler stores
+ * that name as co_filename, and _imp._fix_co_filename replaces it by the
+ * path inside the program only where the two differ: a script named
+ * relatively ("app.py") would keep the compiler's own string, which
+ * CPython 3.13 interns and marshal then writes differently, so the same
+ * script would give other bytes when named by an absolute path. */
+static PyObject *fz_compile_name(const char *disk_path)
+{
+    kl_buf abs = KL_BUF_INIT;
+    char *cwd;
+    PyObject *name;
+
+    if (disk_path[0] == '/')
+        return PyUnicode_DecodeFSDefault(disk_path);
+    if ((cwd = getcwd(NULL, 0)) == NULL)
+        return PyErr_SetFromErrno(PyExc_OSError);
+    if (kl_path_join(&abs, cwd, disk_path) < 0) {
+        free(cwd);
+        return PyErr_NoMemory();
+    }
+    name = PyUnicode_DecodeFSDefault(abs.s);
+    free(cwd);
+    kl_buf_free(&abs);
+    return name;
+}
+
+/* New reference: source bytes (NUL-terminated) compiled under the name
+ * fname, then passed once through marshal, so that the code object is the
+ * one loading a .pyc would give. marshal writes a compiled code object
+ * and a loaded one slightly differently (which strings are interned, which
+ * objects are shared), so without this a module's bytes would depend on
+ * whether its .pyc was current (fz_cached_code) or not. NULL with a Python
+ * exception set on failure. */
+static PyObject *fz_compile_loaded(const uint8_t *bytes, PyObject *fname,
+                                   PyCompilerFlags *flags)
+{
+    PyObject *code, *dumped, *loaded;
+
+    code = Py_CompileStringObject((const char *)bytes, fname, Py_file_input,
+                                  flags, -1);
+    if (code == NULL)
+        return NULL;
+    dumped = PyMarshal_WriteObjectToString(code, Py_MARSHAL_VERSION);
+    Py_DECREF(code);
+    if (dumped == NULL)
+        return NULL;
+    loaded = PyMarshal_ReadObjectFromString(PyBytes_AS_STRING(dumped),
+                                            PyBytes_GET_SIZE(dumped));
+    Py_DECREF(dumped);
+    return loaded;
+}
+
 int fz_compile(const char *disk_path, const char *rel, int use_cache,
                PyObject **code, PyObject **marshalled, PyObject **source,
                kl_err *err)
@@ -116,17 +170,15 @@ int fz_compile(const char *disk_path, const char *rel, int use_cache,
         return kl_err_set(err, "%s: source code contains a NUL byte",
                           disk_path);
     }
-    fname = PyUnicode_DecodeFSDefault(disk_path);
+    fname = fz_compile_name(disk_path);
     relname = PyUnicode_DecodeFSDefault(rel);
     raw = PyBytes_FromStringAndSize((const char *)bytes, (Py_ssize_t)n);
     if (fname == NULL || relname == NULL || raw == NULL)
         goto fail_py;
     if (use_cache)
         *code = fz_cached_code(disk_path, bytes, n);
-    if (*code == NULL)
-        *code = Py_CompileStringObject((const char *)bytes, fname,
-                                       Py_file_input, &flags, -1);
-    if (*code == NULL)
+    if (*code == NULL && (*code = fz_compile_loaded(bytes, fname, &flags)) ==
+                             NULL)
         goto fail_py;
     imp = PyImport_ImportModule("_imp");
     if (imp == NULL)

@@ -7,7 +7,6 @@
 #include "fz_dist.h"
 
 #include <dirent.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -197,7 +196,7 @@ static int fz_dist_read(const fz_dist *d, const char *name, uint8_t **text,
     if (kl_read_file(path.s, text, n, &why) == 0)
         *found = 1;
     else if (access(path.s, F_OK) == 0)
-        fprintf(stderr, "kiln: warning: %s (ignored)\n", why.msg);
+        kl_warn("%s (ignored)", why.msg);
     kl_buf_free(&path);
     return 0;
 }

@@ -129,12 +129,13 @@ int fz_locate_child(const fz_env *env, const char *dir, const char *entry,
 /* ---- fz_compile.c: bytecode ---------------------------------------------- */
 
 /* Compile the source file at disk_path, or with use_cache take the code
- * from the embedded Python's __pycache__ when that is current. The cache
- * is used for the standard library only, whose .pyc files are installed
- * with it: marshal output differs slightly between a compiled and a loaded
- * code object, so a cache that comes and goes (the app's, a package's)
- * would make builds depend on it. The code object's co_filename is `rel`
- * (its path inside the program). On success *code is a new reference,
+ * from the embedded Python's __pycache__ when that is current. Either way
+ * the code is the one a .pyc loads (compiled code passes once through
+ * marshal), so the bytes do not depend on whether a cache was there. The
+ * cache is used for the standard library only, whose .pyc files are
+ * installed with it: code being edited can keep its mtime and size and
+ * leave a stale .pyc that looks current. The code object's co_filename is
+ * `rel` (its path inside the program). On success *code is a new reference,
  * *marshalled a new bytes object with the marshalled code and *source a
  * new bytes object with the source as UTF-8 (universal newlines). */
 int fz_compile(const char *disk_path, const char *rel, int use_cache,
@@ -181,12 +182,56 @@ void fz_imports_free(fz_imports *l);
  * package when is_package), nested code objects included, in the order the
  * code holds them: import statements, and calls of import_module,
  * __import__ and find_spec (by the name they are called by). Unless
- * runs_as_main, the module's own
- * `if __name__ == "__main__":` blocks are left out (source, UTF-8 bytes or
- * NULL, says where they are). */
+ * runs_as_main, the module's own `if __name__ == "__main__":` blocks
+ * (found in the bytecode) are left out. */
 int fz_scan_imports(const fz_opcodes *ops, const char *name, int is_package,
-                    int runs_as_main, PyObject *code, PyObject *source,
-                    fz_imports *out, kl_err *err);
+                    int runs_as_main, PyObject *code, fz_imports *out,
+                    kl_err *err);
+
+/* Append a record of `kind` for module `name` (absolute, taken over by
+ * the list, freed on failure) with `fromlist` (a tuple, or anything else
+ * for none) to out. */
+int fz_imports_add(fz_imports *out, char *name, PyObject *fromlist,
+                   unsigned kind, int lazy, int guarded, kl_err *err);
+
+/* One instruction, with its EXTENDED_ARG prefixes folded into arg. */
+typedef struct fz_instr {
+    Py_ssize_t off;        /* byte offset in co_code */
+    unsigned char role;    /* enum fz_op_role */
+    long arg;
+} fz_instr;
+
+/* A code object as the scanner reads it (fz_scan.c decodes it). */
+typedef struct fz_code {
+    fz_instr *v;           /* its instructions, inline caches left out */
+    size_t n;
+    long *guard;           /* [start, end) byte ranges exception table
+                              entries cover, in pairs */
+    size_t n_guard;
+    PyObject *consts;      /* co_consts and co_names (borrowed) */
+    PyObject *names;
+    const char *module;    /* the module it belongs to */
+    int is_package;
+} fz_code;
+
+/* ---- fz_scan_call.c: try blocks and import calls ------------------------- */
+
+/* Read the ranges of code's exception table (co_exceptiontable) into
+ * c->guard. A code object without one (or a table that does not parse)
+ * guards nothing. Fails only when out of memory. */
+int fz_scan_guards(PyObject *code, fz_code *c, kl_err *err);
+
+/* True when the instruction at byte offset off lies in a try block. */
+int fz_scan_guarded(const fz_code *c, Py_ssize_t off);
+
+/* When c->v[k] loads import_module, __import__ or find_spec and a call
+ * of it follows, append its record to out: a literal first argument is an
+ * import (a relative one with a literal package, __name__ or __package__
+ * as second argument; a find_spec probe is guarded); a computed one marks
+ * a package (FZ_IMPORT_COMPUTED) for import_module and __import__. lazy:
+ * the code is a function body. */
+int fz_scan_call_at(const fz_code *c, size_t k, int lazy, fz_imports *out,
+                    kl_err *err);
 
 /* Append to out the identifier strings among code's top-level constants:
  * for `from pkg import *`, where pkg's __all__ may name submodules. */

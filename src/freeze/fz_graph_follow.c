@@ -314,8 +314,7 @@ static int fz_graph_process(fz_graph *g, fz_module *m, kl_err *err)
                        &m->source, err) < 0) {
             if (m->app || strcmp(m->name, "__main__") == 0)
                 return -1;
-            fprintf(stderr, "kiln: warning: %s: not bundled: %s\n", m->name,
-                    err->msg);
+            kl_warn("%s: not bundled: %s", m->name, err->msg);
             m->state = FZ_BROKEN;
             m->detail = strdup(err->msg);
             return m->detail ? 0 : kl_err_oom(err);
@@ -324,8 +323,8 @@ static int fz_graph_process(fz_graph *g, fz_module *m, kl_err *err)
         return 0;
     }
     r = fz_scan_imports(&g->env->ops, m->name, m->is_package,
-                        fz_graph_runs_as_main(g, m->name), code, m->source,
-                        &imports, err);
+                        fz_graph_runs_as_main(g, m->name), code, &imports,
+                        err);
     if (r == 0)
         r = fz_graph_follow(g, m, &imports, err);
     q.why = PLAN_WHY_IMPORT;
@@ -374,23 +373,25 @@ int fz_graph_resolve(fz_graph *g, kl_err *err)
     while (g->next < g->n || late < g->n_late) {
         fz_module *m = g->next < g->n ? g->mods[g->next++] : g->late[late++];
 
+        kl_progress("collecting modules", g->next + late, g->n + g->n_late);
         if (fz_graph_process(g, m, err) < 0)
             return -1;
     }
+    kl_progress_end();
     for (i = 0; i < g->n; i++) {
         fz_module *m = g->mods[i];
 
         if (m->state != FZ_MISSING)
             continue;
         if (m->warn || g->opt->verbose) {
-            fprintf(stderr, "kiln: warning: module '%s' not found "
-                            "(imported by %s)\n", m->name, m->importers);
+            kl_warn("module '%s' not found (imported by %s)", m->name,
+                    m->importers);
             missing++;
         }
     }
     if (missing)
-        fprintf(stderr, "kiln: %d module(s) not found; if the program needs "
-                        "them, install them for %s or pass --hidden-import\n",
-                missing, KILN_PYTHON_EXE);
+        kl_note("%d module(s) not found; if the program needs them, install "
+                "them for %s or pass --hidden-import", missing,
+                KILN_PYTHON_EXE);
     return 0;
 }

@@ -36,6 +36,8 @@ static int fz_plan_module(fz_graph *g, fz_module *m, fz_levels lv, plan *p,
         r = plan_part_copy(&e->data, PyBytes_AS_STRING(m->marshalled),
                            (size_t)PyBytes_GET_SIZE(m->marshalled), lv.data,
                            err);
+        if (r == 0)
+            r = plan_entry_set_origin(e, m->file, err);
         if (r == 0 && m->source != NULL && !g->opt->no_source)
             r = plan_part_copy(&e->aux, PyBytes_AS_STRING(m->source),
                                (size_t)PyBytes_GET_SIZE(m->source), lv.source,
@@ -69,11 +71,20 @@ static int fz_plan_omission(const fz_module *m, plan *p, kl_err *err)
     }
 }
 
+/* How the files of packages and distributions go into the plan. */
+typedef struct fz_files {
+    int level;           /* storage level */
+    kl_strv taken;       /* names --add-data placed already, sorted: the
+                            user's file wins over a package's own copy */
+} fz_files;
+
 /* Add the files of list (fz_pkgdata.h pairs) to p as entries of `kind`,
- * for `why`, of distribution dist (may be NULL), at storage level. */
+ * for `why`, of distribution dist (may be NULL), owned by `owner` (a
+ * package or distribution name, for reports), except those f->taken
+ * holds. */
 static int fz_plan_files(const kl_strv *list, unsigned kind, unsigned why,
-                         const char *dist, const char *owner, int level,
-                         plan *p, kl_err *err)
+                         const char *dist, const char *owner,
+                         const fz_files *f, plan *p, kl_err *err)
 {
     kl_buf reason = KL_BUF_INIT;
     size_t i;
@@ -84,12 +95,14 @@ static int fz_plan_files(const kl_strv *list, unsigned kind, unsigned why,
     for (i = 0; r == 0 && i < list->n; i++) {
         plan_entry *e;
 
+        if (fz_strv_has(&f->taken, list->v[i]))
+            continue;
         r = plan_add(p, kind, list->v[i], list->v[i], reason.s, &e, err);
         if (r == 0)
             r = plan_entry_origin(e, why, dist, owner, err);
         if (r == 0)
-            r = plan_part_file(&e->data, fz_pkgdata_src(list->v[i]), level,
-                               err);
+            r = plan_part_file(&e->data, fz_pkgdata_src(list->v[i]),
+                               f->level, err);
     }
     kl_buf_free(&reason);
     return r;
@@ -113,8 +126,8 @@ static int fz_plan_in_tree(const fz_options *o, const char *name)
 /* Add the package data of collected package m: its own directory's
  * (without subpackages), or its whole tree when m is a package
  * --collect or --collect-data names and lies in no other such tree. */
-static int fz_plan_pkgdata(fz_graph *g, const fz_module *m, int level,
-                           plan *p, kl_err *err)
+static int fz_plan_pkgdata(fz_graph *g, const fz_module *m,
+                           const fz_files *f, plan *p, kl_err *err)
 {
     const fz_options *o = g->opt;
     kl_strv list = KL_STRV_INIT;
@@ -148,15 +161,15 @@ static int fz_plan_pkgdata(fz_graph *g, const fz_module *m, int level,
     if (r == 0)
         r = fz_plan_files(&list, BUNDLE_KIND_PKGDATA,
                           whole ? PLAN_WHY_COLLECT : PLAN_WHY_PKGDATA,
-                          m->dist ? m->dist->name : NULL, m->name, level, p,
-                          err);
+                          m->dist ? m->dist->name : NULL, m->name, f, p, err);
     kl_strv_free(&list);
     return r;
 }
 
 /* Add the .dist-info files of every distribution a collected module
  * belongs to (one copy of each directory name). */
-static int fz_plan_metadata(fz_graph *g, int level, plan *p, kl_err *err)
+static int fz_plan_metadata(fz_graph *g, const fz_files *f, plan *p,
+                            kl_err *err)
 {
     kl_strv seen = KL_STRV_INIT, list = KL_STRV_INIT;
     fz_dist *d;
@@ -175,7 +188,7 @@ static int fz_plan_metadata(fz_graph *g, int level, plan *p, kl_err *err)
         fz_strv_sort_unique(&list);
         if (r == 0)
             r = fz_plan_files(&list, BUNDLE_KIND_METADATA, PLAN_WHY_METADATA,
-                              d->name, d->name, level, p, err);
+                              d->name, d->name, f, p, err);
         kl_strv_free(&list);
     }
     kl_strv_free(&seen);
@@ -186,21 +199,28 @@ int fz_graph_plan(fz_graph *g, plan *p, kl_err *err)
 {
     int level = g->opt->compress ? FZ_COMPRESS_LEVEL : 0;
     fz_levels lv = {level, level > FZ_SOURCE_LEVEL ? level : FZ_SOURCE_LEVEL};
+    fz_files f = {level, KL_STRV_INIT};
     size_t i;
     int r = 0;
 
+    for (i = 0; r == 0 && i < p->n; i++)
+        if (bundle_kind_ns(p->entries[i].kind) == BUNDLE_NS_FILE &&
+            kl_strv_push(&f.taken, p->entries[i].name) < 0)
+            r = kl_err_oom(err);
+    fz_strv_sort_unique(&f.taken);
     for (i = 0; r == 0 && i < g->n; i++) {
         fz_module *m = g->mods[i];
 
         if (m->state == FZ_FOUND && !m->omit) {
             r = fz_plan_module(g, m, lv, p, err);
             if (r == 0)
-                r = fz_plan_pkgdata(g, m, level, p, err);
+                r = fz_plan_pkgdata(g, m, &f, p, err);
         } else {
             r = fz_plan_omission(m, p, err);
         }
     }
     if (r == 0)
-        r = fz_plan_metadata(g, level, p, err);
+        r = fz_plan_metadata(g, &f, p, err);
+    kl_strv_free(&f.taken);
     return r;
 }

@@ -3,10 +3,11 @@
  * instruction names a module; the two LOAD_CONST instructions before it
  * give the relative level and the fromlist, whose items may be submodules.
  * Calls of importlib.import_module, __import__ and importlib.util.find_spec
- * name a module too: a literal name is an import, a computed one says
- * that a package's submodules may be imported by name. An instruction
- * that an exception table entry covers (a try block) or that lies in a
- * function is guarded: the module copes when the import fails. Opcode
+ * name a module too (fz_scan_call.c). An instruction that an exception
+ * table entry covers (a try block) or that lies in a function is guarded:
+ * the module copes when the import fails. Another module's
+ * `if __name__ == "__main__":` blocks are found in the bytecode and their
+ * imports left out. Opcode
  * numbers come from the embedded interpreter's `opcode` module, so the
  * scanner reads whatever CPython version kiln embeds. The scanner only
  * reports what it finds, as import records; the graph decides what to
@@ -33,8 +34,8 @@ void fz_imports_free(fz_imports *l)
 
 /* Append a record of `kind` for module `name` (absolute, taken over by
  * the list) with `fromlist` (a tuple, or anything else for none). */
-static int fz_scan_record(fz_imports *out, char *name, PyObject *fromlist,
-                          unsigned kind, int lazy, int guarded, kl_err *err)
+int fz_imports_add(fz_imports *out, char *name, PyObject *fromlist,
+                   unsigned kind, int lazy, int guarded, kl_err *err)
 {
     fz_import *rec;
     Py_ssize_t i;
@@ -72,99 +73,21 @@ static int fz_scan_record(fz_imports *out, char *name, PyObject *fromlist,
     return 0;
 }
 
-/* Line ranges of top-level `if __name__ == "__main__":` blocks. */
+/* Line ranges [start, end] of `if __name__ == "__main__":` blocks at a
+ * module's top level; a growable list. */
 typedef struct fz_lines {
-    long start[8];
-    long end[8];
-    int n;
+    long (*v)[2];
+    size_t n;
+    size_t cap;
 } fz_lines;
-
-/* True when AST node `test` is `__name__ == "__main__"`. */
-static int fz_scan_is_main_test(PyObject *test)
-{
-    PyObject *left = NULL, *comps = NULL, *id = NULL, *value = NULL;
-    int r = 0;
-
-    if (strcmp(Py_TYPE(test)->tp_name, "Compare") != 0)
-        return 0;
-    left = PyObject_GetAttrString(test, "left");
-    comps = PyObject_GetAttrString(test, "comparators");
-    if (left == NULL || comps == NULL || !PyList_Check(comps) ||
-        PyList_GET_SIZE(comps) != 1 ||
-        strcmp(Py_TYPE(left)->tp_name, "Name") != 0)
-        goto done;
-    id = PyObject_GetAttrString(left, "id");
-    value = PyObject_GetAttrString(PyList_GET_ITEM(comps, 0), "value");
-    r = id && value && PyUnicode_Check(id) && PyUnicode_Check(value) &&
-        PyUnicode_CompareWithASCIIString(id, "__name__") == 0 &&
-        PyUnicode_CompareWithASCIIString(value, "__main__") == 0;
-done:
-    PyErr_Clear();
-    Py_XDECREF(left);
-    Py_XDECREF(comps);
-    Py_XDECREF(id);
-    Py_XDECREF(value);
-    return r;
-}
-
-/* Find the main blocks of module source `source` (UTF-8 bytes). Imports
- * there run only when the module is the program itself, so another
- * module's main block is not followed. Best effort: on any failure the
- * result is empty. */
-static void fz_scan_main_blocks(PyObject *code, PyObject *source,
-                              fz_lines *out)
-{
-    PyObject *consts, *ast = NULL, *tree = NULL, *body = NULL;
-    Py_ssize_t i;
-    int has_main = 0;
-
-    out->n = 0;
-    consts = PyObject_GetAttrString(code, "co_consts");
-    for (i = 0; consts && PyTuple_Check(consts) && i < PyTuple_GET_SIZE(consts); i++) {
-        PyObject *c = PyTuple_GET_ITEM(consts, i);
-
-        if (PyUnicode_Check(c) && PyUnicode_CompareWithASCIIString(c, "__main__") == 0)
-            has_main = 1;
-    }
-    Py_XDECREF(consts);
-    if (!has_main || source == NULL)
-        goto done;
-    ast = PyImport_ImportModule("ast");
-    tree = ast ? PyObject_CallMethod(ast, "parse", "O", source) : NULL;
-    body = tree ? PyObject_GetAttrString(tree, "body") : NULL;
-    for (i = 0; body && PyList_Check(body) && i < PyList_GET_SIZE(body) && out->n < 8; i++) {
-        PyObject *node = PyList_GET_ITEM(body, i), *test, *a, *b;
-
-        if (strcmp(Py_TYPE(node)->tp_name, "If") != 0)
-            continue;
-        test = PyObject_GetAttrString(node, "test");
-        if (test != NULL && fz_scan_is_main_test(test)) {
-            a = PyObject_GetAttrString(node, "lineno");
-            b = PyObject_GetAttrString(node, "end_lineno");
-            if (a && b && PyLong_Check(a) && PyLong_Check(b)) {
-                out->start[out->n] = PyLong_AsLong(a);
-                out->end[out->n] = PyLong_AsLong(b);
-                out->n++;
-            }
-            Py_XDECREF(a);
-            Py_XDECREF(b);
-        }
-        Py_XDECREF(test);
-    }
-done:
-    PyErr_Clear();
-    Py_XDECREF(ast);
-    Py_XDECREF(tree);
-    Py_XDECREF(body);
-}
 
 /* True when `line` lies in one of the ranges r holds. */
 static int fz_scan_in_ranges(const fz_lines *r, long line)
 {
-    int i;
+    size_t i;
 
     for (i = 0; r != NULL && i < r->n; i++)
-        if (line >= r->start[i] && line <= r->end[i])
+        if (line >= r->v[i][0] && line <= r->v[i][1])
             return 1;
     return 0;
 }
@@ -196,23 +119,256 @@ static void fz_scan_code_lines(PyObject *code, long *lines, Py_ssize_t count)
     Py_XDECREF(it);
 }
 
-/* One instruction, with its EXTENDED_ARG prefixes folded into arg. */
+/* Opcode numbers the main-block finder reads (-1 where this CPython has
+ * none), and how COMPARE_OP's argument holds the comparison. */
+typedef struct fz_main_ops {
+    int load_name, load_const, compare_op, jump_if_false, return_const,
+        return_value, extended_arg;
+    int cmp_shift;  /* comparison index = arg >> cmp_shift */
+} fz_main_ops;
+
+/* The opcode numbers of the embedded CPython, read from `opcode.opmap` on
+ * first use (the interpreter is fixed for the life of the process). NULL
+ * when they cannot be read: no main block is then found, so nothing is
+ * left out. */
+static const fz_main_ops *fz_scan_main_ops(void)
+{
+    static fz_main_ops ops;
+    static int state; /* 0 unread, 1 read, -1 unreadable */
+    static const char *const names[] = {
+        "LOAD_NAME", "LOAD_CONST", "COMPARE_OP", "POP_JUMP_IF_FALSE",
+        "RETURN_CONST", "RETURN_VALUE", "EXTENDED_ARG",
+    };
+    int *slots[] = {&ops.load_name, &ops.load_const, &ops.compare_op,
+                    &ops.jump_if_false, &ops.return_const, &ops.return_value,
+                    &ops.extended_arg};
+    PyObject *mod, *map;
+    size_t i;
+
+    if (state != 0)
+        return state > 0 ? &ops : NULL;
+    state = -1;
+    mod = PyImport_ImportModule("opcode");
+    map = mod ? PyObject_GetAttrString(mod, "opmap") : NULL;
+    Py_XDECREF(mod);
+    if (map == NULL || !PyDict_Check(map)) {
+        PyErr_Clear();
+        Py_XDECREF(map);
+        return NULL;
+    }
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        /* 3.11 names the forward form apart from the backward one. */
+        PyObject *v = i == 3 ? PyDict_GetItemString(
+                                   map, "POP_JUMP_FORWARD_IF_FALSE")
+                             : NULL;
+
+        if (v == NULL)
+            v = PyDict_GetItemString(map, names[i]);
+        *slots[i] = v && PyLong_Check(v) ? (int)PyLong_AsLong(v) : -1;
+    }
+    Py_DECREF(map);
+    PyErr_Clear();
+#if PY_VERSION_HEX >= 0x030D0000
+    ops.cmp_shift = 5; /* (cmp << 5) | to-bool | mask */
+#elif PY_VERSION_HEX >= 0x030C0000
+    ops.cmp_shift = 4; /* (cmp << 4) | mask */
+#else
+    ops.cmp_shift = 0;
+#endif
+    if (ops.load_name < 0 || ops.load_const < 0 || ops.compare_op < 0 ||
+        ops.jump_if_false < 0 || ops.return_value < 0)
+        return NULL;
+    state = 1;
+    return &ops;
+}
+
+/* True when tuple t (co_consts or co_names) holds the str s. */
+static int fz_scan_tuple_has(PyObject *t, const char *s)
+{
+    Py_ssize_t i;
+
+    for (i = 0; t != NULL && PyTuple_Check(t) && i < PyTuple_GET_SIZE(t); i++) {
+        PyObject *c = PyTuple_GET_ITEM(t, i);
+
+        if (PyUnicode_Check(c) && PyUnicode_CompareWithASCIIString(c, s) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* One decoded instruction of co_code: opcode, full argument (with
+ * EXTENDED_ARG prefixes) and its index in 2-byte units. */
 typedef struct fz_insn {
-    Py_ssize_t off;        /* byte offset in co_code */
-    unsigned char role;    /* enum fz_op_role */
+    int op;
     long arg;
+    Py_ssize_t at;
 } fz_insn;
 
-/* A code object as the scanner reads it. */
-typedef struct fz_code {
-    fz_insn *v;            /* its instructions, inline caches left out */
-    size_t n;
-    long *guard;           /* [start, end) byte ranges exception table
-                              entries cover, in pairs */
-    size_t n_guard;
-    PyObject *consts;      /* co_consts and co_names (borrowed) */
-    PyObject *names;
-} fz_code;
+/* Decode the instruction at or after unit *k of code[0, n) (CACHE entries
+ * and EXTENDED_ARG prefixes folded in) into *in and move *k past it.
+ * Returns 0 at the end of the code. */
+static int fz_scan_next_insn(const unsigned char *code, Py_ssize_t n,
+                             const fz_main_ops *ops, Py_ssize_t *k,
+                             fz_insn *in)
+{
+    long ext = 0;
+
+    for (; *k * 2 + 1 < n; (*k)++) {
+        int op = code[*k * 2];
+        long arg = code[*k * 2 + 1] | (ext << 8);
+
+        if (op == 0) /* CACHE: co_code holds them zeroed */
+            continue;
+        if (op == ops->extended_arg) {
+            ext = arg;
+            continue;
+        }
+        in->op = op;
+        in->arg = arg;
+        in->at = (*k)++;
+        return 1;
+    }
+    return 0;
+}
+
+/* True when the code from unit k on is the module's implicit end:
+ * `return None`. */
+static int fz_scan_is_tail(PyObject *consts, const unsigned char *code,
+                           Py_ssize_t n, const fz_main_ops *ops, Py_ssize_t k)
+{
+    fz_insn a, b;
+
+    if (!fz_scan_next_insn(code, n, ops, &k, &a))
+        return 0;
+    if (a.op == ops->return_const)
+        return a.arg < PyTuple_GET_SIZE(consts) &&
+               PyTuple_GET_ITEM(consts, a.arg) == Py_None;
+    return a.op == ops->load_const && a.arg < PyTuple_GET_SIZE(consts) &&
+           PyTuple_GET_ITEM(consts, a.arg) == Py_None &&
+           fz_scan_next_insn(code, n, ops, &k, &b) &&
+           b.op == ops->return_value;
+}
+
+/* True when names[arg] (is_name) or consts[arg] is the str s. */
+static int fz_scan_arg_is(PyObject *names, PyObject *consts, long arg,
+                          int is_name, const char *s)
+{
+    PyObject *t = is_name ? names : consts, *v;
+
+    if (arg < 0 || arg >= PyTuple_GET_SIZE(t))
+        return 0;
+    v = PyTuple_GET_ITEM(t, arg);
+    return PyUnicode_Check(v) && PyUnicode_CompareWithASCIIString(v, s) == 0;
+}
+
+/* True when the four instructions w are `__name__ == "__main__"` (either
+ * operand first) and a forward jump taken when it is false. */
+static int fz_scan_is_main_test(PyObject *names, PyObject *consts,
+                                const fz_insn w[4], const fz_main_ops *ops)
+{
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        const fz_insn *name = &w[i], *value = &w[1 - i];
+
+        if (name->op == ops->load_name && value->op == ops->load_const &&
+            fz_scan_arg_is(names, consts, name->arg, 1, "__name__") &&
+            fz_scan_arg_is(names, consts, value->arg, 0, "__main__"))
+            return w[2].op == ops->compare_op &&
+                   (w[2].arg >> ops->cmp_shift) == 2 /* == */ &&
+                   w[3].op == ops->jump_if_false;
+    }
+    return 0;
+}
+
+/* Append the range [start, end] to out. */
+static int fz_lines_add(fz_lines *out, long start, long end, kl_err *err)
+{
+    if (out->n == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 4;
+        long (*v)[2] = realloc(out->v, cap * sizeof *v);
+
+        if (v == NULL)
+            return kl_err_oom(err);
+        out->v = v;
+        out->cap = cap;
+    }
+    out->v[out->n][0] = start;
+    out->v[out->n][1] = end;
+    out->n++;
+    return 0;
+}
+
+/* Find the `if __name__ == "__main__":` blocks in module code `code`, from
+ * its bytecode: LOAD_NAME __name__ and LOAD_CONST "__main__" (either
+ * order), COMPARE_OP ==, then a forward jump when false. The block runs
+ * from the line of the test to the line before the jump's target (an
+ * `else:` branch or the next statement), or to the end of the file when
+ * the target is the module's implicit `return None`. Lines, not
+ * instruction ranges, because the compiler moves exception handlers to the
+ * end of the code and copies short tails into both branches. Imports there
+ * run only when the module is the program itself, so another module's main
+ * block is not followed. A shape not recognised finds no block (nothing is
+ * left out). Fails only when out of memory. */
+static int fz_scan_main_blocks(PyObject *code, fz_lines *out, kl_err *err)
+{
+    const fz_main_ops *ops;
+    PyObject *bytes = NULL, *consts = NULL, *names = NULL;
+    const unsigned char *co;
+    long *lines = NULL;
+    fz_insn w[4], cur;
+    Py_ssize_t n, k = 0;
+    int have = 0, r = 0;
+
+    out->n = 0;
+    consts = PyObject_GetAttrString(code, "co_consts");
+    names = PyObject_GetAttrString(code, "co_names");
+    if (!fz_scan_tuple_has(consts, "__main__") ||
+        !fz_scan_tuple_has(names, "__name__") ||
+        (ops = fz_scan_main_ops()) == NULL ||
+        (bytes = PyObject_GetAttrString(code, "co_code")) == NULL ||
+        !PyBytes_Check(bytes))
+        goto done;
+    co = (const unsigned char *)PyBytes_AS_STRING(bytes);
+    n = PyBytes_GET_SIZE(bytes);
+    if ((lines = malloc(((size_t)n / 2 + 1) * sizeof *lines)) == NULL) {
+        r = kl_err_oom(err);
+        goto done;
+    }
+    fz_scan_code_lines(code, lines, n / 2);
+    /* A window of the last four instructions: w[3] is the newest. */
+    while (fz_scan_next_insn(co, n, ops, &k, &cur)) {
+        Py_ssize_t after = k, target;
+        long start, end = -1;
+
+        memmove(&w[0], &w[1], 3 * sizeof w[0]);
+        w[3] = cur;
+        if (++have < 4 || !fz_scan_is_main_test(names, consts, w, ops) ||
+            (start = lines[w[0].at]) <= 0)
+            continue;
+        /* The jump counts from the first instruction after its caches. */
+        while (after < n / 2 && co[after * 2] == 0)
+            after++;
+        target = after + w[3].arg;
+        if (fz_scan_is_tail(consts, co, n, ops, target)) {
+            end = LONG_MAX;
+        } else {
+            for (; target < n / 2 && end < 0; target++)
+                end = lines[target] - 1;
+            if (end < start)
+                continue; /* not a shape we know: leave nothing out */
+        }
+        if ((r = fz_lines_add(out, start, end, err)) < 0)
+            goto done;
+    }
+done:
+    PyErr_Clear();
+    free(lines);
+    Py_XDECREF(bytes);
+    Py_XDECREF(consts);
+    Py_XDECREF(names);
+    return r;
+}
 
 /* What a scan needs besides the code object at hand. */
 typedef struct fz_scan {
@@ -253,122 +409,6 @@ static int fz_scan_decode(const fz_opcodes *ops, PyObject *bytes, fz_code *c,
     return 0;
 }
 
-/* Read one varint of an exception table at t[*i, n) into *out (6 bits a
- * byte, 0x40 says more follow); 0 when the table ends first. */
-static int fz_scan_varint(const unsigned char *t, Py_ssize_t n,
-                          Py_ssize_t *i, long *out)
-{
-    long v;
-
-    if (*i >= n)
-        return 0;
-    v = t[*i] & 63;
-    while (t[(*i)++] & 64) {
-        if (*i >= n || v > (LONG_MAX >> 7))
-            return 0;
-        v = (v << 6) | (t[*i] & 63);
-    }
-    *out = v;
-    return 1;
-}
-
-/* Read the ranges of code's exception table (co_exceptiontable) into
- * c->guard. A code object without one (or a table that does not parse)
- * guards nothing. */
-static int fz_scan_guards(PyObject *code, fz_code *c, kl_err *err)
-{
-    PyObject *table = PyObject_GetAttrString(code, "co_exceptiontable");
-    const unsigned char *t;
-    Py_ssize_t n, i = 0;
-    long start, len, target, depth;
-    size_t cap = 0;
-    int r = 0;
-
-    if (table == NULL || !PyBytes_Check(table)) {
-        PyErr_Clear();
-        Py_XDECREF(table);
-        return 0;
-    }
-    t = (const unsigned char *)PyBytes_AS_STRING(table);
-    n = PyBytes_GET_SIZE(table);
-    while (r == 0 && fz_scan_varint(t, n, &i, &start) &&
-           fz_scan_varint(t, n, &i, &len) &&
-           fz_scan_varint(t, n, &i, &target) &&
-           fz_scan_varint(t, n, &i, &depth)) {
-        if (c->n_guard + 2 > cap) {
-            long *g;
-
-            cap = cap ? cap * 2 : 16;
-            g = realloc(c->guard, cap * sizeof *g);
-            if (g == NULL) {
-                r = kl_err_oom(err);
-                break;
-            }
-            c->guard = g;
-        }
-        c->guard[c->n_guard++] = start * 2;
-        c->guard[c->n_guard++] = (start + len) * 2;
-    }
-    Py_DECREF(table);
-    return r;
-}
-
-/* True when the instruction at byte offset off lies in a try block. */
-static int fz_scan_guarded(const fz_code *c, Py_ssize_t off)
-{
-    size_t i;
-
-    for (i = 0; i + 1 < c->n_guard; i += 2)
-        if (off >= c->guard[i] && off < c->guard[i + 1])
-            return 1;
-    return 0;
-}
-
-/* The str constant instruction x loads, or NULL. */
-static const char *fz_scan_const_str(const fz_code *c, const fz_insn *x)
-{
-    PyObject *v;
-    const char *s;
-
-    if (x->role != FZ_OP_LOAD_CONST || x->arg >= PyTuple_GET_SIZE(c->consts))
-        return NULL;
-    v = PyTuple_GET_ITEM(c->consts, x->arg);
-    s = PyUnicode_Check(v) ? PyUnicode_AsUTF8(v) : NULL;
-    if (s == NULL)
-        PyErr_Clear();
-    return s;
-}
-
-/* The name (from co_names) that load instruction x looks up, or NULL. */
-static const char *fz_scan_load_name(const fz_code *c, const fz_insn *x)
-{
-    long i = x->arg;
-    const char *s;
-
-    switch (x->role) {
-    case FZ_OP_LOAD_GLOBAL: /* the low bit asks for a NULL too */
-        if (PY_VERSION_HEX >= 0x030B0000)
-            i >>= 1;
-        break;
-    case FZ_OP_LOAD_ATTR: /* the low bit says a method is loaded */
-        if (PY_VERSION_HEX >= 0x030C0000)
-            i >>= 1;
-        break;
-    case FZ_OP_LOAD_NAME:
-    case FZ_OP_LOAD_METHOD:
-        break;
-    default:
-        return NULL;
-    }
-    if (i < 0 || i >= PyTuple_GET_SIZE(c->names) ||
-        !PyUnicode_Check(PyTuple_GET_ITEM(c->names, i)))
-        return NULL;
-    s = PyUnicode_AsUTF8(PyTuple_GET_ITEM(c->names, i));
-    if (s == NULL)
-        PyErr_Clear();
-    return s;
-}
-
 /* Record the IMPORT_NAME of `target` (a str) with level and fromlist
  * constants, unless it cannot be resolved. */
 static int fz_scan_import(fz_scan *s, const char *t, long level,
@@ -381,7 +421,7 @@ static int fz_scan_import(fz_scan *s, const char *t, long level,
         return -1;
     if (abs == NULL)
         return 0;
-    return fz_scan_record(s->out, abs, fromlist, FZ_IMPORT_STATEMENT, lazy,
+    return fz_imports_add(s->out, abs, fromlist, FZ_IMPORT_STATEMENT, lazy,
                           guarded, err);
 }
 
@@ -389,7 +429,7 @@ static int fz_scan_import(fz_scan *s, const char *t, long level,
 static int fz_scan_import_name(fz_scan *s, const fz_code *c, size_t k,
                                int lazy, kl_err *err)
 {
-    const fz_insn *x = &c->v[k];
+    const fz_instr *x = &c->v[k];
     PyObject *fromlist = NULL;
     const char *t;
     long level = 0;
@@ -412,122 +452,6 @@ static int fz_scan_import_name(fz_scan *s, const fz_code *c, size_t k,
                           lazy || fz_scan_guarded(c, x->off), err);
 }
 
-/* The package a module-name string starts with ("pkg.sub" for
- * "pkg.sub.%s" or "pkg.sub." + x), or NULL (new malloc'd name in *out). */
-static int fz_scan_prefix(const char *str, char **out, kl_err *err)
-{
-    size_t n = 0, dot = 0;
-
-    *out = NULL;
-    while (str[n] == '_' || str[n] == '.' || (str[n] >= 'a' && str[n] <= 'z') ||
-           (str[n] >= 'A' && str[n] <= 'Z') || (str[n] >= '0' && str[n] <= '9')) {
-        if (str[n] == '.')
-            dot = n;
-        n++;
-    }
-    if (dot == 0 || str[0] == '.')
-        return 0;
-    *out = strndup(str, dot);
-    return *out ? 0 : kl_err_oom(err);
-}
-
-/* The package of the module scanned: itself when a package, else its
- * parent; NULL for a top-level module (new malloc'd name in *out). */
-static int fz_scan_own_package(const fz_scan *s, char **out, kl_err *err)
-{
-    const char *dot = strrchr(s->name, '.');
-
-    *out = NULL;
-    if (s->is_package)
-        *out = strdup(s->name);
-    else if (dot != NULL)
-        *out = strndup(s->name, (size_t)(dot - s->name));
-    else
-        return 0;
-    return *out ? 0 : kl_err_oom(err);
-}
-
-/* Instructions looked at between a call's callee and the call. */
-#define FZ_SCAN_WINDOW 16
-
-/* c->v[k] loads import_module, __import__ or find_spec (`what`): record
- * the call that follows, if it does. A literal first argument is an
- * import (a relative one with a literal package, __name__ or __package__
- * as second argument); a computed one marks a package for import_module
- * and __import__. */
-static int fz_scan_call(fz_scan *s, const fz_code *c, size_t k,
-                        const char *what, int lazy, kl_err *err)
-{
-    int probe = strcmp(what, "find_spec") == 0;
-    int guarded = lazy || probe || fz_scan_guarded(c, c->v[k].off);
-    const char *first, *pkg = NULL, *nm;
-    char *own = NULL, *abs = NULL;
-    int built = 0, called = 0;
-    size_t j = k + 1, end;
-
-    while (j < c->n && c->v[j].role == FZ_OP_PUSH_NULL)
-        j++;
-    if (j >= c->n)
-        return 0;
-    first = fz_scan_const_str(c, &c->v[j]);
-    if (first == NULL && c->v[j].role != FZ_OP_LOAD_NAME &&
-        c->v[j].role != FZ_OP_LOAD_GLOBAL && c->v[j].role != FZ_OP_LOAD)
-        return 0; /* not a call with an argument: `f = import_module` */
-    for (end = j + 1; end < c->n && end <= j + FZ_SCAN_WINDOW; end++) {
-        const fz_insn *x = &c->v[end];
-
-        if (x->role == FZ_OP_CALL) {
-            called = 1;
-            break;
-        }
-        built |= x->role == FZ_OP_BUILD || x->role == FZ_OP_LOAD_ATTR ||
-                 x->role == FZ_OP_LOAD_METHOD;
-        if (pkg == NULL && (pkg = fz_scan_const_str(c, x)) == NULL &&
-            (nm = fz_scan_load_name(c, x)) != NULL &&
-            (x->role == FZ_OP_LOAD_NAME || x->role == FZ_OP_LOAD_GLOBAL)) {
-            if (strcmp(nm, "__name__") == 0) {
-                pkg = s->name;
-            } else if (strcmp(nm, "__package__") == 0) {
-                if (fz_scan_own_package(s, &own, err) < 0)
-                    return -1;
-                pkg = own;
-            }
-        }
-    }
-    if (!called) {
-        free(own);
-        return 0;
-    }
-    if (first != NULL && !built) {
-        size_t level = strspn(first, ".");
-        int r = 0;
-
-        if (level == 0)
-            r = (abs = strdup(first)) != NULL ? 0 : kl_err_oom(err);
-        else if (pkg != NULL && strcmp(what, "__import__") != 0)
-            r = fz_name_resolve(pkg, 1, first + level, (long)level, &abs, err);
-        free(own);
-        if (r < 0)
-            return -1;
-        if (abs == NULL || !fz_dist_is_dotted(abs, strlen(abs))) {
-            free(abs);
-            return 0;
-        }
-        return fz_scan_record(s->out, abs, NULL, FZ_IMPORT_CALL, lazy,
-                              guarded, err);
-    }
-    free(own);
-    if (probe)
-        return 0; /* probing for a computed name imports nothing */
-    if ((first != NULL && fz_scan_prefix(first, &abs, err) < 0) ||
-        (abs == NULL && fz_scan_own_package(s, &abs, err) < 0))
-        return -1;
-    if (abs == NULL)
-        return 0; /* a top-level module: no package to look in */
-    return fz_scan_record(s->out, abs, NULL, FZ_IMPORT_COMPUTED, lazy,
-                          guarded, err);
-}
-
 /* Scan code object `code` (and nested ones) for imports. `lazy` is true
  * when the code runs only when called (a function body), not when the
  * module is imported. */
@@ -535,7 +459,7 @@ static int fz_scan_code(fz_scan *s, PyObject *code, int lazy, kl_err *err)
 {
     long *lines = NULL;
     PyObject *bytes = PyObject_GetAttrString(code, "co_code");
-    fz_code c = {NULL, 0, NULL, 0, NULL, NULL};
+    fz_code c = {NULL, 0, NULL, 0, NULL, NULL, s->name, s->is_package};
     Py_ssize_t i;
     size_t k;
     int r = -1;
@@ -562,21 +486,14 @@ static int fz_scan_code(fz_scan *s, PyObject *code, int lazy, kl_err *err)
         fz_scan_code_lines(code, lines, units);
     }
     for (k = 0; k < c.n; k++) {
-        const fz_insn *x = &c.v[k];
-        const char *nm;
+        const fz_instr *x = &c.v[k];
 
         if (lines != NULL && fz_scan_in_ranges(s->skip, lines[x->off / 2]))
             continue;
-        if (x->role == FZ_OP_IMPORT_NAME) {
-            if (fz_scan_import_name(s, &c, k, lazy, err) < 0)
-                goto done;
-        } else if ((nm = fz_scan_load_name(&c, x)) != NULL &&
-                   (strcmp(nm, "import_module") == 0 ||
-                    strcmp(nm, "__import__") == 0 ||
-                    strcmp(nm, "find_spec") == 0)) {
-            if (fz_scan_call(s, &c, k, nm, lazy, err) < 0)
-                goto done;
-        }
+        if ((x->role == FZ_OP_IMPORT_NAME
+                 ? fz_scan_import_name(s, &c, k, lazy, err)
+                 : fz_scan_call_at(&c, k, lazy, s->out, err)) < 0)
+            goto done;
     }
     for (i = 0; i < PyTuple_GET_SIZE(c.consts); i++) {
         PyObject *sub = PyTuple_GET_ITEM(c.consts, i);
@@ -601,15 +518,19 @@ done:
 }
 
 int fz_scan_imports(const fz_opcodes *ops, const char *name, int is_package,
-                    int runs_as_main, PyObject *code, PyObject *source,
-                    fz_imports *out, kl_err *err)
+                    int runs_as_main, PyObject *code, fz_imports *out,
+                    kl_err *err)
 {
-    fz_lines skip = {{0}, {0}, 0};
+    fz_lines skip = {NULL, 0, 0};
     fz_scan s = {ops, name, is_package, &skip, out};
+    int r = 0;
 
     if (!runs_as_main)
-        fz_scan_main_blocks(code, source, &skip);
-    return fz_scan_code(&s, code, 0, err);
+        r = fz_scan_main_blocks(code, &skip, err);
+    if (r == 0)
+        r = fz_scan_code(&s, code, 0, err);
+    free(skip.v);
+    return r;
 }
 
 /* Append the identifier strings in constant c (a str, or a tuple or

@@ -55,6 +55,7 @@ void plan_free(plan *p)
         free(e->reason);
         free(e->dist);
         free(e->importers);
+        free(e->origin);
         plan_part_clear(&e->data);
         plan_part_clear(&e->aux);
     }
@@ -67,6 +68,18 @@ void plan_free(plan *p)
     free(p->entries);
     free(p->run_target);
     plan_init(p);
+}
+
+void plan_place_outside(plan *p, unsigned kinds)
+{
+    size_t i;
+
+    for (i = 0; i < p->n; i++) {
+        plan_entry *e = &p->entries[i];
+
+        e->outside = e->kind < 32 && (kinds & (1u << e->kind)) &&
+                     bundle_kind_can_be_external(e->kind);
+    }
 }
 
 int plan_add(plan *p, unsigned kind, const char *name, const char *location,
@@ -128,6 +141,22 @@ int plan_entry_origin(plan_entry *e, unsigned why, const char *dist,
     e->dist = d;
     e->importers = i;
     return 0;
+}
+
+int plan_entry_set_origin(plan_entry *e, const char *path, kl_err *err)
+{
+    char *copy;
+
+    if (plan_strdup(path, &copy) < 0)
+        return kl_err_oom(err);
+    free(e->origin);
+    e->origin = copy;
+    return 0;
+}
+
+const char *plan_entry_file(const plan_entry *e)
+{
+    return e->origin ? e->origin : e->data.file;
 }
 
 int plan_omit(plan *p, const char *name, unsigned why, const char *importers,

@@ -71,6 +71,8 @@ typedef struct plan_entry {
     plan_part aux;     /* a module's source */
     int strip;         /* data is a shared object: keep only what the
                           dynamic loader reads */
+    int outside;       /* a file next to the program (in a folder
+                          program's folder) rather than inside it */
     char *reason;      /* why it is in, for reports ("imported by x"); owned,
                           may be NULL */
     unsigned why;      /* enum plan_why; 0 when not said */
@@ -78,6 +80,9 @@ typedef struct plan_entry {
                           (standard library, the app's own); owned */
     char *importers;   /* modules that import it, "a, b"; owned, may be
                           NULL */
+    char *origin;      /* the file on disk it was made from when its
+                          bytes are in memory (a module's source); owned,
+                          may be NULL */
 } plan_entry;
 
 /* A module the application reaches that is not in the program. */
@@ -118,6 +123,15 @@ int plan_add(plan *p, unsigned kind, const char *name, const char *location,
 int plan_entry_origin(plan_entry *e, unsigned why, const char *dist,
                       const char *importers, kl_err *err);
 
+/* Say which file on disk entry e was made from (copied; may be NULL),
+ * when its bytes are held in memory: a module's source file. Reports show
+ * it, and the command keeps its output off every such file. */
+int plan_entry_set_origin(plan_entry *e, const char *path, kl_err *err);
+
+/* The file on disk entry e was made from or is read from: its origin, or
+ * else the file of its data part; NULL when it has none. */
+const char *plan_entry_file(const plan_entry *e);
+
 /* Record that module `name` is left out and why (enum plan_omit);
  * importers and detail are copied and may be NULL. */
 int plan_omit(plan *p, const char *name, unsigned why, const char *importers,
@@ -136,6 +150,12 @@ int plan_part_file(plan_part *part, const char *path, int level,
  * PY_VERSION_HEX of the Python that compiled the bytecode. */
 int plan_set_run(plan *p, enum bundle_run_mode mode, const char *target,
                  uint32_t python_hex, kl_err *err);
+
+/* Place every entry whose kind is in `kinds` (a mask of 1u << kind) in a
+ * file next to the program instead of inside it: what a folder program
+ * does. Only kinds whose data is a whole file can be placed so
+ * (bundle_kind_can_be_external()); others are left inside. */
+void plan_place_outside(plan *p, unsigned kinds);
 
 /* Put the entries in bundle order (bundle_entry_order), which is the order
  * every output lays them out in, so that the same plan always gives the

@@ -13,6 +13,10 @@
 
 #include "../bundle/bundle.h"
 
+/* Exit status when the program or its folder is damaged: the shell's
+ * "found but cannot execute". */
+#define RT_EXIT_DAMAGED 126
+
 /* ---- rt_program.c: the program's own file -------------------------------- */
 
 /* A file that carries a bundle, mapped read-only for the life of the
@@ -21,15 +25,32 @@ typedef struct rt_program {
     const uint8_t *map;
     uint64_t map_size;
     char *path;          /* the name it is known by (absolute); malloc'd */
+    char *root;          /* where modules' locations are given: path for a
+                            one-file program, <path's directory>/<folder>
+                            for a folder program (malloc'd); never freed */
     bundle_view bundle;
 } rt_program;
 
 /* Map `file` (which may be a /proc/self/... link) and open its bundle;
- * `path` is the name modules' locations are given under (copied). On
- * failure err says why in a way meant for the user. The mapping is never
- * unmapped. */
+ * `path` is the name it is known by (copied). A folder program's folder
+ * must be a directory next to path. On failure err says why in a way
+ * meant for the user. The mapping is never unmapped. */
 int rt_program_open(rt_program *prog, const char *file, const char *path,
                     kl_err *err);
+
+/* Map the file <root>/<path> of external entry e (BUNDLE_FLAG_EXTERNAL)
+ * into *m and check it against the size and checksum the bundle recorded.
+ * The caller unmaps *m. Fails when the file is missing, unreadable,
+ * damaged or replaced, with a message naming it. */
+int rt_program_map_external(const rt_program *prog, const bundle_entry *e,
+                            kl_map *m, kl_err *err);
+
+/* Damage found while the program runs (an external file missing or not
+ * what was built): flush Python's standard streams, print "PATH: MESSAGE"
+ * as one line on stderr and end the process with RT_EXIT_DAMAGED, so that
+ * no `except ImportError` or `except OSError` falls back to something
+ * else. Does not return. */
+_Noreturn void rt_program_damaged(const rt_program *prog, const kl_err *err);
 
 /* Tell the kernel that bytes [data, data + size) of the program mapping,
  * just copied or unmarshalled, are not needed any more, so that they stop

@@ -57,6 +57,22 @@ static int rt_memfd_from(const char *name, const uint8_t *data, size_t size,
     return fd;
 }
 
+/* Create extension module e of a folder program from its own file, which
+ * spec's origin names: checked against the bundle (the process ends when
+ * it is missing or damaged), then loaded by CPython's loader as python
+ * loads any extension module. */
+static PyObject *rt_extension_from_file(const rt_program *prog, PyObject *imp,
+                                        const bundle_entry *e, PyObject *spec)
+{
+    kl_map m;
+    kl_err err;
+
+    if (rt_program_map_external(prog, e, &m, &err) < 0)
+        rt_program_damaged(prog, &err);
+    kl_unmap(&m);
+    return PyObject_CallMethod(imp, "create_dynamic", "O", spec);
+}
+
 PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
                               const bundle_entry *e, PyObject *spec)
 {
@@ -72,6 +88,8 @@ PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
     PyObject *args = NULL, *kwargs = NULL, *file = NULL, *origin = NULL;
     int fd;
 
+    if (e->flags & BUNDLE_FLAG_EXTERNAL)
+        return rt_extension_from_file(prog, imp, e, spec);
     base = base ? base + 1 : path;
     if (bundle_read(v, e, BUNDLE_PART_DATA, &data, &size, &owned, &err) < 0) {
         PyErr_Format(PyExc_ImportError, "%s", err.msg);

@@ -2,10 +2,11 @@
  * rt_importer.c: the bundle importer, a meta path finder and loader in C.
  *
  * One instance serves every module of the bundle. Module specs carry a
- * location under the program's path, as zipimport does for archives:
- * __file__ of package "pkg.mod" is "<program>/pkg/mod.py" and its code
- * objects carry the same co_filename, so tracebacks, linecache and inspect
- * find their source through get_source().
+ * location under the program's root (rt_program), as zipimport does for
+ * archives: __file__ of package "pkg.mod" is "<program>/pkg/mod.py" (in a
+ * folder program "<folder>/pkg/mod.py", next to the package's real data
+ * files) and its code objects carry the same co_filename, so tracebacks,
+ * linecache and inspect find their source through get_source().
  */
 #include "rt.h"
 
@@ -18,7 +19,7 @@
 typedef struct rt_importer {
     PyObject_HEAD
     rt_program *prog;
-    PyObject *prefix;       /* "<program>/" */
+    PyObject *prefix;       /* "<root>/" */
     PyObject *spec_type;    /* importlib.machinery.ModuleSpec */
     PyObject *imp;          /* the _imp module */
     PyObject *fix_filename; /* _imp._fix_co_filename */
@@ -367,8 +368,46 @@ static PyObject *rt_importer_m_get_filename(PyObject *obj, PyObject *name)
     return rt_importer_origin(self, e);
 }
 
+/* New reference: the bytes of external entry e (a file of a folder
+ * program), checked against the bundle; ends the process when the file
+ * is missing or damaged (rt_program_damaged). */
+static PyObject *rt_importer_external_bytes(rt_importer *self,
+                                            const bundle_entry *e)
+{
+    kl_map m;
+    kl_err err;
+    PyObject *bytes;
+
+    if (rt_program_map_external(self->prog, e, &m, &err) < 0)
+        rt_program_damaged(self->prog, &err);
+    bytes = PyBytes_FromStringAndSize((const char *)m.data,
+                                      (Py_ssize_t)m.size);
+    kl_unmap(&m);
+    return bytes;
+}
+
+/* New reference: the bytes of the file at path, read as python's own
+ * file loaders read: for a path a folder program's bundle does not index
+ * (a real file that is not kiln's to check). */
+static PyObject *rt_importer_disk_bytes(PyObject *path)
+{
+    PyObject *f = PyFile_OpenCodeObject(path), *bytes, *r;
+
+    if (f == NULL)
+        return NULL;
+    bytes = PyObject_CallMethod(f, "read", NULL);
+    r = PyObject_CallMethod(f, "close", NULL);
+    Py_DECREF(f);
+    if (r == NULL)
+        Py_CLEAR(bytes);
+    Py_XDECREF(r);
+    return bytes;
+}
+
 /* get_data(path): the bytes of a bundled file, given its path inside the
- * program (as built from __file__). */
+ * program (as built from __file__). A folder program serves the files of
+ * its folder, and reads any other path from disk, as python's loaders
+ * do. */
 static PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
 {
     rt_importer *self = (rt_importer *)obj;
@@ -398,11 +437,15 @@ static PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
         if (s == NULL)
             return NULL;
     }
+    if (e == NULL && bundle_folder(&self->prog->bundle)[0] != '\0')
+        return rt_importer_disk_bytes(path);
     if (e == NULL) {
         errno = ENOENT;
         PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path);
         return NULL;
     }
+    if (e->flags & BUNDLE_FLAG_EXTERNAL)
+        return rt_importer_external_bytes(self, e);
     if (bundle_read(&self->prog->bundle, e, BUNDLE_PART_DATA, &data, &size,
                     &owned, &err) < 0) {
         PyErr_Format(PyExc_OSError, "%U: %s", path, err.msg);
@@ -412,6 +455,43 @@ static PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
     rt_program_release(self->prog, data, size);
     free(owned);
     return bytes;
+}
+
+/* get_resource_reader(name): for a package of a folder program, a reader
+ * of the real directory <folder>/pkg that its data files lie in
+ * (importlib's FileReader), so that importlib.resources serves them from
+ * disk. None otherwise, or when that reader is not in the program:
+ * importlib then does what it did without. */
+static PyObject *rt_importer_m_get_resource_reader(PyObject *obj,
+                                                   PyObject *name)
+{
+    rt_importer *self = (rt_importer *)obj;
+    const bundle_entry *e = rt_importer_lookup(self, name, 1);
+    PyObject *readers, *types, *origin, *holder = NULL, *reader = NULL;
+
+    if (e == NULL)
+        return NULL;
+    if (bundle_folder(&self->prog->bundle)[0] == '\0' ||
+        e->kind != BUNDLE_KIND_PACKAGE)
+        Py_RETURN_NONE;
+    origin = rt_importer_origin(self, e);
+    readers = PyImport_ImportModule("importlib.resources.readers");
+    types = PyImport_ImportModule("types");
+    /* FileReader wants a loader with .path: the package's __init__.py */
+    if (origin != NULL && types != NULL)
+        holder = PyObject_CallMethod(types, "SimpleNamespace", NULL);
+    if (holder != NULL && readers != NULL &&
+        PyObject_SetAttrString(holder, "path", origin) == 0)
+        reader = PyObject_CallMethod(readers, "FileReader", "O", holder);
+    Py_XDECREF(origin);
+    Py_XDECREF(readers);
+    Py_XDECREF(types);
+    Py_XDECREF(holder);
+    if (reader == NULL) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    return reader;
 }
 
 /* invalidate_caches(): the bundle never changes; nothing to do. */
@@ -442,6 +522,8 @@ static PyMethodDef rt_importer_methods[] = {
     {"is_package", rt_importer_m_is_package, METH_O, "Is it a package."},
     {"get_filename", rt_importer_m_get_filename, METH_O, "__file__ value."},
     {"get_data", rt_importer_m_get_data, METH_O, "Bytes of a bundled file."},
+    {"get_resource_reader", rt_importer_m_get_resource_reader, METH_O,
+     "A folder program's package data reader, or None."},
     {"invalidate_caches", rt_importer_m_invalidate_caches, METH_NOARGS,
      "Nothing to invalidate."},
     {NULL, NULL, 0, NULL},
@@ -478,7 +560,7 @@ int rt_importer_install(rt_program *prog, const char *main_alias)
     rt_importer *self = NULL;
     PyObject *bootstrap = NULL, *meta_path;
     char *prefix = NULL;
-    size_t n = strlen(prog->path);
+    size_t n = strlen(prog->root);
 
     if (PyType_Ready(&rt_importer_type) < 0)
         return -1;
@@ -498,7 +580,7 @@ int rt_importer_install(rt_program *prog, const char *main_alias)
         PyErr_NoMemory();
         goto fail;
     }
-    memcpy(prefix, prog->path, n);
+    memcpy(prefix, prog->root, n);
     prefix[n] = '/';
     prefix[n + 1] = '\0';
     self->prefix = PyUnicode_DecodeFSDefault(prefix);

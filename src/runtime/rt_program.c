@@ -1,13 +1,48 @@
 /*
  * rt_program.c: the program's own file: mapped once, its bundle opened in
- * place, pages released once their contents have been used.
+ * place, pages released once their contents have been used; a folder
+ * program's files next to it, checked when they are used.
  */
 #include "rt.h"
 
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+static const char rt_folder_hint[] =
+    "a program built with --onedir needs the folder it was built with next "
+    "to it";
+
+/* Set prog->root: the program's path, or for a folder program
+ * <directory>/<folder>, which must be a directory. */
+static int rt_program_root(rt_program *prog, kl_err *err)
+{
+    const char *folder = bundle_folder(&prog->bundle);
+    const char *slash = strrchr(prog->path, '/');
+    struct stat st;
+    kl_buf b = KL_BUF_INIT;
+
+    if (folder[0] == '\0') {
+        prog->root = prog->path;
+        return 0;
+    }
+    if (kl_buf_setf(&b, "%.*s/%s", slash ? (int)(slash - prog->path) : 1,
+                    slash ? prog->path : ".", folder) < 0)
+        return kl_err_oom(err);
+    prog->root = b.s;
+    if (stat(prog->root, &st) < 0)
+        return kl_err_set(err, "its folder %s is missing (%s): %s",
+                          prog->root, strerror(errno), rt_folder_hint);
+    if (!S_ISDIR(st.st_mode))
+        return kl_err_set(err, "its folder %s is not a directory: %s",
+                          prog->root, rt_folder_hint);
+    return 0;
+}
 
 int rt_program_open(rt_program *prog, const char *file, const char *path,
                     kl_err *err)
@@ -22,7 +57,8 @@ int rt_program_open(rt_program *prog, const char *file, const char *path,
     prog->path = strdup(path);
     if (prog->path == NULL)
         return kl_err_oom(err);
-    if (bundle_open(&prog->bundle, m.data, m.size, err) < 0)
+    if (bundle_open(&prog->bundle, m.data, m.size, err) < 0 ||
+        rt_program_root(prog, err) < 0)
         return kl_err_prefix(err, "%s", path);
     /* Validation read the whole index; lookups touch only a few pages. */
     rt_program_release(prog, prog->bundle.base, prog->bundle.header->payload_off);
@@ -40,4 +76,54 @@ void rt_program_release(const rt_program *prog, const void *data, size_t size)
     start = start / page * page;
     end = (end + page - 1) / page * page;
     (void)madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
+int rt_program_map_external(const rt_program *prog, const bundle_entry *e,
+                            kl_map *m, kl_err *err)
+{
+    kl_buf file = KL_BUF_INIT;
+    int r;
+
+    assert(e->flags & BUNDLE_FLAG_EXTERNAL);
+    if (kl_path_join(&file, prog->root,
+                     bundle_entry_path(&prog->bundle, e)) < 0)
+        return kl_err_oom(err);
+    r = kl_map_file(file.s, m, err);
+    kl_buf_free(&file);
+    if (r < 0)
+        return kl_err_prefix(err, "a file of the program's folder cannot "
+                                  "be read");
+    if (bundle_check_external(&prog->bundle, e, m->data, m->size, err) < 0) {
+        kl_unmap(m);
+        return -1;
+    }
+    return 0;
+}
+
+/* Flush Python's sys.stdout and sys.stderr, ignoring any failure. */
+static void rt_flush_python_streams(void)
+{
+    static const char *const names[] = {"stdout", "stderr"};
+    size_t i;
+
+    if (!Py_IsInitialized())
+        return;
+    for (i = 0; i < 2; i++) {
+        PyObject *f = PySys_GetObject(names[i]), *r;
+
+        if (f != NULL && f != Py_None) {
+            r = PyObject_CallMethod(f, "flush", NULL);
+            Py_XDECREF(r);
+        }
+        PyErr_Clear();
+    }
+}
+
+_Noreturn void rt_program_damaged(const rt_program *prog, const kl_err *err)
+{
+    rt_flush_python_streams();
+    fflush(NULL);
+    fprintf(stderr, "%s: %s\n", prog->path, err->msg);
+    fflush(stderr);
+    _exit(RT_EXIT_DAMAGED);
 }

@@ -10,7 +10,7 @@
 
 /* Exit status when the program file itself cannot be used (damaged bundle,
  * no /proc): the shell's "found but cannot execute". */
-#define STUB_EXIT_DAMAGED 126
+#define STUB_EXIT_DAMAGED RT_EXIT_DAMAGED
 
 /* ---- stub_start.c ---------------------------------------------------------- */
 

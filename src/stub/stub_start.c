@@ -35,13 +35,15 @@ static PyStatus stub_config_set(PyConfig *c, wchar_t **const *fields,
 }
 
 /* Fill the path fields so that path calculation has nothing to search for:
- * prefix and friends are the program's directory, sys.path is the program
- * itself (as zipimport would have it) and stdlib_dir is the program, so
- * frozen modules get __file__ values under it like bundled ones. */
+ * prefix and friends are the program's directory, sys.path is the
+ * program's root (the program itself, as zipimport would have it, or a
+ * folder program's folder) and so is stdlib_dir, so frozen modules get
+ * __file__ values under it like bundled ones. */
 static PyStatus stub_config_paths(PyConfig *c, const rt_program *prog)
 {
     wchar_t **const at_program[] = {&c->executable, &c->base_executable,
-                                    &c->program_name, &c->stdlib_dir, NULL};
+                                    &c->program_name, NULL};
+    wchar_t **const at_root[] = {&c->stdlib_dir, NULL};
     wchar_t **const at_dir[] = {&c->home, &c->prefix, &c->base_prefix,
                                 &c->exec_prefix, &c->base_exec_prefix, NULL};
     wchar_t **const at_lib[] = {&c->platlibdir, NULL};
@@ -57,13 +59,15 @@ static PyStatus stub_config_paths(PyConfig *c, const rt_program *prog)
         return PyStatus_NoMemory();
     st = stub_config_set(c, at_program, prog->path);
     if (!PyStatus_Exception(st))
+        st = stub_config_set(c, at_root, prog->root);
+    if (!PyStatus_Exception(st))
         st = stub_config_set(c, at_dir, dir);
     if (!PyStatus_Exception(st))
         st = stub_config_set(c, at_lib, "lib");
     free(dir);
     if (PyStatus_Exception(st))
         return st;
-    wpath = Py_DecodeLocale(prog->path, NULL);
+    wpath = Py_DecodeLocale(prog->root, NULL);
     if (wpath == NULL)
         return PyStatus_NoMemory();
     c->module_search_paths_set = 1;

@@ -33,13 +33,14 @@ RUN_TIMEOUT = 60
 TRAILER_FMT = "<QQQQII8s"
 TRAILER_SIZE = struct.calcsize(TRAILER_FMT)  # 48
 TRAILER_MAGIC = b"KILN\0BDL"
-HEADER_FMT = "<8sIIII" + "QQQQQQ" + "IIIII" + "9I"
+HEADER_FMT = "<8sIIII" + "QQQQQQ" + "IIIIIII" + "7I"
 HEADER_SIZE = struct.calcsize(HEADER_FMT)  # 128
 HEADER_MAGIC = b"KILNHDR\0"
 ENTRY_FMT = "<IIIIBBHI" + "8Q"
 ENTRY_SIZE = struct.calcsize(ENTRY_FMT)  # 88
 KIND_NAMES = {1: "module", 2: "package", 3: "namespace", 4: "extension",
               5: "shlib", 6: "data", 7: "pkgdata", 8: "metadata"}
+FLAG_EXTERNAL = 0x04  # the data is the file <folder>/<path> next to it
 
 assert (TRAILER_SIZE, HEADER_SIZE, ENTRY_SIZE) == (48, 128, 88)
 
@@ -60,9 +61,14 @@ class Bundle:
          self.entry_count, self.hash_slots, self.entries_off, self.hash_off,
          self.strings_off, self.strings_size, self.payload_off,
          self.payload_size, self.python_hex, self.run_mode,
-         self.run_target_off, self.run_target_len, self.flags) = h[:16]
+         self.run_target_off, self.run_target_len, self.flags,
+         folder_off, folder_len) = h[:18]
         assert self.header_magic == HEADER_MAGIC, "no kiln header"
         strings = self.bundle_offset + self.strings_off
+        # A folder program's folder, relative to the executable ("" for
+        # a one-file program).
+        self.folder = data[strings + folder_off:
+                           strings + folder_off + folder_len].decode()
         self.entries = {}
         for i in range(self.entry_count):
             f = struct.unpack_from(ENTRY_FMT, data, self.bundle_offset +
@@ -75,7 +81,8 @@ class Bundle:
             payload = self.bundle_offset + self.payload_off
             self.entries[name.decode()] = dict(
                 index=i, kind=KIND_NAMES.get(kind, kind), flags=flags,
-                path=path.decode(),
+                path=path.decode(), external=bool(flags & FLAG_EXTERNAL),
+                data_check=data_check,
                 data_abs=payload + data_off, data_size=data_size,
                 aux_abs=payload + aux_off, aux_size=aux_size,
                 entry_abs=self.bundle_offset + self.entries_off +
@@ -113,6 +120,15 @@ def run(cmd, *, cwd=None, env=None, input=None, timeout=RUN_TIMEOUT,
     except subprocess.TimeoutExpired as e:
         pytest.fail(f"timed out after {timeout}s: {cmd}\n"
                     f"stdout: {_text(e.stdout)}\nstderr: {_text(e.stderr)}")
+
+
+def run_json(cmd, **kw):
+    """Run cmd, which must succeed and print nothing on stderr; its stdout
+    parsed as JSON."""
+    r = run(cmd, **kw)
+    assert r.returncode == 0, describe(r)
+    assert r.stderr == "", describe(r)
+    return json.loads(r.stdout)
 
 
 def describe(r):
@@ -158,18 +174,28 @@ def write_tree(root, files):
     return root
 
 
-def inspect_names(program):
-    """Entry names listed by `kiln inspect PROGRAM`."""
+def inspect_entries(program):
+    """{name: (kind, where)} listed by `kiln inspect PROGRAM`; where is
+    "program" (inside the executable) or "file" (in its folder)."""
     r = kiln("inspect", program)
     assert r.returncode == 0, describe(r)
     lines = r.stdout.splitlines()
     assert lines and lines[0].startswith("# "), describe(r)
-    names = {}
+    assert lines[1].split() == ["kind", "where", "stored", "original",
+                                "name"], describe(r)
+    entries = {}
     for line in lines[2:]:
         parts = line.split()
-        assert len(parts) == 4, f"odd inspect line: {line!r}"
-        names[parts[3]] = parts[0]
-    return names
+        assert len(parts) == 5, f"odd inspect line: {line!r}"
+        assert parts[1] in ("program", "file"), f"odd inspect line: {line!r}"
+        entries[parts[4]] = (parts[0], parts[1])
+    return entries
+
+
+def inspect_names(program):
+    """Entry names listed by `kiln inspect PROGRAM`: {name: kind}."""
+    return {name: kind for name, (kind, _where)
+            in inspect_entries(program).items()}
 
 
 def assert_one_error_line(r, *, status=1):
@@ -277,3 +303,39 @@ def venv_run(venv, script, *args, **kw):
     """Run script with the venv's python, as a user of the venv would."""
     return run([Path(venv) / "bin" / "python", "-E", "-s", script, *args],
                **kw)
+
+
+# ---- a C extension module of the test's own ---------------------------------
+
+_EXT_C = r"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+static PyObject *twice(PyObject *self, PyObject *arg)
+{
+    long v = PyLong_AsLong(arg);
+    if (v == -1 && PyErr_Occurred())
+        return NULL;
+    return PyLong_FromLong(2 * v);
+}
+static PyMethodDef methods[] = {{"twice", twice, METH_O, NULL}, {NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "@NAME@", NULL, -1,
+                                 methods};
+PyMODINIT_FUNC PyInit_@NAME@(void) { return PyModule_Create(&def); }
+"""
+
+
+def build_extension(directory, name, pyinfo):
+    """Compile a tiny extension module `name` (with one function,
+    twice(n)) for the embedded Python into directory; returns its Path."""
+    r = run([KILN_PYTHON, "-I", "-c",
+             "import sysconfig; print(sysconfig.get_paths()['include'])"])
+    assert r.returncode == 0, describe(r)
+    directory = Path(directory)
+    src = directory / f"{name}.c"
+    src.write_text(_EXT_C.replace("@NAME@", name))
+    out = directory / f"{name}{pyinfo['ext_suffixes'][0]}"
+    r = run(["cc", "-shared", "-fPIC", "-O1", "-I", r.stdout.strip(), "-o",
+             out, src])
+    assert r.returncode == 0, describe(r)
+    src.unlink()
+    return out

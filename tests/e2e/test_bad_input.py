@@ -136,8 +136,10 @@ def test_write_failure_leaves_nothing(tiny, tmp_path):
 def test_write_failure_keeps_the_previous_program(tiny, tmp_path):
     out = tmp_path / "app"
     out.write_bytes(b"previous program")
-    r = _kiln_limited("build", tiny / "tiny.py", "-o", out, cwd=tmp_path)
+    r = _kiln_limited("build", tiny / "tiny.py", "-o", out, "--force",
+                      cwd=tmp_path)
     assert_one_error_line(r)
+    assert "File too large" in r.stderr, describe(r)
     assert out.read_bytes() == b"previous program"
     assert _no_leftovers(tmp_path, "app") == []
 
@@ -145,7 +147,7 @@ def test_write_failure_keeps_the_previous_program(tiny, tmp_path):
 def test_successful_build_replaces_existing_file(tiny, tmp_path):
     out = tmp_path / "app"
     out.write_bytes(b"previous program")
-    build_program(tiny, "tiny.py", output=out)
+    build_program(tiny, "tiny.py", "--force", output=out)
     r = run([out])
     assert (r.returncode, r.stdout) == (0, "tiny\n"), describe(r)
     assert _no_leftovers(tmp_path, "app") == []

@@ -234,6 +234,19 @@ def test_app_import_brings_in_what_a_library_left_out(app):
     assert "fast" not in entries
 
 
+def test_add_data_wins_over_the_package_copy(app):
+    write_tree(app, {"override/page.html": "<p>mine</p>"})
+    out = build_program(app, "app.py", "--paths",
+                        app / "env" / "site-packages", "--add-data",
+                        "override/page.html:pkg/templates",
+                        output=app / "dist" / "override")
+    assert Bundle.read(out).entries["pkg/templates/page.html"]["kind"] == \
+        "data"
+    r = run([out])
+    assert r.returncode == 0, describe(r)
+    assert r.stdout.splitlines() == ["<p>mine</p>"] + EXPECTED[1:]
+
+
 @pytest.mark.parametrize("option", ["--collect", "--collect-data"])
 def test_collect_options(app, option):
     out = build_program(app, "app.py", "--paths",

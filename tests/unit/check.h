@@ -1,7 +1,8 @@
 /*
  * check.h: the few helpers every C unit test shares: counted checks that
  * print one "file:line: check failed: ..." line each, allocation that
- * exits on failure, and a seeded pseudo-random generator. Each test
+ * exits on failure, whole-file helpers and a seeded pseudo-random
+ * generator. Each test
  * program includes it once and ends with check_summary().
  */
 #ifndef KILN_TEST_CHECK_H
@@ -66,6 +67,69 @@ static inline uint8_t *xdup(const void *src, size_t n)
     if (n)
         memcpy(p, src, n);
     return p;
+}
+
+/* ---- files ----------------------------------------------------------------- */
+
+/* Write n bytes to the file at path; exits when it cannot. */
+static inline void file_put(const char *path, const void *bytes, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (f == NULL || fwrite(bytes, 1, n, f) != n || fclose(f) != 0) {
+        perror(path);
+        exit(2);
+    }
+}
+
+/* Read a whole file into a malloc'd buffer; exits when it cannot. */
+static inline uint8_t *file_slurp(const char *path, size_t *n)
+{
+    uint8_t *bytes;
+    kl_err err;
+
+    if (kl_read_file(path, &bytes, n, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        exit(2);
+    }
+    return bytes;
+}
+
+/* Make a temporary directory from template (mkdtemp, changed in place);
+ * exits when it cannot. */
+static inline void tmp_dir_make(char *template)
+{
+    if (mkdtemp(template) == NULL) {
+        perror("mkdtemp");
+        exit(2);
+    }
+}
+
+/* Remove directory dir and everything below it, as far as possible. */
+static inline void tmp_dir_remove(const char *dir)
+{
+    kl_buf cmd = KL_BUF_INIT;
+    int r;
+
+    kl_buf_setf(&cmd, "rm -rf '%s'", dir);
+    r = system(cmd.s);
+    (void)r;
+    kl_buf_free(&cmd);
+}
+
+/* Make the directory named by template tmpl (mkdtemp), and in it a file
+ * "stub" standing for the runtime stub (not an executable: emitters only
+ * copy it), whose path goes to stub; exits on failure. */
+static inline void make_test_dir(char *tmpl, kl_buf *stub)
+{
+    static const char fake[] = "\177ELF a stub that is not one";
+
+    tmp_dir_make(tmpl);
+    if (kl_path_join(stub, tmpl, "stub") < 0) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    file_put(stub->s, fake, sizeof fake - 1);
 }
 
 /* Print "N passed, M failed"; the exit status for main. */

@@ -23,17 +23,6 @@ static kl_buf stub = KL_BUF_INIT, datafile = KL_BUF_INIT, lib = KL_BUF_INIT;
 static const char module_code[] = "bytecode of mod";
 static const char module_source[] = "print('source of mod')\n";
 
-/* Write text to the file at path. */
-static void put_file(const char *path, const void *bytes, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-
-    if (f == NULL || fwrite(bytes, 1, n, f) != n || fclose(f) != 0) {
-        perror(path);
-        exit(2);
-    }
-}
-
 /* Add the test entries to p in the order perm gives (a permutation of
  * 0..4). */
 static void plan_fill(plan *p, const int perm[5])
@@ -79,25 +68,12 @@ static void plan_fill(plan *p, const int perm[5])
         exit(2);
 }
 
-/* Read a whole file; exits when it cannot. */
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    uint8_t *bytes;
-    kl_err err;
-
-    if (kl_read_file(path, &bytes, n, &err) < 0) {
-        fprintf(stderr, "test_emit: %s\n", err.msg);
-        exit(2);
-    }
-    return bytes;
-}
-
 /* Check the program at path against the test entries. */
 static void check_program(const char *path)
 {
     size_t size, lsize, stub_size;
-    uint8_t *file = slurp(path, &size), *want_lib = slurp(lib.s, &lsize);
-    uint8_t *stub_bytes = slurp(stub.s, &stub_size);
+    uint8_t *file = file_slurp(path, &size), *want_lib = file_slurp(lib.s, &lsize);
+    uint8_t *stub_bytes = file_slurp(stub.s, &stub_size);
     const bundle_entry *e;
     bundle_view v;
     elf_info info;
@@ -187,7 +163,7 @@ static void test_same_bytes_in_any_order(void)
         }
         plan_free(&p);
         check_program(out.s);
-        bytes = slurp(out.s, &n);
+        bytes = file_slurp(out.s, &n);
         if (first == NULL) {
             first = bytes;
             first_size = n;
@@ -213,7 +189,7 @@ static void test_failures(void)
     /* a source file gone by the time it is written: an error, the previous
      * program untouched, no temporary file left */
     kl_buf_setf(&out, "%s/keep", dir);
-    put_file(out.s, "previous", 8);
+    file_put(out.s, "previous", 8);
     plan_init(&p);
     plan_fill(&p, perm);
     CHECK(plan_part_file(&p.entries[4].data, "/nonexistent/kiln/file", 0,
@@ -222,7 +198,7 @@ static void test_failures(void)
     err.msg[0] = 0;
     CHECK(emit_onefile(&p, stub.s, out.s, &err) < 0);
     CHECKF(strstr(err.msg, "/nonexistent/kiln/file") != NULL, "%s", err.msg);
-    bytes = slurp(out.s, &n);
+    bytes = file_slurp(out.s, &n);
     CHECK(n == 8 && memcmp(bytes, "previous", 8) == 0);
     free(bytes);
     CHECK(leftovers("keep", "keep") == 0);
@@ -254,32 +230,22 @@ static void test_failures(void)
 int main(int argc, char **argv)
 {
     char data[3000];
-    kl_buf cmd = KL_BUF_INIT;
-    int r;
 
     if (argc != 2) {
         fprintf(stderr, "usage: test_emit FIXTURES_DIR\n");
         return 2;
     }
     fixtures = argv[1];
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
-        return 2;
-    }
-    kl_path_join(&stub, dir, "stub");
-    put_file(stub.s, "\177ELF a stub that is not one", 27);
+    make_test_dir(dir, &stub);
     kl_path_join(&datafile, dir, "data.bin");
     memset(data, 'x', sizeof data);
-    put_file(datafile.s, data, sizeof data);
+    file_put(datafile.s, data, sizeof data);
     kl_path_join(&lib, fixtures, "libkltest.so");
 
     test_same_bytes_in_any_order();
     test_failures();
 
-    kl_buf_setf(&cmd, "rm -rf '%s'", dir);
-    r = system(cmd.s);
-    (void)r;
-    kl_buf_free(&cmd);
+    tmp_dir_remove(dir);
     kl_buf_free(&stub);
     kl_buf_free(&datafile);
     kl_buf_free(&lib);
