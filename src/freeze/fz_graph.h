@@ -217,12 +217,17 @@ typedef struct fz_code {
 /* ---- fz_scan_call.c: try blocks and import calls ------------------------- */
 
 /* Read the ranges of code's exception table (co_exceptiontable) into
- * c->guard. A code object without one (or a table that does not parse)
- * guards nothing. Fails only when out of memory. */
+ * c->guard. A code object without one (or a table that does not parse,
+ * or whose table was not read) guards nothing. Fails only when out of
+ * memory. */
 int fz_scan_guards(PyObject *code, fz_code *c, kl_err *err);
 
 /* True when the instruction at byte offset off lies in a try block. */
 int fz_scan_guarded(const fz_code *c, Py_ssize_t off);
+
+/* True when code c names import_module, __import__ or find_spec at all
+ * (else no instruction of it can call them). */
+int fz_scan_may_call(const fz_code *c);
 
 /* When c->v[k] loads import_module, __import__ or find_spec and a call
  * of it follows, append its record to out: a literal first argument is an

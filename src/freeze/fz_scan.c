@@ -379,6 +379,18 @@ typedef struct fz_scan {
     fz_imports *out;
 } fz_scan;
 
+/* True when co_code `bytes` holds an IMPORT_NAME instruction. */
+static int fz_scan_has_import(const fz_opcodes *ops, PyObject *bytes)
+{
+    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bytes);
+    Py_ssize_t n = PyBytes_GET_SIZE(bytes), i;
+
+    for (i = 0; i + 1 < n; i += 2)
+        if (ops->role[b[i]] == FZ_OP_IMPORT_NAME)
+            return 1;
+    return 0;
+}
+
 /* Decode co_code `bytes` into c->v. */
 static int fz_scan_decode(const fz_opcodes *ops, PyObject *bytes, fz_code *c,
                           kl_err *err)
@@ -462,7 +474,7 @@ static int fz_scan_code(fz_scan *s, PyObject *code, int lazy, kl_err *err)
     fz_code c = {NULL, 0, NULL, 0, NULL, NULL, s->name, s->is_package};
     Py_ssize_t i;
     size_t k;
-    int r = -1;
+    int r = -1, calls;
 
     c.consts = PyObject_GetAttrString(code, "co_consts");
     c.names = PyObject_GetAttrString(code, "co_names");
@@ -472,10 +484,16 @@ static int fz_scan_code(fz_scan *s, PyObject *code, int lazy, kl_err *err)
         fz_python_error(s->name, err);
         goto done;
     }
-    if (fz_scan_decode(s->ops, bytes, &c, err) < 0 ||
-        fz_scan_guards(code, &c, err) < 0)
+    /* Most code (most functions) imports nothing: no need to decode it.
+     * A function's imports are all guarded: only code that runs at import
+     * needs its try blocks. */
+    calls = fz_scan_may_call(&c);
+    if (!calls && !fz_scan_has_import(s->ops, bytes))
+        c.n = 0;
+    else if (fz_scan_decode(s->ops, bytes, &c, err) < 0 ||
+             (!lazy && fz_scan_guards(code, &c, err) < 0))
         goto done;
-    if (s->skip->n > 0) {
+    if (s->skip->n > 0 && c.n > 0) {
         Py_ssize_t units = PyBytes_GET_SIZE(bytes) / 2;
 
         lines = malloc(((size_t)units + 1) * sizeof *lines);
@@ -490,9 +508,9 @@ static int fz_scan_code(fz_scan *s, PyObject *code, int lazy, kl_err *err)
 
         if (lines != NULL && fz_scan_in_ranges(s->skip, lines[x->off / 2]))
             continue;
-        if ((x->role == FZ_OP_IMPORT_NAME
-                 ? fz_scan_import_name(s, &c, k, lazy, err)
-                 : fz_scan_call_at(&c, k, lazy, s->out, err)) < 0)
+        if (x->role == FZ_OP_IMPORT_NAME
+                ? fz_scan_import_name(s, &c, k, lazy, err) < 0
+                : calls && fz_scan_call_at(&c, k, lazy, s->out, err) < 0)
             goto done;
     }
     for (i = 0; i < PyTuple_GET_SIZE(c.consts); i++) {

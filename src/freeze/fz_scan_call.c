@@ -244,14 +244,35 @@ static int fz_scan_call(const fz_code *c, size_t k, const char *what,
                           guarded, err);
 }
 
+/* True when name is one of the functions whose calls name modules. */
+static int fz_scan_is_import_call(const char *name)
+{
+    return strcmp(name, "import_module") == 0 ||
+           strcmp(name, "__import__") == 0 || strcmp(name, "find_spec") == 0;
+}
+
+int fz_scan_may_call(const fz_code *c)
+{
+    Py_ssize_t i;
+
+    for (i = 0; i < PyTuple_GET_SIZE(c->names); i++) {
+        PyObject *v = PyTuple_GET_ITEM(c->names, i);
+        const char *s = PyUnicode_Check(v) ? PyUnicode_AsUTF8(v) : NULL;
+
+        if (s == NULL)
+            PyErr_Clear();
+        else if (fz_scan_is_import_call(s))
+            return 1;
+    }
+    return 0;
+}
+
 int fz_scan_call_at(const fz_code *c, size_t k, int lazy, fz_imports *out,
                     kl_err *err)
 {
     const char *nm = fz_scan_load_name(c, &c->v[k]);
 
-    if (nm == NULL || (strcmp(nm, "import_module") != 0 &&
-                       strcmp(nm, "__import__") != 0 &&
-                       strcmp(nm, "find_spec") != 0))
+    if (nm == NULL || !fz_scan_is_import_call(nm))
         return 0;
     return fz_scan_call(c, k, nm, lazy, out, err);
 }
