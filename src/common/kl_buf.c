@@ -1,5 +1,6 @@
 /*
- * kl_buf.c: growable strings, path joining and string lists.
+ * kl_buf.c: growable strings, path joining, string lists and room in
+ * growable arrays.
  */
 #include "kl_common.h"
 
@@ -112,6 +113,24 @@ char *kl_buf_detach(kl_buf *b)
     b->s = NULL;
     b->len = b->cap = 0;
     return s;
+}
+
+int kl_room(void *v, size_t *cap, size_t n, size_t size)
+{
+    void **pv = v;
+    size_t want = *cap ? *cap * 2 : 16;
+    void *grown;
+
+    if (n < *cap)
+        return 0;
+    if (want > SIZE_MAX / size)
+        return -1;
+    grown = realloc(*pv, want * size);
+    if (grown == NULL)
+        return -1;
+    *pv = grown;
+    *cap = want;
+    return 0;
 }
 
 int kl_strv_take(kl_strv *l, char *s)

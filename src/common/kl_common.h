@@ -127,6 +127,11 @@ typedef struct kl_strv {
 } kl_strv;
 #define KL_STRV_INIT {NULL, 0, 0}
 
+/* Make room for one more item in the growable array *v (a pointer to an
+ * array pointer) holding n items of `size` bytes, *cap allocated: doubles
+ * it when full. -1 when out of memory (the array is unchanged). */
+int kl_room(void *v, size_t *cap, size_t n, size_t size);
+
 /* Append a copy of s. -1 when out of memory. */
 int kl_strv_push(kl_strv *l, const char *s);
 

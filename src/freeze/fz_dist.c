@@ -47,7 +47,7 @@ static void fz_dist_free(fz_dist *d)
     kl_strv_free(&d->files);
     kl_strv_free(&d->tops);
     kl_strv_free(&d->requires);
-    kl_strv_free(&d->entry_modules);
+    kl_strv_free(&d->entry_points);
     kl_strv_free(&d->top_level);
     free(d);
 }
@@ -113,28 +113,10 @@ static int fz_dist_new(const char *site, const char *base, fz_dist **out,
     return 0;
 }
 
-/* Make room for one more item in array *v of n items of `size` bytes,
- * *cap allocated. -1 when out of memory (the array is unchanged). */
-static int fz_room(void *v, size_t *cap, size_t n, size_t size)
-{
-    void **pv = v;
-    size_t want = *cap ? *cap * 2 : 16;
-    void *grown;
-
-    if (n < *cap)
-        return 0;
-    grown = realloc(*pv, want * size);
-    if (grown == NULL)
-        return -1;
-    *pv = grown;
-    *cap = want;
-    return 0;
-}
-
 /* Append dist to the index. */
 static int fz_dists_push(fz_dists *d, fz_dist *dist, kl_err *err)
 {
-    if (fz_room(&d->v, &d->cap, d->n, sizeof *d->v) < 0) {
+    if (kl_room(&d->v, &d->cap, d->n, sizeof *d->v) < 0) {
         fz_dist_free(dist);
         return kl_err_oom(err);
     }
@@ -156,7 +138,7 @@ static int fz_dists_site(fz_dists *d, const char *dir, fz_site **out,
             *out = &d->sites[i];
             return 0;
         }
-    if (fz_room(&d->sites, &d->cap_sites, d->n_sites, sizeof *d->sites) < 0)
+    if (kl_room(&d->sites, &d->cap_sites, d->n_sites, sizeof *d->sites) < 0)
         return kl_err_oom(err);
     s = &d->sites[d->n_sites];
     s->dir = strdup(dir);
@@ -292,7 +274,7 @@ int fz_dist_load(fz_dist *d, kl_err *err)
     if (r == 0)
         r = fz_dist_read(d, "entry_points.txt", &text, &n, &found, err);
     if (r == 0 && found)
-        r = fz_dist_parse_entry_points((char *)text, n, &d->entry_modules,
+        r = fz_dist_parse_entry_points((char *)text, n, &d->entry_points,
                                        err);
     free(text);
     if (r == 0)
@@ -303,7 +285,7 @@ int fz_dist_load(fz_dist *d, kl_err *err)
     fz_strv_sort_unique(&d->files);
     fz_strv_sort_unique(&d->tops);
     fz_strv_sort_unique(&d->requires);
-    fz_strv_sort_unique(&d->entry_modules);
+    fz_strv_sort_unique(&d->entry_points);
     return r;
 }
 

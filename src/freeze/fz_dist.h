@@ -33,12 +33,12 @@ int fz_dist_parse_record(const char *text, size_t n, kl_strv *out,
 int fz_dist_parse_metadata(const char *text, size_t n, char **name,
                            kl_strv *requires, kl_err *err);
 
-/* Append to modules the module of every entry of entry_points.txt
- * text[0, n) ("name = module:attr [extras]") outside the console_scripts
- * and gui_scripts groups, whose targets are programs rather than plugins.
- * Entries whose module is not a dotted name are skipped. Fails only when
- * out of memory. */
-int fz_dist_parse_entry_points(const char *text, size_t n, kl_strv *modules,
+/* Append to out "MODULE GROUP" for every entry of entry_points.txt
+ * text[0, n) ("name = module:attr [extras]" in section [GROUP]) outside
+ * the console_scripts and gui_scripts groups, whose targets are programs
+ * rather than plugins. Entries whose module is not a dotted name, or that
+ * lie in no section, are skipped. Fails only when out of memory. */
+int fz_dist_parse_entry_points(const char *text, size_t n, kl_strv *out,
                                kl_err *err);
 
 /* Append every non-empty line of text[0, n) (top_level.txt), trimmed. */
@@ -74,7 +74,7 @@ typedef struct fz_dist {
     kl_strv files;      /* RECORD paths, sorted */
     kl_strv tops;       /* top-level module names it installs, sorted */
     kl_strv requires;   /* normalized names it requires, sorted */
-    kl_strv entry_modules; /* modules its entry points name, sorted */
+    kl_strv entry_points; /* "MODULE GROUP" of its entry points, sorted */
     kl_strv top_level;  /* top_level.txt, when read (a hint) */
     int top_level_read;
     int used;           /* the graph's mark: a module of it is in the

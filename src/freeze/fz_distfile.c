@@ -285,14 +285,15 @@ int fz_dist_parse_metadata(const char *text, size_t n, char **name,
     return r;
 }
 
-int fz_dist_parse_entry_points(const char *text, size_t n, kl_strv *modules,
+int fz_dist_parse_entry_points(const char *text, size_t n, kl_strv *out,
                                kl_err *err)
 {
+    kl_buf item = KL_BUF_INIT;
     size_t pos = 0, k;
-    fz_line line;
-    int scripts = 0;
+    fz_line line, group = {"", 0};
+    int r = 0;
 
-    while (fz_next_line(text, n, &pos, &line)) {
+    while (r == 0 && fz_next_line(text, n, &pos, &line)) {
         const char *eq;
         fz_line v;
 
@@ -300,14 +301,18 @@ int fz_dist_parse_entry_points(const char *text, size_t n, kl_strv *modules,
         if (line.n == 0 || line.s[0] == '#' || line.s[0] == ';')
             continue;
         if (line.s[0] == '[') {
-            scripts = (line.n == 17 && memcmp(line.s, "[console_scripts]",
-                                              17) == 0) ||
-                      (line.n == 13 && memcmp(line.s, "[gui_scripts]",
-                                              13) == 0);
+            group.s = line.s + 1;
+            group.n = memchr(line.s, ']', line.n)
+                          ? (size_t)((const char *)memchr(line.s, ']',
+                                                          line.n) - group.s)
+                          : 0;
+            fz_trim(&group);
             continue;
         }
         eq = memchr(line.s, '=', line.n);
-        if (scripts || eq == NULL)
+        if (eq == NULL || group.n == 0 ||
+            (group.n == 15 && memcmp(group.s, "console_scripts", 15) == 0) ||
+            (group.n == 11 && memcmp(group.s, "gui_scripts", 11) == 0))
             continue;
         v.s = eq + 1;
         v.n = line.n - (size_t)(eq + 1 - line.s);
@@ -316,10 +321,17 @@ int fz_dist_parse_entry_points(const char *text, size_t n, kl_strv *modules,
                     v.s[k] != ' ' && v.s[k] != '\t';
              k++)
             ;
-        if (fz_dist_is_dotted(v.s, k) && fz_push_n(modules, v.s, k, err) < 0)
-            return -1;
+        if (!fz_dist_is_dotted(v.s, k))
+            continue;
+        item.len = 0;
+        if (kl_buf_add(&item, v.s, k) < 0 || kl_buf_adds(&item, " ") < 0 ||
+            kl_buf_add(&item, group.s, group.n) < 0)
+            r = kl_err_oom(err);
+        else
+            r = fz_push_n(out, item.s, item.len, err);
     }
-    return 0;
+    kl_buf_free(&item);
+    return r;
 }
 
 int fz_dist_parse_lines(const char *text, size_t n, kl_strv *out,

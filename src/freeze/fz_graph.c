@@ -250,15 +250,8 @@ static int fz_graph_dist_in(fz_graph *g, fz_module *m, kl_err *err);
  * far. */
 static int fz_graph_later(fz_graph *g, fz_module *m, kl_err *err)
 {
-    if (g->n_late == g->cap_late) {
-        size_t cap = g->cap_late ? g->cap_late * 2 : 64;
-        fz_module **v = realloc(g->late, cap * sizeof *v);
-
-        if (v == NULL)
-            return kl_err_oom(err);
-        g->late = v;
-        g->cap_late = cap;
-    }
+    if (kl_room(&g->late, &g->cap_late, g->n_late, sizeof *g->late) < 0)
+        return kl_err_oom(err);
     m->done = 0;
     g->late[g->n_late++] = m;
     return 0;
@@ -525,6 +518,7 @@ void fz_graph_free(fz_graph *g)
         fz_module_free(g->mods[i]);
     free(g->mods);
     free(g->late);
+    free(g->plugins);
     fz_dists_free(g->dists);
     Py_XDECREF(g->index);
     free(g);

@@ -280,10 +280,23 @@ int fz_policy_leave_out(const fz_policy_case *c, unsigned *omit,
  * bytecode shows (NULL-terminated), or NULL. */
 const char *const *fz_policy_hidden(const char *name);
 
+/* True when module `name`, found among an extension module's strings, is
+ * one compiled code names for a lookup made only on demand: not followed
+ * on that evidence. */
+int fz_policy_native_skip(const char *name);
+
 /* Modules always bundled (NULL-terminated). */
 extern const char *const fz_policy_always[];
 
 /* ---- fz_graph.c: the import graph -------------------------------------- */
+
+/* An entry point of a distribution in the program, followed once its
+ * group's host is in. */
+typedef struct fz_plugin {
+    const fz_dist *dist;
+    const char *entry;  /* "MODULE GROUP" (the dist's) */
+    int done;
+} fz_plugin;
 
 struct fz_graph {
     const fz_options *opt;
@@ -298,6 +311,9 @@ struct fz_graph {
                          out, or needed for sure after being speculative */
     size_t n_late;
     size_t cap_late;
+    fz_plugin *plugins; /* entry points of the distributions followed */
+    size_t n_plugins;
+    size_t cap_plugins;
     PyObject *index;  /* dict: name -> index into mods */
 };
 typedef struct fz_graph fz_graph;

@@ -220,7 +220,8 @@ static int fz_graph_native(fz_graph *g, fz_module *m, kl_err *err)
     if (r == 0)
         r = fz_native_names(m->file, &tops, &names, err);
     for (i = 0; r == 0 && i < names.n; i++) {
-        if (strcmp(names.v[i], m->name) == 0)
+        if (strcmp(names.v[i], m->name) == 0 ||
+            fz_policy_native_skip(names.v[i]))
             continue;
         r = fz_graph_exists(g, names.v[i], &exists, err);
         if (r == 0 && exists)
@@ -233,12 +234,10 @@ static int fz_graph_native(fz_graph *g, fz_module *m, kl_err *err)
 
 /* The first time a module of distribution d is followed (m): request the
  * mypyc helper modules d installs, which only its compiled modules
- * import, and the modules its entry points name (plugins loaded by name;
- * crossing into another distribution only when d requires it). */
+ * import, and note its entry points for fz_graph_plugins. */
 static int fz_graph_follow_dist(fz_graph *g, fz_module *m, kl_err *err)
 {
     kl_strv helpers = KL_STRV_INIT;
-    kl_buf who = KL_BUF_INIT;
     fz_dist *d = m->dist;
     fz_req q = {m->name, NULL, PLAN_WHY_NATIVE, 1, 0, 0, m->speculative};
     size_t i;
@@ -250,17 +249,66 @@ static int fz_graph_follow_dist(fz_graph *g, fz_module *m, kl_err *err)
     r = fz_dist_mypyc(d, &g->env->suffixes, &helpers, err);
     for (i = 0; r == 0 && i < helpers.n; i++)
         r = fz_graph_request(g, helpers.v[i], &q, err);
-    if (r == 0 && d->entry_modules.n > 0 &&
-        kl_buf_setf(&who, "%s entry points", d->name) < 0)
-        r = kl_err_oom(err);
-    q.importer = who.s;
-    q.from_dist = d;
-    q.why = PLAN_WHY_ENTRY_POINT;
-    q.guarded = 1;
-    for (i = 0; r == 0 && i < d->entry_modules.n; i++)
-        r = fz_graph_request(g, d->entry_modules.v[i], &q, err);
     kl_strv_free(&helpers);
+    for (i = 0; r == 0 && i < d->entry_points.n; i++) {
+        if (kl_room(&g->plugins, &g->cap_plugins, g->n_plugins,
+                    sizeof *g->plugins) < 0)
+            return kl_err_oom(err);
+        g->plugins[g->n_plugins].dist = d;
+        g->plugins[g->n_plugins].entry = d->entry_points.v[i];
+        g->plugins[g->n_plugins].done = 0;
+        g->n_plugins++;
+    }
+    return r;
+}
+
+/* True when the host of entry point group `group` is in the program: the
+ * module its name starts with ("sqlalchemy" for sqlalchemy.dialects,
+ * "pandas" for pandas_plotting_backends), which loads its plugins. */
+static int fz_graph_host_in(fz_graph *g, const char *group)
+{
+    char *host = strndup(group, strcspn(group, ".-_"));
+    fz_module *m = host ? fz_graph_get(g, host) : NULL;
+
+    free(host);
+    return m != NULL && ((m->state == FZ_FOUND && !m->omit) ||
+                         m->state == FZ_BUILTIN || m->state == FZ_FROZEN);
+}
+
+/* Request the modules of the noted entry points whose host is in the
+ * program now: a plugin nobody in the program loads stays out (a
+ * setuptools command of cffi, a pytest plugin). A target in another
+ * distribution comes only when the entry point's distribution requires
+ * it. *found says whether any was requested. */
+static int fz_graph_plugins(fz_graph *g, int *found, kl_err *err)
+{
+    kl_buf who = KL_BUF_INIT, module = KL_BUF_INIT;
+    size_t i;
+    int r = 0;
+
+    *found = 0;
+    for (i = 0; r == 0 && i < g->n_plugins; i++) {
+        fz_plugin *pl = &g->plugins[i];
+        const char *group = strchr(pl->entry, ' ');
+        fz_req q = {NULL, pl->dist, PLAN_WHY_ENTRY_POINT, 1, 0, 1, 0};
+
+        if (pl->done || group == NULL || !fz_graph_host_in(g, group + 1))
+            continue;
+        pl->done = 1;
+        *found = 1;
+        if (kl_buf_setf(&who, "%s entry point %s", pl->dist->name,
+                        group + 1) < 0 ||
+            kl_buf_sets(&module, "") < 0 ||
+            kl_buf_add(&module, pl->entry,
+                       (size_t)(group - pl->entry)) < 0) {
+            r = kl_err_oom(err);
+            break;
+        }
+        q.importer = who.s;
+        r = fz_graph_request(g, module.s, &q, err);
+    }
     kl_buf_free(&who);
+    kl_buf_free(&module);
     return r;
 }
 
@@ -366,17 +414,23 @@ static int fz_graph_roots(fz_graph *g, kl_err *err)
 int fz_graph_resolve(fz_graph *g, kl_err *err)
 {
     size_t i, late = 0;
-    int missing = 0;
+    int missing = 0, more;
 
     if (fz_graph_roots(g, err) < 0)
         return -1;
-    while (g->next < g->n || late < g->n_late) {
-        fz_module *m = g->next < g->n ? g->mods[g->next++] : g->late[late++];
+    do {
+        while (g->next < g->n || late < g->n_late) {
+            fz_module *m = g->next < g->n ? g->mods[g->next++]
+                                          : g->late[late++];
 
-        kl_progress("collecting modules", g->next + late, g->n + g->n_late);
-        if (fz_graph_process(g, m, err) < 0)
+            kl_progress("collecting modules", g->next + late,
+                        g->n + g->n_late);
+            if (fz_graph_process(g, m, err) < 0)
+                return -1;
+        }
+        if (fz_graph_plugins(g, &more, err) < 0)
             return -1;
-    }
+    } while (more);
     kl_progress_end();
     for (i = 0; i < g->n; i++) {
         fz_module *m = g->mods[i];

@@ -49,6 +49,24 @@ static const char *const fz_lazy_tools[] = {
     "unittest", "ensurepip", "venv",
 };
 
+/* Module names compiled code carries for a lookup it makes only on
+ * demand, so that finding them among an extension module's strings says
+ * nothing: every Cython module names asyncio.coroutines, imported only
+ * when a function's _is_coroutine is read (and asyncio brings
+ * concurrent.futures and multiprocessing with it). */
+static const char *const fz_native_on_demand[] = {"asyncio.coroutines"};
+
+int fz_policy_native_skip(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof fz_native_on_demand / sizeof *fz_native_on_demand;
+         i++)
+        if (strcmp(name, fz_native_on_demand[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* Codecs are looked up by name at run time, and uncaught exceptions are
  * printed through traceback. */
 const char *const fz_policy_always[] = {"traceback", "linecache", "warnings",

@@ -54,16 +54,9 @@ int fz_scan_guards(PyObject *code, fz_code *c, kl_err *err)
            fz_scan_varint(t, n, &i, &len) &&
            fz_scan_varint(t, n, &i, &target) &&
            fz_scan_varint(t, n, &i, &depth)) {
-        if (c->n_guard + 2 > cap) {
-            long *g;
-
-            cap = cap ? cap * 2 : 16;
-            g = realloc(c->guard, cap * sizeof *g);
-            if (g == NULL) {
-                r = kl_err_oom(err);
-                break;
-            }
-            c->guard = g;
+        if (kl_room(&c->guard, &cap, c->n_guard + 1, sizeof *c->guard) < 0) {
+            r = kl_err_oom(err);
+            break;
         }
         c->guard[c->n_guard++] = start * 2;
         c->guard[c->n_guard++] = (start + len) * 2;

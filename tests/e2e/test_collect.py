@@ -80,6 +80,7 @@ SITE = {
     """,
     "distapp/plugin.py": "NAME = 'plugin'\n",
     "distapp/cli.py": "import does_not_exist_cli\n",
+    "distapp/testing.py": "import does_not_exist_testing\n",
     "distapp/data.json": "{}",
     "distapp-1.0.dist-info/METADATA": (
         "Metadata-Version: 2.1\nName: distapp\nVersion: 1.0\n"
@@ -87,12 +88,14 @@ SITE = {
         "Requires-Dist: fast; extra == 'speed'\n"),
     "distapp-1.0.dist-info/RECORD": (
         "distapp/__init__.py,,\ndistapp/plugin.py,,\ndistapp/cli.py,,\n"
+        "distapp/testing.py,,\n"
         "distapp/data.json,,\ndistapp-1.0.dist-info/METADATA,,\n"
         "distapp-1.0.dist-info/RECORD,,\n"),
     "distapp-1.0.dist-info/entry_points.txt": (
         "[console_scripts]\ndistapp = distapp.cli:main\n"
         "[distapp.plugins]\nplug = distapp.plugin:NAME\n"
-        "[other.plugins]\nx = other:x\n"),
+        "[other.plugins]\nx = other:x\n"
+        "[pytest11]\ndistapp = distapp.testing\n"),
     "distapp-1.0.dist-info/INSTALLER": "pip\n",
     "helper/__init__.py": "NAME = 'helper'\n",
     "helper-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: helper\n",
@@ -192,11 +195,14 @@ def test_modules_only_native_code_imports(built):
     assert "other" not in entries                # not required by distapp
 
 
-def test_entry_points_but_not_scripts(built):
+def test_entry_points_whose_host_is_in_but_not_scripts(built):
     _, entries, log = built
-    assert "distapp.plugin" in entries
-    assert "distapp.cli" not in entries
+    assert "distapp.plugin" in entries          # [distapp.plugins]
+    assert "distapp.cli" not in entries         # [console_scripts]
+    assert "distapp.testing" not in entries     # [pytest11]: no pytest here
+    assert "other" not in entries               # [other.plugins]
     assert "does_not_exist_cli" not in log
+    assert "does_not_exist_testing" not in log
 
 
 def test_metadata_of_collected_distributions(built):

@@ -2,7 +2,8 @@
  * test_dist.c: unit tests of what kiln reads from installed distributions
  * (src/freeze/fz_distfile.c, fz_dist.c), module names in native code
  * (fz_native.c) and package data (fz_pkgdata.c): damaged files yield
- * less, never a failure; owners are found by RECORD. Checks as in check.h.
+ * less, never a failure; owners are found by RECORD; and room in growable
+ * arrays (kl_room, which their readers use). Checks as in check.h.
  */
 #include "../../src/freeze/fz_dist.h"
 #include "../../src/freeze/fz_native.h"
@@ -66,6 +67,20 @@ static void check_list(int (*parse)(const char *, size_t, kl_strv *,
     CHECK(parse(text, strlen(text), &l, &err) == 0);
     CHECKF(strcmp(joined(&l), want) == 0, "%s", joined(&l));
     kl_strv_free(&l);
+}
+
+static void test_room(void)
+{
+    long *v = NULL;
+    size_t cap = 0, n;
+
+    for (n = 0; n < 100; n++) {
+        if (!CHECK(kl_room(&v, &cap, n, sizeof *v) == 0 && cap > n))
+            break;
+        v[n] = (long)n;
+    }
+    CHECK(n == 100 && v[99] == 99 && cap >= 100);
+    free(v);
 }
 
 static void test_normalize(void)
@@ -166,7 +181,10 @@ static void test_entry_points(void)
         "p = pkg.plugins.p\n";
 
     check_list(fz_dist_parse_entry_points, text,
-               "mydb.dialect|mydb.other|pkg.plugins.p");
+               "mydb.dialect sqlalchemy.dialects|"
+               "mydb.other sqlalchemy.dialects|pkg.plugins.p pkg.plugins");
+    check_list(fz_dist_parse_entry_points, "x = before.any:section\n"
+               "[unclosed\ny = in.unclosed\n", "");
 }
 
 /* A site directory with a few distributions, as pip leaves them. */
@@ -345,6 +363,7 @@ int main(void)
         perror("mkdtemp");
         return 2;
     }
+    test_room();
     test_normalize();
     test_record();
     test_metadata();
