@@ -181,9 +181,7 @@ static int fz_site_pip(fz_site *s, const fz_options *opt, kl_err *err)
     }
     for (k = 0; k < opt->n_pips; k++)
         argv[n++] = (char *)opt->pips[k];
-    if (!opt->quiet)
-        fprintf(stderr, "kiln: installing with %s -m pip into %s\n",
-                s->python, s->staging);
+    kl_note("installing with %s -m pip into %s", s->python, s->staging);
     if (fz_proc_run(argv, NULL, &log, !opt->quiet, &tail, &status, err) < 0)
         goto done;
     if (status != 0) {
