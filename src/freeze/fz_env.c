@@ -220,7 +220,8 @@ int fz_env_open(const fz_options *opt, const fz_site *site,
     env = calloc(1, sizeof *env);
     if (env == NULL)
         return kl_err_oom(err);
-    if (app_dir != NULL && (env->app_dir = strdup(app_dir)) == NULL) {
+    if ((app_dir != NULL && (env->app_dir = strdup(app_dir)) == NULL) ||
+        (env->python = strdup(site->python)) == NULL) {
         fz_env_close(env);
         return kl_err_oom(err);
     }
@@ -240,6 +241,7 @@ void fz_env_close(fz_env *env)
     kl_strv_free(&env->suffixes);
     kl_strv_free(&env->stdlib_names);
     free(env->app_dir);
+    free(env->python);
     free(env->stdlib_dirs[0]);
     free(env->stdlib_dirs[1]);
     free(env->sysconfigdata);

@@ -57,6 +57,7 @@ struct fz_env {
     kl_strv suffixes;        /* extension module suffixes */
     kl_strv stdlib_names;    /* sys.stdlib_module_names, sorted */
     char *app_dir;           /* the application's directory, or NULL */
+    char *python;            /* the environment's interpreter (messages) */
     char *stdlib_dirs[2];    /* sysconfig's stdlib and platstdlib */
     char *sysconfigdata;     /* the module sysconfig imports by computed
                                 name, or NULL */

@@ -446,6 +446,6 @@ int fz_graph_resolve(fz_graph *g, kl_err *err)
     if (missing)
         kl_note("%d module(s) not found; if the program needs them, install "
                 "them for %s or pass --hidden-import", missing,
-                KILN_PYTHON_EXE);
+                g->env->python);
     return 0;
 }

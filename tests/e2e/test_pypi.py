@@ -6,8 +6,8 @@ require (IPython and what it drags in), and every app carries its
 distributions' metadata."""
 import pytest
 
-from conftest import (KILN_PYTHON, Bundle, build_program, describe, run,
-                      venv_run, write_tree)
+from conftest import (KILN_BUILD, Bundle, build_program, describe,
+                      kiln_build, make_venv, run, venv_run, write_tree)
 
 APPS = {
     "click": """
@@ -193,6 +193,20 @@ def build_app(apps, venv, pyinfo, name, *extra):
 
 
 @pytest.mark.parametrize("name", sorted(APPS))
+def test_folder_program_prints_what_the_venv_prints(apps, pypi_venv, name):
+    want = venv_run(pypi_venv, apps / f"{name}_app.py", cwd=apps)
+    assert want.returncode == 0, describe(want)
+    out = apps / "dist-onedir" / name
+    kiln_build(f"{name}_app.py", "--venv", pypi_venv, "--onedir", "-o", out,
+               cwd=apps)
+    got = run([out / name], cwd=apps)
+    assert (got.returncode, got.stderr) == (0, ""), describe(got)
+    assert got.stdout == want.stdout, describe(got)
+    # Native code and data are files beside the program, metadata too.
+    assert (out / "_internal" / f"{DISTS[name]}.dist-info" / "METADATA").is_file()
+
+
+@pytest.mark.parametrize("name", sorted(APPS))
 def test_app_prints_what_the_venv_prints(apps, pypi_venv, pyinfo, name):
     want = venv_run(pypi_venv, apps / f"{name}_app.py", cwd=apps)
     assert want.returncode == 0, describe(want)
@@ -262,27 +276,28 @@ FAKE_SITE = {
 }
 
 
-def embedded_has_ipython():
-    r = run([KILN_PYTHON, "-I", "-c", "import IPython, jedi, pytest"])
-    return r.returncode == 0
+@pytest.fixture(scope="module")
+def ipython_venv():
+    """A venv with the real IPython, jedi and pytest."""
+    return make_venv(KILN_BUILD / "e2e-venv-ipython",
+                     ("ipython==8.30.0", "pytest==8.3.4"))
 
 
-@pytest.mark.parametrize("where", ["stand-ins", "embedded python"])
+@pytest.mark.parametrize("where", ["stand-ins", "real IPython"])
 def test_rich_app_leaves_out_what_rich_does_not_require(apps, pypi_venv,
-                                                         pyinfo, where):
+                                                         pyinfo, where,
+                                                         request):
     if where == "stand-ins":
         # The venv, and an environment beside it that has IPython.
         write_tree(apps / "env" / "site-packages", FAKE_SITE)
         prog = build_app(apps, pypi_venv, pyinfo, "rich", "--paths",
                          apps / "env" / "site-packages")
     else:
-        # The venv's packages first, then the embedded Python's own
-        # site-packages, where IPython, jedi and pytest are installed.
-        if not embedded_has_ipython():
-            pytest.skip(f"{KILN_PYTHON} has no IPython, jedi and pytest")
-        prog = build_program(apps, "rich_app.py", "--paths",
-                             site_packages(pypi_venv, pyinfo),
-                             output=apps / "dist" / "rich-embedded")
+        # The venv's packages, then a site-packages where the real IPython,
+        # jedi and pytest are installed.
+        other = site_packages(request.getfixturevalue("ipython_venv"), pyinfo)
+        prog = build_app(apps, pypi_venv, pyinfo, "rich", "--paths", other,
+                         "--name", "rich-ipython")
     entries = Bundle.read(prog).entries
     leaked = sorted(n for n in entries
                     if n.split(".")[0] in IPYTHON_AND_FRIENDS)
