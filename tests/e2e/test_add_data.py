@@ -5,7 +5,10 @@ memory."""
 import os
 import sys
 
-from conftest import KILN, build_program, describe, kiln, run, write_tree
+import pytest
+
+from conftest import (KILN, assert_one_error_line, build_program, describe,
+                      kiln, run, write_tree)
 
 APP = {
     "app.py": """
@@ -91,3 +94,13 @@ def test_large_data_is_streamed_into_the_program(tmp_path):
         assert v.returncode == 0, describe(v)
     finally:
         out.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("spec", ["nope.txt:.", "nope/:data", "assets/gone:x"])
+def test_missing_source_is_one_error_line(tmp_path, spec):
+    write_tree(tmp_path, {"app.py": "print(1)\n", "assets/a.txt": "a\n"})
+    r = kiln("build", "app.py", "--add-data", spec, "-o", tmp_path / "out",
+             cwd=tmp_path)
+    assert_one_error_line(r)
+    assert spec.split(":")[0].rstrip("/") in r.stderr, describe(r)
+    assert not (tmp_path / "out").exists()
