@@ -15,6 +15,27 @@ typedef struct fz_levels {
     int source;
 } fz_levels;
 
+/* True when module m is in only because something may load it by name:
+ * a computed import or a plugin group may, or a codec lookup may (every
+ * codec but those the interpreter imports when it starts). */
+static int fz_plan_rarely_loaded(const fz_module *m)
+{
+    static const char *const startup_codecs[] = {
+        "encodings", "encodings.aliases", "encodings.utf_8",
+        "encodings.latin_1", "encodings.ascii",
+    };
+    size_t i;
+
+    if (m->speculative || m->why == PLAN_WHY_ENTRY_POINT)
+        return 1;
+    if (!m->stdlib || !fz_name_within(m->name, "encodings"))
+        return 0;
+    for (i = 0; i < sizeof startup_codecs / sizeof startup_codecs[0]; i++)
+        if (strcmp(m->name, startup_codecs[i]) == 0)
+            return 0;
+    return 1;
+}
+
 /* Add module m (collected) to p. */
 static int fz_plan_module(fz_graph *g, fz_module *m, fz_levels lv, plan *p,
                           kl_err *err)
@@ -33,8 +54,15 @@ static int fz_plan_module(fz_graph *g, fz_module *m, fz_levels lv, plan *p,
     if (r < 0 || plan_entry_origin(e, m->why, dist, m->importers, err) < 0)
         return -1;
     if (m->kind == BUNDLE_KIND_MODULE || m->kind == BUNDLE_KIND_PACKAGE) {
+        /* The bytecode of a module rarely loaded is stored compressed:
+         * start-up does not pay for it, and plugin-heavy packages (every
+         * pygments lexer) and the codecs stay small. */
+        int level = lv.data == 0 && fz_plan_rarely_loaded(m)
+                        ? FZ_COMPRESS_LEVEL
+                        : lv.data;
+
         r = plan_part_copy(&e->data, PyBytes_AS_STRING(m->marshalled),
-                           (size_t)PyBytes_GET_SIZE(m->marshalled), lv.data,
+                           (size_t)PyBytes_GET_SIZE(m->marshalled), level,
                            err);
         if (r == 0)
             r = plan_entry_set_origin(e, m->file, err);

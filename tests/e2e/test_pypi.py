@@ -323,3 +323,19 @@ def test_rich_app_carries_ipython_when_the_app_imports_it(apps, pypi_venv,
     for name in ("IPython", "IPython.display", "jedi", "pytest"):
         assert name in entries, name
     assert "ipython-8.0.dist-info/METADATA" in entries
+
+
+def test_modules_loaded_only_by_name_are_stored_compressed(apps, pypi_venv,
+                                                           pyinfo):
+    entries = Bundle.read(build_app(apps, pypi_venv, pyinfo,
+                                    "pygments")).entries
+    zstd = 0x01  # the data part is zstd-compressed (docs/format.md)
+    # Lexers come in because pygments loads them by computed name; codecs
+    # because codecs are looked up by name: both compressed.
+    for name in ("pygments.lexers.rust", "encodings.cp1252"):
+        assert entries[name]["flags"] & zstd, name
+    # What the program imports, and the codecs the interpreter starts
+    # with, stay as they are: read in place at start-up.
+    for name in ("pygments.lexer", "pygments.token",
+                 "encodings.utf_8", "encodings.aliases"):
+        assert not entries[name]["flags"] & zstd, name
