@@ -184,11 +184,15 @@ static int fz_site_pip(fz_site *s, const fz_options *opt, kl_err *err)
     kl_note("installing with %s -m pip into %s", s->python, s->staging);
     if (fz_proc_run(argv, NULL, &log, !opt->quiet, &tail, &status, err) < 0)
         goto done;
-    if (status != 0) {
+    if (status != 0 && strstr(tail.len ? tail.s : "", "No module named pip"))
+        kl_err_set(err, "%s has no pip: install it for that Python (python -m "
+                   "ensurepip, or Debian's python3-pip), or name an "
+                   "environment that has it (--venv DIR)", s->python);
+    else if (status != 0)
         kl_err_set(err, "pip install failed (status %d): %s", status,
                    tail.len ? tail.s : "no message");
+    if (status != 0)
         goto done;
-    }
     if (kl_strv_push(&s->dirs, s->staging) < 0) {
         kl_err_oom(err);
         goto done;

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (Bundle, assert_one_error_line, build_program,
+from conftest import (KILN_PYTHON, Bundle, assert_one_error_line, build_program,
                       describe, kiln, make_venv, run, venv_run, write_tree)
 
 # A package the embedded Python's own site-packages may hold, pinned to
@@ -134,10 +134,10 @@ def test_pip_arguments_win_over_the_environment(tmp_path, small_venv):
     assert got.stdout == "3.5\n", describe(got)
 
 
-def test_pip_failure_is_reported_with_pips_message(tmp_path):
+def test_pip_failure_is_reported_with_pips_message(tmp_path, small_venv):
     write_tree(tmp_path, {"app.py": "print(1)\n"})
     r = kiln("build", "app.py", "-q", "--pip", "kiln-no-such-package-zzz==1",
-             "-o", tmp_path / "app", cwd=tmp_path)
+             "--venv", small_venv, "-o", tmp_path / "app", cwd=tmp_path)
     assert r.returncode == 1, describe(r)
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("kiln: error: pip install failed"), describe(r)
@@ -171,8 +171,15 @@ exclude-module = ["json"]
 """
 
 
+def in_venv(venv):
+    """The environment of a shell where venv is activated."""
+    return dict(os.environ, VIRTUAL_ENV=str(venv))
+
+
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
+def project(tmp_path_factory, small_venv):
+    """The project built as a user would, in a shell where a venv (with
+    pip, which pip-installs the project) is active."""
     root = tmp_path_factory.mktemp("proj")
     write_tree(root, {
         "pyproject.toml": PYPROJECT,
@@ -193,7 +200,7 @@ def project(tmp_path_factory):
                 return 3
             """,
     })
-    r = kiln("build", "-q", cwd=root)
+    r = kiln("build", "-q", cwd=root, env=in_venv(small_venv))
     assert r.returncode == 0, describe(r)
     return root
 
@@ -212,10 +219,11 @@ def test_project_settings_apply(project):
     assert entries["greet.cli"]["aux_size"] == 0       # no-source
 
 
-def test_script_option_builds_one(tmp_path, project):
+def test_script_option_builds_one(tmp_path, project, small_venv):
     write_tree(tmp_path, {"pyproject.toml": PYPROJECT})
     (tmp_path / "src").symlink_to(project / "src")
-    r = kiln("build", "-q", "--script", "greet-exit", cwd=tmp_path)
+    r = kiln("build", "-q", "--script", "greet-exit", cwd=tmp_path,
+             env=in_venv(small_venv))
     assert r.returncode == 0, describe(r)
     assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == \
         ["greet-exit"]
@@ -286,14 +294,27 @@ def test_unknown_script_name(tmp_path, project):
     assert "greet, greet-exit" in r.stderr
 
 
-def test_console_script_whose_module_is_missing(tmp_path):
+def test_environment_without_pip(tmp_path):
+    venv = tmp_path / "nopip"
+    r = run([KILN_PYTHON, "-m", "venv", "--without-pip", venv])
+    assert r.returncode == 0, describe(r)
+    write_tree(tmp_path, {"app.py": "print(1)\n"})
+    r = kiln("build", "app.py", "-q", "--pip", "idna", "--venv", venv,
+             "-o", tmp_path / "app", cwd=tmp_path)
+    assert_one_error_line(r)
+    assert "has no pip" in r.stderr and "--venv" in r.stderr, describe(r)
+    assert not (tmp_path / "app").exists()
+
+
+def test_console_script_whose_module_is_missing(tmp_path, small_venv):
     write_tree(tmp_path, {
         "pyproject.toml": PYPROJECT.replace("greet.cli:main",
                                             "greet.nothere:main"),
         "src/greet/__init__.py": "",
         "src/greet/cli.py": "def exit_three():\n    return 3\n",
     })
-    r = kiln("build", "-q", "--script", "greet", cwd=tmp_path)
+    r = kiln("build", "-q", "--script", "greet", cwd=tmp_path,
+             env=in_venv(small_venv))
     assert_one_error_line(r)
     assert "greet.nothere" in r.stderr, describe(r)
     assert not (tmp_path / "dist" / "greet").exists()
