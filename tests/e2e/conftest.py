@@ -13,6 +13,7 @@ import json
 import os
 import struct
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -285,7 +286,17 @@ def make_venv(path, pins):
     if stamp.is_file() and stamp.read_text() == want:
         return path
     r = run([KILN_PYTHON, "-m", "venv", "--clear", path], timeout=300)
-    assert r.returncode == 0, describe(r)
+    if r.returncode != 0:
+        # No ensurepip (Debian's Python without python3.X-venv, and no root
+        # to install it): a venv without pip, given pip by the pip this
+        # test run has.
+        r = run([KILN_PYTHON, "-m", "venv", "--clear", "--without-pip", path],
+                timeout=300)
+        assert r.returncode == 0, describe(r)
+        r = run([sys.executable, "-m", "pip", "--python",
+                 path / "bin" / "python", "install", "-q",
+                 "--disable-pip-version-check", "pip"], timeout=900)
+        assert r.returncode == 0, describe(r)
     r = run([path / "bin" / "python", "-m", "pip", "install", "-q",
              "--disable-pip-version-check", *pins], timeout=900)
     assert r.returncode == 0, describe(r)
