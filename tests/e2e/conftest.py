@@ -11,6 +11,7 @@ module-scoped fixtures.
 """
 import json
 import os
+import shlex
 import struct
 import subprocess
 import sys
@@ -335,18 +336,26 @@ PyMODINIT_FUNC PyInit_@NAME@(void) { return PyModule_Create(&def); }
 """
 
 
+def python_cflags():
+    """The flags kiln's build compiled against the embedded Python with
+    (PY_CFLAGS in KILN_BUILD/config.mk: its headers may have been unpacked
+    into the build folder rather than installed)."""
+    for line in (KILN_BUILD / "config.mk").read_text().splitlines():
+        name, sep, value = line.partition(":=")
+        if sep and name.strip() == "PY_CFLAGS":
+            return shlex.split(value)
+    pytest.fail(f"no PY_CFLAGS in {KILN_BUILD / 'config.mk'}")
+
+
 def build_extension(directory, name, pyinfo):
     """Compile a tiny extension module `name` (with one function,
     twice(n)) for the embedded Python into directory; returns its Path."""
-    r = run([KILN_PYTHON, "-I", "-c",
-             "import sysconfig; print(sysconfig.get_paths()['include'])"])
-    assert r.returncode == 0, describe(r)
     directory = Path(directory)
     src = directory / f"{name}.c"
     src.write_text(_EXT_C.replace("@NAME@", name))
     out = directory / f"{name}{pyinfo['ext_suffixes'][0]}"
-    r = run(["cc", "-shared", "-fPIC", "-O1", "-I", r.stdout.strip(), "-o",
-             out, src])
+    r = run(["cc", "-shared", "-fPIC", "-O1", *python_cflags(), "-o", out,
+             src])
     assert r.returncode == 0, describe(r)
     src.unlink()
     return out
