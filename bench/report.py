@@ -143,12 +143,14 @@ class Report:
                 add(f"kiln build ≤ {limit:g} s ({app})", "–", f"≤ {limit:g} s",
                     False if e else None, self.why(app, "kiln"))
         for app in self.apps:
-            k, pi = self.ok(app, "kiln"), self.ok(app, "pyinstaller-onefile")
+            k, pi = self.entry(app, "kiln"), self.ok(app, "pyinstaller-onefile")
             goal = f"{app} one-file size ≤ PyInstaller one-file"
-            if k and pi:
+            if k and pi and k.get("size"):
                 kb, pb = k["size"]["bytes"], pi["size"]["bytes"]
-                add(goal, self.ratio(kb, pb), "≤ 1.00x", kb <= pb,
-                    f"{self.size(kb)} vs {self.size(pb)}")
+                broken = k.get("status") != "ok"
+                add(goal, self.ratio(kb, pb), "≤ 1.00x", kb <= pb and not broken,
+                    f"{self.size(kb)} vs {self.size(pb)}"
+                    + (f"; kiln's program {self.why(app, 'kiln')}" if broken else ""))
             elif self.entry(app, "kiln") and not k:
                 add(goal, "–", "≤ 1.00x", False, self.why(app, "kiln"))
             else:
