@@ -82,6 +82,17 @@ PyObject *rt_importer_find_spec(PyObject *importer, PyObject *name);
  * to its path inside the program. NULL with an exception set. */
 PyObject *rt_importer_get_code(PyObject *importer, PyObject *name);
 
+/* ---- rt_metadata.c: importlib.metadata over bundled distributions ---------- */
+
+/* find_distributions(context) for the importer `loader` of prog, whose
+ * modules' locations start with `root` ("<root>/"): a new iterator of
+ * importlib.metadata.Distribution objects, one per .dist-info directory
+ * the bundle holds (only those named context.name, normalised as
+ * importlib does, when it is not None), reading their files through
+ * loader.get_data. NULL with an exception set. */
+PyObject *rt_metadata_find(const rt_program *prog, PyObject *loader,
+                           PyObject *root, PyObject *context);
+
 /* ---- rt_extension.c: extension modules from memory -------------------------- */
 
 /* Create an extension module from bundle entry e for spec: the shared object

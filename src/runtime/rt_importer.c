@@ -494,6 +494,22 @@ static PyObject *rt_importer_m_get_resource_reader(PyObject *obj,
     return reader;
 }
 
+/* find_distributions(context=None): importlib.metadata's hook for meta
+ * path finders; the distributions the bundle carries (rt_metadata.c). */
+static PyObject *rt_importer_m_find_distributions(PyObject *obj,
+                                                  PyObject *args,
+                                                  PyObject *kwargs)
+{
+    static char *kwlist[] = {"context", NULL};
+    rt_importer *self = (rt_importer *)obj;
+    PyObject *context = Py_None;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:find_distributions",
+                                     kwlist, &context))
+        return NULL;
+    return rt_metadata_find(self->prog, obj, self->prefix, context);
+}
+
 /* invalidate_caches(): the bundle never changes; nothing to do. */
 static PyObject *rt_importer_m_invalidate_caches(PyObject *self,
                                                  PyObject *unused)
@@ -524,6 +540,9 @@ static PyMethodDef rt_importer_methods[] = {
     {"get_data", rt_importer_m_get_data, METH_O, "Bytes of a bundled file."},
     {"get_resource_reader", rt_importer_m_get_resource_reader, METH_O,
      "A folder program's package data reader, or None."},
+    {"find_distributions",
+     (PyCFunction)(void (*)(void))rt_importer_m_find_distributions,
+     METH_VARARGS | METH_KEYWORDS, "Distributions the program carries."},
     {"invalidate_caches", rt_importer_m_invalidate_caches, METH_NOARGS,
      "Nothing to invalidate."},
     {NULL, NULL, 0, NULL},

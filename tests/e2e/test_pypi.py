@@ -58,6 +58,7 @@ APPS = {
         class Old:
             a = attr.ib()
         print(Old(3), attr.asdict(Old(4)), attr.has(Old))
+        print(attr.__version__, attrs.__version_info__)
     """,
     "rich": """
         import io
