@@ -82,7 +82,7 @@ PyObject *rt_importer_find_spec(PyObject *importer, PyObject *name);
  * to its path inside the program. NULL with an exception set. */
 PyObject *rt_importer_get_code(PyObject *importer, PyObject *name);
 
-/* ---- rt_metadata.c: importlib.metadata over bundled distributions ---------- */
+/* ---- rt_glue.c: importlib.metadata and importlib.resources over the bundle */
 
 /* find_distributions(context) for the importer `loader` of prog, whose
  * modules' locations start with `root` ("<root>/"): a new iterator of
@@ -90,8 +90,20 @@ PyObject *rt_importer_get_code(PyObject *importer, PyObject *name);
  * the bundle holds (only those named context.name, normalised as
  * importlib does, when it is not None), reading their files through
  * loader.get_data. NULL with an exception set. */
-PyObject *rt_metadata_find(const rt_program *prog, PyObject *loader,
-                           PyObject *root, PyObject *context);
+PyObject *rt_glue_find_distributions(const rt_program *prog,
+                                     PyObject *loader, PyObject *root,
+                                     PyObject *context);
+
+/* A new list of (path, kind name, module name or None), one per entry of
+ * prog's bundle but shared libraries: what importlib.resources lists. */
+PyObject *rt_glue_files(const rt_program *prog);
+
+/* A new importlib.resources reader (TraversableResources) of directory
+ * `dir` ("pkg/sub", relative to root) of the program whose importer is
+ * loader: its files are listed with loader._kiln_files() and read with
+ * loader.get_data and get_source. NULL with an exception set. */
+PyObject *rt_glue_resource_reader(PyObject *loader, PyObject *root,
+                                  const char *dir);
 
 /* ---- rt_extension.c: extension modules from memory -------------------------- */
 

@@ -460,20 +460,33 @@ static PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
 /* get_resource_reader(name): for a package of a folder program, a reader
  * of the real directory <folder>/pkg that its data files lie in
  * (importlib's FileReader), so that importlib.resources serves them from
- * disk. None otherwise, or when that reader is not in the program:
- * importlib then does what it did without. */
+ * disk; for a package of a one-file program, a reader of the files the
+ * bundle holds under the package's directory (rt_glue.c). None for a
+ * module that is not a package. */
 static PyObject *rt_importer_m_get_resource_reader(PyObject *obj,
                                                    PyObject *name)
 {
     rt_importer *self = (rt_importer *)obj;
     const bundle_entry *e = rt_importer_lookup(self, name, 1);
     PyObject *readers, *types, *origin, *holder = NULL, *reader = NULL;
+    kl_buf dir = KL_BUF_INIT;
+    const char *path, *slash;
 
     if (e == NULL)
         return NULL;
-    if (bundle_folder(&self->prog->bundle)[0] == '\0' ||
-        e->kind != BUNDLE_KIND_PACKAGE)
+    if (e->kind != BUNDLE_KIND_PACKAGE && e->kind != BUNDLE_KIND_NAMESPACE)
         Py_RETURN_NONE;
+    if (bundle_folder(&self->prog->bundle)[0] == '\0' ||
+        e->kind == BUNDLE_KIND_NAMESPACE) {
+        path = bundle_entry_path(&self->prog->bundle, e);
+        slash = e->kind == BUNDLE_KIND_PACKAGE ? strrchr(path, '/') : NULL;
+        if (kl_buf_add(&dir, path,
+                       slash ? (size_t)(slash - path) : strlen(path)) < 0)
+            return PyErr_NoMemory();
+        reader = rt_glue_resource_reader(obj, self->prefix, dir.s);
+        kl_buf_free(&dir);
+        return reader;
+    }
     origin = rt_importer_origin(self, e);
     readers = PyImport_ImportModule("importlib.resources.readers");
     types = PyImport_ImportModule("types");
@@ -494,8 +507,15 @@ static PyObject *rt_importer_m_get_resource_reader(PyObject *obj,
     return reader;
 }
 
+/* _kiln_files(): every file the bundle holds, for rt_glue.c's listing. */
+static PyObject *rt_importer_m_kiln_files(PyObject *obj, PyObject *unused)
+{
+    (void)unused;
+    return rt_glue_files(((rt_importer *)obj)->prog);
+}
+
 /* find_distributions(context=None): importlib.metadata's hook for meta
- * path finders; the distributions the bundle carries (rt_metadata.c). */
+ * path finders; the distributions the bundle carries (rt_glue.c). */
 static PyObject *rt_importer_m_find_distributions(PyObject *obj,
                                                   PyObject *args,
                                                   PyObject *kwargs)
@@ -507,7 +527,7 @@ static PyObject *rt_importer_m_find_distributions(PyObject *obj,
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:find_distributions",
                                      kwlist, &context))
         return NULL;
-    return rt_metadata_find(self->prog, obj, self->prefix, context);
+    return rt_glue_find_distributions(self->prog, obj, self->prefix, context);
 }
 
 /* invalidate_caches(): the bundle never changes; nothing to do. */
@@ -543,6 +563,8 @@ static PyMethodDef rt_importer_methods[] = {
     {"find_distributions",
      (PyCFunction)(void (*)(void))rt_importer_m_find_distributions,
      METH_VARARGS | METH_KEYWORDS, "Distributions the program carries."},
+    {"_kiln_files", rt_importer_m_kiln_files, METH_NOARGS,
+     "Every file the program carries: (path, kind, module or None)."},
     {"invalidate_caches", rt_importer_m_invalidate_caches, METH_NOARGS,
      "Nothing to invalidate."},
     {NULL, NULL, 0, NULL},

@@ -1,0 +1,292 @@
+/*
+ * rt_glue.c: importlib's Python-side APIs over the bundle: the
+ * distributions a program carries for importlib.metadata (the importer's
+ * find_distributions) and its packages' files for importlib.resources (the
+ * importer's get_resource_reader in a one-file program). The classes
+ * importlib wants subclassed are a few lines of Python, compiled the first
+ * time a program asks for either; a program that never does pays nothing.
+ * The bundle is listed here, in C; files are read through the importer's
+ * get_data and get_source.
+ */
+#include "rt.h"
+
+#include <string.h>
+
+/* Distribution and Traversable subclasses, and the two entry points
+ * find() and resource_reader(); run in a namespace of their own. */
+static const char rt_glue_source[] =
+    "import errno as _errno\n"
+    "import io as _io\n"
+    "import os as _os\n"
+    "import pathlib as _pathlib\n"
+    "import posixpath as _pp\n"
+    "import re as _re\n"
+    "from importlib.metadata import Distribution as _Distribution\n"
+    "from importlib.resources.abc import Traversable as _Traversable\n"
+    "from importlib.resources.abc import TraversableResources as _Resources\n"
+    "\n"
+    "def _normalize(name):\n"
+    "    return _re.sub(r'[-_.]+', '-', name).lower()\n"
+    "\n"
+    "class BundledDistribution(_Distribution):\n"
+    "    \"\"\"A distribution whose .dist-info lies in the program.\"\"\"\n"
+    "\n"
+    "    def __init__(self, loader, root, info):\n"
+    "        self._loader = loader\n"
+    "        self._root = root\n"
+    "        self._info = info\n"
+    "\n"
+    "    def read_text(self, filename):\n"
+    "        try:\n"
+    "            data = self._loader.get_data(\n"
+    "                self._root + self._info + '/' + filename)\n"
+    "        except OSError:\n"
+    "            return None\n"
+    "        return data.decode('utf-8')\n"
+    "\n"
+    "    def locate_file(self, path):\n"
+    "        return _pathlib.Path(self._root, path)\n"
+    "\n"
+    "    @property\n"
+    "    def _normalized_name(self):\n"
+    "        return _normalize(self._info.rsplit('-', 1)[0]).replace('-', '_')\n"
+    "\n"
+    "    def __repr__(self):\n"
+    "        return '<BundledDistribution %s>' % self._info\n"
+    "\n"
+    "def find(loader, root, infos, context):\n"
+    "    name = getattr(context, 'name', None)\n"
+    "    want = None if name is None else _normalize(name)\n"
+    "    for info in infos:\n"
+    "        stem = info[:-len('.dist-info')]\n"
+    "        if want is None or _normalize(stem.rsplit('-', 1)[0]) == want:\n"
+    "            yield BundledDistribution(loader, root, info)\n"
+    "\n"
+    "class _Tree:\n"
+    "    \"\"\"Every file and directory the program carries, by path.\"\"\"\n"
+    "\n"
+    "    def __init__(self, loader, root):\n"
+    "        self.loader = loader\n"
+    "        self.root = root\n"
+    "        self.files = {}\n"
+    "        self.dirs = {''}\n"
+    "        for path, kind, module in loader._kiln_files():\n"
+    "            if kind == 'namespace':\n"
+    "                self.dirs.add(path)\n"
+    "            else:\n"
+    "                self.files[path] = (kind, module)\n"
+    "            d = _pp.dirname(path)\n"
+    "            while d not in self.dirs:\n"
+    "                self.dirs.add(d)\n"
+    "                d = _pp.dirname(d)\n"
+    "        self.children = {}\n"
+    "        for p in list(self.files) + list(self.dirs):\n"
+    "            if p:\n"
+    "                self.children.setdefault(_pp.dirname(p), set()).add(\n"
+    "                    _pp.basename(p))\n"
+    "\n"
+    "    def error(self, code, rel):\n"
+    "        return OSError(code, _os.strerror(code), self.root + rel)\n"
+    "\n"
+    "    def read(self, rel):\n"
+    "        if rel in self.dirs:\n"
+    "            raise self.error(_errno.EISDIR, rel)\n"
+    "        if rel not in self.files:\n"
+    "            raise self.error(_errno.ENOENT, rel)\n"
+    "        kind, module = self.files[rel]\n"
+    "        if kind in ('module', 'package'):\n"
+    "            source = self.loader.get_source(module)\n"
+    "            if source is None:\n"
+    "                raise self.error(_errno.ENOENT, rel)\n"
+    "            return source.encode('utf-8')\n"
+    "        return self.loader.get_data(self.root + rel)\n"
+    "\n"
+    "_trees = {}\n"
+    "\n"
+    "class BundledPath(_Traversable):\n"
+    "    \"\"\"A file or directory inside the program, read-only.\"\"\"\n"
+    "\n"
+    "    def __init__(self, tree, rel):\n"
+    "        self._tree = tree\n"
+    "        self._rel = rel\n"
+    "\n"
+    "    @property\n"
+    "    def name(self):\n"
+    "        return _pp.basename(self._rel)\n"
+    "\n"
+    "    def is_dir(self):\n"
+    "        return self._rel in self._tree.dirs\n"
+    "\n"
+    "    def is_file(self):\n"
+    "        return self._rel in self._tree.files\n"
+    "\n"
+    "    def iterdir(self):\n"
+    "        if not self.is_dir():\n"
+    "            raise self._tree.error(_errno.ENOTDIR if self.is_file()\n"
+    "                                   else _errno.ENOENT, self._rel)\n"
+    "        names = sorted(self._tree.children.get(self._rel, ()))\n"
+    "        return iter([self.joinpath(n) for n in names])\n"
+    "\n"
+    "    def joinpath(self, *descendants):\n"
+    "        rel = _pp.normpath(_pp.join(self._rel, *map(str, descendants)))\n"
+    "        return BundledPath(self._tree, '' if rel == '.' else rel)\n"
+    "\n"
+    "    def __truediv__(self, child):\n"
+    "        return self.joinpath(child)\n"
+    "\n"
+    "    def read_bytes(self):\n"
+    "        return self._tree.read(self._rel)\n"
+    "\n"
+    "    def read_text(self, encoding=None, errors=None):\n"
+    "        with self.open(encoding=encoding, errors=errors) as f:\n"
+    "            return f.read()\n"
+    "\n"
+    "    def open(self, mode='r', *args, **kwargs):\n"
+    "        if set(mode) - set('rbt'):\n"
+    "            raise self._tree.error(_errno.EROFS, self._rel)\n"
+    "        data = _io.BytesIO(self._tree.read(self._rel))\n"
+    "        if 'b' in mode:\n"
+    "            return data\n"
+    "        return _io.TextIOWrapper(data, *args, **kwargs)\n"
+    "\n"
+    "    def __str__(self):\n"
+    "        return self._tree.root + self._rel\n"
+    "\n"
+    "    def __repr__(self):\n"
+    "        return 'BundledPath(%r)' % str(self)\n"
+    "\n"
+    "    def __eq__(self, other):\n"
+    "        return (isinstance(other, BundledPath) and\n"
+    "                (self._tree, self._rel) == (other._tree, other._rel))\n"
+    "\n"
+    "    def __hash__(self):\n"
+    "        return hash(self._rel)\n"
+    "\n"
+    "class BundledReader(_Resources):\n"
+    "    def __init__(self, tree, rel):\n"
+    "        self._tree = tree\n"
+    "        self._rel = rel\n"
+    "\n"
+    "    def files(self):\n"
+    "        return BundledPath(self._tree, self._rel)\n"
+    "\n"
+    "def resource_reader(loader, root, rel):\n"
+    "    tree = _trees.get(root)\n"
+    "    if tree is None:\n"
+    "        tree = _trees[root] = _Tree(loader, root)\n"
+    "    return BundledReader(tree, rel)\n";
+
+static PyObject *rt_glue_ns; /* the glue's namespace, once compiled */
+
+/* The glue's function `name` (borrowed), compiling the glue the first
+ * time. NULL with an exception set. */
+static PyObject *rt_glue_function(const char *name)
+{
+    PyObject *code, *ns, *modname, *r, *fn;
+    int bad;
+
+    if (rt_glue_ns == NULL) {
+        code = Py_CompileString(rt_glue_source, "<kiln importlib glue>",
+                                Py_file_input);
+        ns = code ? PyDict_New() : NULL;
+        modname = ns ? PyUnicode_FromString("_kiln_glue") : NULL;
+        bad = modname == NULL ||
+              PyDict_SetItemString(ns, "__builtins__",
+                                   PyEval_GetBuiltins()) < 0 ||
+              PyDict_SetItemString(ns, "__name__", modname) < 0;
+        Py_XDECREF(modname);
+        r = bad ? NULL : PyEval_EvalCode(code, ns, ns);
+        Py_XDECREF(code);
+        if (r == NULL) {
+            Py_XDECREF(ns);
+            return NULL;
+        }
+        Py_DECREF(r);
+        rt_glue_ns = ns;
+    }
+    fn = PyDict_GetItemString(rt_glue_ns, name);
+    if (fn == NULL)
+        PyErr_Format(PyExc_RuntimeError, "kiln's importlib glue has no %s",
+                     name);
+    return fn;
+}
+
+/* A new list of the .dist-info directory names the bundle holds files of,
+ * in bundle order, each once. */
+static PyObject *rt_glue_dist_infos(const rt_program *prog)
+{
+    const bundle_view *v = &prog->bundle;
+    PyObject *list = PyList_New(0);
+    const char *last = NULL;
+    size_t last_len = 0;
+    uint32_t i;
+
+    for (i = 0; list != NULL && i < v->header->entry_count; i++) {
+        const bundle_entry *e = &v->entries[i];
+        const char *path, *slash;
+        PyObject *s;
+
+        if (e->kind != BUNDLE_KIND_METADATA)
+            continue;
+        path = bundle_entry_name(v, e);
+        slash = strchr(path, '/');
+        if (slash == NULL)
+            continue;
+        if (last != NULL && (size_t)(slash - path) == last_len &&
+            memcmp(path, last, last_len) == 0)
+            continue;
+        last = path;
+        last_len = (size_t)(slash - path);
+        s = PyUnicode_DecodeUTF8(path, (Py_ssize_t)last_len, "surrogateescape");
+        if (s == NULL || PyList_Append(list, s) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(s);
+    }
+    return list;
+}
+
+PyObject *rt_glue_find_distributions(const rt_program *prog,
+                                     PyObject *loader, PyObject *root,
+                                     PyObject *context)
+{
+    PyObject *fn = rt_glue_function("find"), *infos, *r;
+
+    if (fn == NULL || (infos = rt_glue_dist_infos(prog)) == NULL)
+        return NULL;
+    r = PyObject_CallFunctionObjArgs(fn, loader, root, infos, context, NULL);
+    Py_DECREF(infos);
+    return r;
+}
+
+PyObject *rt_glue_files(const rt_program *prog)
+{
+    const bundle_view *v = &prog->bundle;
+    PyObject *list = PyList_New(0);
+    uint32_t i;
+
+    for (i = 0; list != NULL && i < v->header->entry_count; i++) {
+        const bundle_entry *e = &v->entries[i];
+        int module = bundle_kind_ns(e->kind) == BUNDLE_NS_MODULE;
+        PyObject *t;
+
+        if (e->kind == BUNDLE_KIND_SHLIB)
+            continue;
+        t = Py_BuildValue("(sss)", bundle_entry_path(v, e),
+                          bundle_kind_name(e->kind),
+                          module ? bundle_entry_name(v, e) : NULL);
+        if (t == NULL || PyList_Append(list, t) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(t);
+    }
+    return list;
+}
+
+PyObject *rt_glue_resource_reader(PyObject *loader, PyObject *root,
+                                  const char *dir)
+{
+    PyObject *fn = rt_glue_function("resource_reader");
+
+    if (fn == NULL)
+        return NULL;
+    return PyObject_CallFunction(fn, "OOs", loader, root, dir);
+}

@@ -1,0 +1,85 @@
+"""importlib.resources in a built program: files() of a bundled package is
+a read-only Traversable over its data (and, in a one-file program, its
+modules' sources), and the older functions work through it; each call
+prints what plain python prints for the same package installed as files."""
+import pytest
+
+from conftest import describe, kiln_build, python_run, run, write_tree
+
+FILES = {
+    "mypkg/__init__.py": "",
+    "mypkg/mod.py": "X = 1\n",
+    "mypkg/data/a.txt": "hello data\n",
+    "mypkg/data/sub/deeper/c.json": '{"k": [1, 2]}\n',
+    "mypkg/data/sub/b.txt": "bee\n",
+}
+
+APP = """
+import importlib.resources as r
+import json, warnings
+import mypkg, mypkg.mod
+
+warnings.simplefilter("ignore", DeprecationWarning)
+f = r.files(mypkg)
+d = f / "data"
+print(f.is_dir(), f.is_file(), f.name, d.name, d.is_dir())
+print(sorted(p.name for p in d.iterdir()))
+print(sorted(p.name for p in (d / "sub").iterdir()), (d / "sub").is_file())
+print((d / "a.txt").is_file(), (d / "a.txt").is_dir(), (d / "a.txt").name)
+print(repr((d / "a.txt").read_text()), (d / "a.txt").read_bytes())
+print(json.loads(f.joinpath("data", "sub", "deeper", "c.json").read_text()))
+print(json.loads(f.joinpath("data/sub/deeper/c.json").read_bytes()))
+with (d / "a.txt").open("rb") as fh:
+    print(fh.read())
+with (d / "sub" / "b.txt").open("r", encoding="utf-8") as fh:
+    print(repr(fh.read()))
+with r.as_file(d / "a.txt") as p:
+    print(open(p).read().strip())
+print(r.read_text(mypkg, "mod.py") if MODE == "onefile" else "X = 1\\n", end="")
+print(r.read_binary(mypkg, "mod.py") if MODE == "onefile" else b"X = 1\\n")
+print(r.is_resource(mypkg, "mod.py") if MODE == "onefile" else True)
+for bad in (d / "nope.txt", f / "nope" / "x"):
+    try:
+        bad.read_bytes()
+    except FileNotFoundError as e:
+        print("FileNotFoundError", e.errno)
+try:
+    d.read_bytes()
+except (IsADirectoryError, PermissionError) as e:
+    print("directory", type(e).__name__)
+"""
+
+# Only for the program: under python the same call would write the file.
+WRITE = """
+import importlib.resources as r
+import mypkg
+for mode in ("w", "a", "r+", "wb"):
+    try:
+        (r.files(mypkg) / "data" / "a.txt").open(mode)
+    except OSError as e:
+        print(mode, type(e).__name__, e.errno)
+print(r.files(mypkg).joinpath("data", "a.txt").read_text(), end="")
+"""
+
+
+@pytest.mark.parametrize("mode", ["onefile", "onedir"])
+def test_files_as_python_answers(tmp_path, mode):
+    write_tree(tmp_path, FILES)
+    write_tree(tmp_path, {"app.py": f"MODE = {mode!r}\n" + APP})
+    want = python_run(tmp_path / "app.py", cwd=tmp_path)
+    assert want.returncode == 0, describe(want)
+    out = tmp_path / "prog"
+    kiln_build("app.py", "-q", f"--{mode}", "-o", out, cwd=tmp_path)
+    got = run([out / "prog" if mode == "onedir" else out], cwd=tmp_path)
+    assert (got.returncode, got.stderr) == (0, ""), describe(got)
+    assert got.stdout == want.stdout, describe(got)
+
+
+def test_files_are_read_only(tmp_path):
+    write_tree(tmp_path, FILES)
+    write_tree(tmp_path, {"app.py": WRITE})
+    kiln_build("app.py", "-q", "-o", tmp_path / "prog", cwd=tmp_path)
+    got = run([tmp_path / "prog"], cwd=tmp_path)
+    assert got.returncode == 0, describe(got)
+    assert got.stdout == ("w OSError 30\na OSError 30\nr+ OSError 30\n"
+                          "wb OSError 30\nhello data\n"), describe(got)
