@@ -157,6 +157,12 @@ const char *bundle_kind_name(unsigned kind);
 const bundle_entry *bundle_find(const bundle_view *v, enum bundle_ns ns,
                                 const char *name, size_t len);
 
+/* The first entry (in bundle order) of namespace ns whose name starts
+ * with prefix[0, len), or NULL: a binary search of the entry table. */
+const bundle_entry *bundle_find_prefix(const bundle_view *v,
+                                      enum bundle_ns ns, const char *prefix,
+                                      size_t len);
+
 /* The entry's NUL-terminated name and relative path (never NULL; bounds were
  * checked by bundle_open). */
 const char *bundle_entry_name(const bundle_view *v, const bundle_entry *e);

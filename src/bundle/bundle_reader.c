@@ -261,6 +261,44 @@ const bundle_entry *bundle_find(const bundle_view *v, enum bundle_ns ns,
     return NULL;
 }
 
+const bundle_entry *bundle_find_prefix(const bundle_view *v,
+                                      enum bundle_ns ns, const char *prefix,
+                                      size_t len)
+{
+    uint32_t lo = 0, hi = v->header->entry_count;
+    const bundle_entry *e;
+
+    /* The entry table is in bundle_entry_order: the first entry of ns
+     * whose name is not below prefix starts the run of names with it. */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        enum bundle_ns m;
+        int c;
+
+        e = &v->entries[mid];
+        m = bundle_kind_ns(e->kind);
+        if (m != ns) {
+            c = m < ns ? -1 : 1;
+        } else {
+            c = memcmp(v->strings + e->name_off, prefix,
+                       e->name_len < len ? e->name_len : len);
+            if (c == 0 && e->name_len < len)
+                c = -1;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == v->header->entry_count)
+        return NULL;
+    e = &v->entries[lo];
+    if (bundle_kind_ns(e->kind) != ns || e->name_len < len ||
+        memcmp(v->strings + e->name_off, prefix, len) != 0)
+        return NULL;
+    return e;
+}
+
 const char *bundle_entry_name(const bundle_view *v, const bundle_entry *e)
 {
     return v->strings + e->name_off;

@@ -109,6 +109,140 @@ static PyObject *rt_importer_package_dir(rt_importer *self,
     return full;
 }
 
+/* When module `name` is not in the bundle but names a directory of
+ * package data under a bundled package, or under such a directory
+ * ("pkg.data" for the files under pkg/data/), as python imports such a
+ * directory as a namespace package, put that directory ("pkg/data") in
+ * *dir and return 1; 0 when it does not, -1 with an exception set on
+ * failure. rt_importer_data_dir_of() takes the name as s[0, n). */
+static int rt_importer_data_dir_of(rt_importer *self, const char *s,
+                                   size_t n, kl_buf *dir)
+{
+    const bundle_view *v = &self->prog->bundle;
+    const bundle_entry *parent;
+    const char *dot = NULL, *path, *slash;
+    size_t i;
+
+    for (i = n; i > 0 && dot == NULL; i--)
+        if (s[i - 1] == '.')
+            dot = s + i - 1;
+    if (dot == NULL || (size_t)(dot - s) + 1 == n)
+        return 0;
+    parent = bundle_find(v, BUNDLE_NS_MODULE, s, (size_t)(dot - s));
+    dir->len = 0;
+    if (parent != NULL && (parent->kind == BUNDLE_KIND_PACKAGE ||
+                           parent->kind == BUNDLE_KIND_NAMESPACE)) {
+        path = bundle_entry_path(v, parent);
+        slash = parent->kind == BUNDLE_KIND_PACKAGE ? strrchr(path, '/')
+                                                    : NULL;
+        if (kl_buf_add(dir, path,
+                       slash ? (size_t)(slash - path) : strlen(path)) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    } else if (parent != NULL ||
+               rt_importer_data_dir_of(self, s, (size_t)(dot - s), dir) <= 0) {
+        return parent != NULL ? 0 : (PyErr_Occurred() ? -1 : 0);
+    }
+    if (kl_buf_adds(dir, "/") < 0 ||
+        kl_buf_add(dir, dot + 1, n - (size_t)(dot - s) - 1) < 0 ||
+        kl_buf_adds(dir, "/") < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (bundle_find_prefix(v, BUNDLE_NS_FILE, dir->s, dir->len) == NULL)
+        return 0;
+    dir->s[--dir->len] = '\0';
+    return 1;
+}
+
+static int rt_importer_data_dir(rt_importer *self, PyObject *name,
+                                kl_buf *dir)
+{
+    const char *s;
+    Py_ssize_t n;
+
+    s = PyUnicode_Check(name) ? PyUnicode_AsUTF8AndSize(name, &n) : NULL;
+    if (s == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    return rt_importer_data_dir_of(self, s, (size_t)n, dir);
+}
+
+/* Called after rt_importer_lookup(self, name, 1) failed: 1 (and the
+ * error cleared, the directory in *dir) when name is a data directory
+ * (rt_importer_data_dir), else 0 with the error still set. */
+static int rt_importer_is_data_dir(rt_importer *self, PyObject *name,
+                                   kl_buf *dir)
+{
+    PyObject *type, *value, *tb;
+    int r;
+
+    if (!PyErr_ExceptionMatches(PyExc_ImportError))
+        return 0;
+    PyErr_Fetch(&type, &value, &tb);
+    r = rt_importer_data_dir(self, name, dir);
+    if (r > 0) {
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return 1;
+    }
+    if (r == 0)
+        PyErr_Restore(type, value, tb);
+    else {
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+    }
+    return 0;
+}
+
+/* Look up module `name` for a loader method: 1 with *e its entry; 0 when
+ * it is a data directory (a namespace package with no entry); -1 with
+ * ImportError set when it is neither. */
+static int rt_importer_find(rt_importer *self, PyObject *name,
+                            const bundle_entry **e)
+{
+    kl_buf dir = KL_BUF_INIT;
+    int data;
+
+    *e = rt_importer_lookup(self, name, 1);
+    if (*e != NULL)
+        return 1;
+    data = rt_importer_is_data_dir(self, name, &dir);
+    kl_buf_free(&dir);
+    return data ? 0 : -1;
+}
+
+/* A new namespace-package spec for data directory dir of module name,
+ * served by this importer. */
+static PyObject *rt_importer_data_spec(rt_importer *self, PyObject *name,
+                                       const char *dir)
+{
+    PyObject *spec, *loc, *list;
+
+    PyObject *args = PyTuple_Pack(2, name, (PyObject *)self);
+    PyObject *kwargs = Py_BuildValue("{sOsO}", "origin", Py_None,
+                                     "is_package", Py_True);
+
+    spec = args && kwargs ? PyObject_Call(self->spec_type, args, kwargs)
+                          : NULL;
+    Py_XDECREF(args);
+    Py_XDECREF(kwargs);
+    loc = spec ? rt_importer_location(self, dir) : NULL;
+    list = loc ? PyList_New(1) : NULL;
+    if (list == NULL) {
+        Py_XDECREF(spec);
+        Py_XDECREF(loc);
+        return NULL;
+    }
+    PyList_SET_ITEM(list, 0, loc);
+    if (PyObject_SetAttrString(spec, "submodule_search_locations", list) < 0)
+        Py_CLEAR(spec);
+    Py_DECREF(list);
+    return spec;
+}
+
 PyObject *rt_importer_find_spec(PyObject *importer, PyObject *name)
 {
     rt_importer *self = (rt_importer *)importer;
@@ -118,8 +252,17 @@ PyObject *rt_importer_find_spec(PyObject *importer, PyObject *name)
     int is_pkg;
 
     e = rt_importer_lookup(self, name, 0);
+    if (e == NULL && !PyErr_Occurred()) {
+        kl_buf data = KL_BUF_INIT;
+        int r = rt_importer_data_dir(self, name, &data);
+
+        spec = r > 0 ? rt_importer_data_spec(self, name, data.s)
+                     : r == 0 ? Py_NewRef(Py_None) : NULL;
+        kl_buf_free(&data);
+        return spec;
+    }
     if (e == NULL)
-        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+        return NULL;
     is_pkg = e->kind == BUNDLE_KIND_PACKAGE || e->kind == BUNDLE_KIND_NAMESPACE;
     origin = rt_importer_origin(self, e);
     if (origin == NULL)
@@ -246,13 +389,16 @@ static PyObject *rt_importer_m_create_module(PyObject *obj, PyObject *spec)
     const bundle_entry *e;
     PyObject *name = rt_importer_spec_name(spec);
     PyObject *r;
+    int found;
 
     if (name == NULL)
         return NULL;
-    e = rt_importer_lookup(self, name, 1);
+    found = rt_importer_find(self, name, &e);
+    if (found <= 0) {
+        Py_DECREF(name);
+        return found == 0 ? Py_NewRef(Py_None) : NULL;
+    }
     Py_DECREF(name);
-    if (e == NULL)
-        return NULL;
     if (e->kind != BUNDLE_KIND_EXTENSION)
         Py_RETURN_NONE;
     r = rt_extension_create(self->prog, self->imp, e, spec);
@@ -266,6 +412,7 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
     rt_importer *self = (rt_importer *)obj;
     const bundle_entry *e;
     PyObject *spec, *name, *code, *dict, *r;
+    int found;
 
     spec = PyObject_GetAttrString(module, "__spec__");
     if (spec == NULL)
@@ -274,10 +421,10 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
     Py_DECREF(spec);
     if (name == NULL)
         return NULL;
-    e = rt_importer_lookup(self, name, 1);
-    if (e == NULL) {
+    found = rt_importer_find(self, name, &e);
+    if (found <= 0) {
         Py_DECREF(name);
-        return NULL;
+        return found == 0 ? Py_NewRef(Py_None) : NULL;
     }
     if (e->kind == BUNDLE_KIND_EXTENSION) {
         Py_DECREF(name);
@@ -344,10 +491,11 @@ static PyObject *rt_importer_m_get_source(PyObject *obj, PyObject *name)
 /* is_package(name): True for packages and namespace packages. */
 static PyObject *rt_importer_m_is_package(PyObject *obj, PyObject *name)
 {
-    const bundle_entry *e = rt_importer_lookup((rt_importer *)obj, name, 1);
+    const bundle_entry *e;
+    int found = rt_importer_find((rt_importer *)obj, name, &e);
 
-    if (e == NULL)
-        return NULL;
+    if (found <= 0)
+        return found == 0 ? Py_NewRef(Py_True) : NULL;
     return PyBool_FromLong(e->kind == BUNDLE_KIND_PACKAGE ||
                            e->kind == BUNDLE_KIND_NAMESPACE);
 }
@@ -472,8 +620,12 @@ static PyObject *rt_importer_m_get_resource_reader(PyObject *obj,
     kl_buf dir = KL_BUF_INIT;
     const char *path, *slash;
 
-    if (e == NULL)
-        return NULL;
+    if (e == NULL) {
+        if (rt_importer_is_data_dir(self, name, &dir))
+            reader = rt_glue_resource_reader(obj, self->prefix, dir.s);
+        kl_buf_free(&dir);
+        return reader;
+    }
     if (e->kind != BUNDLE_KIND_PACKAGE && e->kind != BUNDLE_KIND_NAMESPACE)
         Py_RETURN_NONE;
     if (bundle_folder(&self->prog->bundle)[0] == '\0' ||

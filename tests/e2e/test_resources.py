@@ -62,10 +62,11 @@ print(r.files(mypkg).joinpath("data", "a.txt").read_text(), end="")
 """
 
 
-@pytest.mark.parametrize("mode", ["onefile", "onedir"])
-def test_files_as_python_answers(tmp_path, mode):
+def same_as_python(tmp_path, mode, app):
+    """Build app (with FILES) in mode and check it prints what python
+    prints for the same files."""
     write_tree(tmp_path, FILES)
-    write_tree(tmp_path, {"app.py": f"MODE = {mode!r}\n" + APP})
+    write_tree(tmp_path, {"app.py": app})
     want = python_run(tmp_path / "app.py", cwd=tmp_path)
     assert want.returncode == 0, describe(want)
     out = tmp_path / "prog"
@@ -73,6 +74,11 @@ def test_files_as_python_answers(tmp_path, mode):
     got = run([out / "prog" if mode == "onedir" else out], cwd=tmp_path)
     assert (got.returncode, got.stderr) == (0, ""), describe(got)
     assert got.stdout == want.stdout, describe(got)
+
+
+@pytest.mark.parametrize("mode", ["onefile", "onedir"])
+def test_files_as_python_answers(tmp_path, mode):
+    same_as_python(tmp_path, mode, f"MODE = {mode!r}\n" + APP)
 
 
 def test_files_are_read_only(tmp_path):
@@ -83,3 +89,29 @@ def test_files_are_read_only(tmp_path):
     assert got.returncode == 0, describe(got)
     assert got.stdout == ("w OSError 30\na OSError 30\nr+ OSError 30\n"
                           "wb OSError 30\nhello data\n"), describe(got)
+
+
+# A directory of data under a package imports as a namespace package, as
+# python imports it from files: files("pkg.data") and the older functions
+# name it so.
+DATA_DIRS = """
+import importlib.resources as r, importlib.util, warnings
+warnings.simplefilter("ignore", DeprecationWarning)
+import mypkg
+print(r.files("mypkg.data").joinpath("a.txt").read_text(), end="")
+print(sorted(p.name for p in r.files("mypkg.data").iterdir()))
+print(r.read_text("mypkg.data", "a.txt"), end="")
+print(r.files("mypkg.data.sub.deeper").joinpath("c.json").read_text(), end="")
+import mypkg.data.sub
+print(mypkg.data.sub.__name__, getattr(mypkg.data.sub, "__file__", None))
+print(importlib.util.find_spec("mypkg.nodata"))
+try:
+    import mypkg.data.nothere
+except ImportError as e:
+    print(type(e).__name__)
+"""
+
+
+@pytest.mark.parametrize("mode", ["onefile", "onedir"])
+def test_data_directories_import_as_namespace_packages(tmp_path, mode):
+    same_as_python(tmp_path, mode, DATA_DIRS)
