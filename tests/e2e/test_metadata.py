@@ -19,6 +19,8 @@ print(sorted(e.name for e in md.entry_points(group="console_scripts")
 print([e.value for e in md.entry_points(group="console_scripts",
                                          name="normalizer")])
 print(sorted(f.name for f in md.files("click") if f.name.endswith("core.py")))
+print([f.read_text().splitlines()[0] for f in md.files("click")
+       if f.name == "__init__.py" and f.parent.name == "click"])
 print(md.distribution("click").read_text("METADATA").splitlines()[0])
 print(sorted(md.packages_distributions().get("yaml", [])))
 for name in ("not-a-package-zz", "pytest"):

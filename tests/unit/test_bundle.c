@@ -524,6 +524,32 @@ static void check_view(const uint8_t *file, size_t fsize, uint64_t at,
             }
         }
     }
+    /* Prefix search: every prefix of every name, and of names that are
+     * not there, against a scan of the entry table. */
+    for (i = 0; i < n + 2; i++) {
+        const char *name = i < n ? s[i].name : i == n ? "beta/d" : "zz";
+        size_t k, len = strlen(name);
+        int ns;
+
+        for (ns = BUNDLE_NS_MODULE; ns <= BUNDLE_NS_FILE; ns++) {
+            for (k = 0; k <= len; k++) {
+                const bundle_entry *want = NULL;
+                uint32_t j;
+
+                for (j = 0; j < v.header->entry_count && want == NULL; j++) {
+                    const bundle_entry *e = &v.entries[j];
+
+                    if ((int)bundle_kind_ns(e->kind) == ns &&
+                        e->name_len >= k &&
+                        memcmp(bundle_entry_name(&v, e), name, k) == 0)
+                        want = e;
+                }
+                CHECKF(bundle_find_prefix(&v, (enum bundle_ns)ns, name, k) ==
+                           want,
+                       "%s: prefix '%.*s' in ns %d", ctx, (int)k, name, ns);
+            }
+        }
+    }
     err.msg[0] = 0;
     CHECKF(bundle_verify(&v, &err) == 0, "%s: %s", ctx, err.msg);
 }
