@@ -105,6 +105,18 @@ PyObject *rt_glue_files(const rt_program *prog);
 PyObject *rt_glue_resource_reader(PyObject *loader, PyObject *root,
                                   const char *dir);
 
+/* ---- rt_linecache.c: linecache entries for bundled modules ---------------- */
+
+/* When linecache is loaded, give it a lazy entry for bundled module
+ * `name` at path `file` (its co_filename), read through loader's
+ * get_source when a line is asked for, unless it has an entry for file.
+ * Does nothing before linecache is loaded. -1 with an exception set. */
+int rt_linecache_note(PyObject *loader, PyObject *name, PyObject *file);
+
+/* The same for every module in sys.modules that loader loaded: called
+ * once linecache itself has been loaded. */
+int rt_linecache_note_all(PyObject *loader);
+
 /* ---- rt_extension.c: extension modules from memory -------------------------- */
 
 /* Create an extension module from bundle entry e for spec: the shared object

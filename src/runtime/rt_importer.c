@@ -437,11 +437,16 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
         Py_RETURN_NONE;
     }
     code = rt_importer_entry_code(self, e, name);
-    Py_DECREF(name);
-    if (code == NULL)
+    if (code == NULL || (e->aux_size > 0 &&
+                         rt_linecache_note(obj, name, ((PyCodeObject *)code)
+                                                          ->co_filename) < 0)) {
+        Py_DECREF(name);
+        Py_XDECREF(code);
         return NULL;
+    }
     dict = PyModule_GetDict(module);
     if (dict == NULL) {
+        Py_DECREF(name);
         Py_DECREF(code);
         return NULL;
     }
@@ -451,6 +456,12 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
     r = PyObject_CallFunctionObjArgs(self->run_code, self->exec, code, dict,
                                      NULL);
     Py_DECREF(code);
+    /* linecache has just been loaded: every module before it gets its
+     * entry now, each later one as it is run (above). */
+    if (r != NULL && PyUnicode_CompareWithASCIIString(name, "linecache") == 0 &&
+        rt_linecache_note_all(obj) < 0)
+        Py_CLEAR(r);
+    Py_DECREF(name);
     if (r == NULL)
         return NULL;
     Py_DECREF(r);

@@ -146,22 +146,14 @@ def test_script_report_matches_python(app, prog, report):
 
 def test_linecache_with_module_globals_only(prog):
     """Without module globals linecache has no loader to ask and looks on
-    disk, where `<program>/helper2.py` does not exist. python reads the
-    file from disk."""
+    disk, where `<program>/helper2.py` does not exist; the runtime gives it
+    a lazy entry for every bundled module once it is loaded, so it reads
+    what python reads from disk."""
     r = run([prog, "linecache"])
     assert r.returncode == 0, describe(r)
     assert r.stdout == "'def g():\\n'\n"
 
 
-test_linecache_with_module_globals_only = pytest.mark.xfail(
-    reason="linecache.getline(path, n) without module_globals finds no "
-           "bundled source (as for zipimport); python reads it from disk",
-    strict=True)(test_linecache_with_module_globals_only)
-
-
-@pytest.mark.xfail(reason="warnings print no source line for bundled code: "
-                          "warnings asks linecache without module globals "
-                          "(as for zipimport)", strict=True)
 def test_warning_shows_source_line(prog, app):
     r = run([prog, "warn"])
     p = python_run(app / "src" / "tool.py", "warn")
