@@ -71,6 +71,13 @@ int rt_importer_install(rt_program *prog, const char *main_alias);
  * Sets a Python exception and returns -1 on failure. */
 int rt_importer_remove_path_finder(void);
 
+/* Put the importer's path hook first on sys.path_hooks, so that
+ * pkgutil.iter_modules and walk_packages list bundled modules for paths
+ * inside the program (the root, packages' __path__). Call after the
+ * interpreter's main phase set up sys.path_hooks. -1 with an exception
+ * set. */
+int rt_importer_add_path_hook(void);
+
 /* The installed importer (borrowed), or NULL before installation. */
 PyObject *rt_importer_get(void);
 
@@ -104,6 +111,13 @@ PyObject *rt_glue_files(const rt_program *prog);
  * loader.get_data and get_source. NULL with an exception set. */
 PyObject *rt_glue_resource_reader(PyObject *loader, PyObject *root,
                                   const char *dir);
+
+/* A new path entry finder (for pkgutil.iter_modules and friends) of
+ * directory `rel` ("" for the root, "pkg/sub") of the program whose
+ * importer is loader; ImportError when the program holds no such
+ * directory. */
+PyObject *rt_glue_path_finder(PyObject *loader, PyObject *root,
+                              PyObject *rel);
 
 /* ---- rt_linecache.c: linecache entries for bundled modules ---------------- */
 

@@ -183,7 +183,41 @@ static const char rt_glue_source[] =
     "    return tree\n"
     "\n"
     "def resource_reader(loader, root, rel):\n"
-    "    return BundledReader(_tree(loader, root), rel)\n";
+    "    return BundledReader(_tree(loader, root), rel)\n"
+    "\n"
+    "class BundledPathFinder:\n"
+    "    \"\"\"A path entry finder for a directory inside the program.\"\"\"\n"
+    "\n"
+    "    def __init__(self, loader, tree, rel):\n"
+    "        self._loader = loader\n"
+    "        self._tree = tree\n"
+    "        self._rel = rel\n"
+    "\n"
+    "    def find_spec(self, fullname, target=None):\n"
+    "        return self._loader.find_spec(fullname)\n"
+    "\n"
+    "    def invalidate_caches(self):\n"
+    "        pass\n"
+    "\n"
+    "    def iter_modules(self, prefix=''):\n"
+    "        found = {}\n"
+    "        for path, (kind, module) in self._tree.files.items():\n"
+    "            d = _pp.dirname(path)\n"
+    "            if kind == 'module' and d == self._rel:\n"
+    "                found[_pp.basename(path)[:-3]] = False\n"
+    "            elif kind == 'extension' and d == self._rel:\n"
+    "                found[module.rpartition('.')[2]] = False\n"
+    "            elif kind == 'package' and _pp.dirname(d) == self._rel:\n"
+    "                found[_pp.basename(d)] = True\n"
+    "        for name in sorted(found):\n"
+    "            if name.isidentifier():\n"
+    "                yield prefix + name, found[name]\n"
+    "\n"
+    "def path_finder(loader, root, rel):\n"
+    "    tree = _tree(loader, root)\n"
+    "    if rel not in tree.dirs:\n"
+    "        raise ImportError('no directory %s in the program' % (root + rel))\n"
+    "    return BundledPathFinder(loader, tree, rel)\n";
 
 static PyObject *rt_glue_ns; /* the glue's namespace, once compiled */
 
@@ -288,6 +322,16 @@ PyObject *rt_glue_files(const rt_program *prog)
         Py_XDECREF(t);
     }
     return list;
+}
+
+PyObject *rt_glue_path_finder(PyObject *loader, PyObject *root,
+                              PyObject *rel)
+{
+    PyObject *fn = rt_glue_function("path_finder");
+
+    if (fn == NULL)
+        return NULL;
+    return PyObject_CallFunctionObjArgs(fn, loader, root, rel, NULL);
 }
 
 PyObject *rt_glue_resource_reader(PyObject *loader, PyObject *root,

@@ -693,6 +693,35 @@ static PyObject *rt_importer_m_find_distributions(PyObject *obj,
     return rt_glue_find_distributions(self->prog, obj, self->prefix, context);
 }
 
+/* _kiln_path_hook(path): the importer's entry on sys.path_hooks: a path
+ * entry finder for a directory inside the program (rt_glue.c);
+ * ImportError for any other path, so that the next hook is asked. */
+static PyObject *rt_importer_m_path_hook(PyObject *obj, PyObject *path)
+{
+    rt_importer *self = (rt_importer *)obj;
+    Py_ssize_t plen = PyUnicode_GET_LENGTH(self->prefix);
+    PyObject *rel, *finder;
+
+    if (!PyUnicode_Check(path)) {
+        PyErr_SetString(PyExc_ImportError, "not a path inside the program");
+        return NULL;
+    }
+    if (PyUnicode_GET_LENGTH(path) == plen - 1 &&
+        PyUnicode_Tailmatch(self->prefix, path, 0, plen - 1, -1) == 1)
+        rel = PyUnicode_FromString("");
+    else if (PyUnicode_Tailmatch(path, self->prefix, 0, plen, -1) == 1)
+        rel = PyUnicode_Substring(path, plen, PyUnicode_GET_LENGTH(path));
+    else {
+        PyErr_SetString(PyExc_ImportError, "not a path inside the program");
+        return NULL;
+    }
+    if (rel == NULL)
+        return NULL;
+    finder = rt_glue_path_finder(obj, self->prefix, rel);
+    Py_DECREF(rel);
+    return finder;
+}
+
 /* invalidate_caches(): the bundle never changes; nothing to do. */
 static PyObject *rt_importer_m_invalidate_caches(PyObject *self,
                                                  PyObject *unused)
@@ -726,6 +755,8 @@ static PyMethodDef rt_importer_methods[] = {
     {"find_distributions",
      (PyCFunction)(void (*)(void))rt_importer_m_find_distributions,
      METH_VARARGS | METH_KEYWORDS, "Distributions the program carries."},
+    {"_kiln_path_hook", rt_importer_m_path_hook, METH_O,
+     "Path entry finder for a directory inside the program."},
     {"_kiln_files", rt_importer_m_kiln_files, METH_NOARGS,
      "Every file the program carries: (path, kind, module or None)."},
     {"invalidate_caches", rt_importer_m_invalidate_caches, METH_NOARGS,
@@ -827,6 +858,21 @@ fail:
     Py_XDECREF(bootstrap);
     Py_DECREF(self);
     return -1;
+}
+
+int rt_importer_add_path_hook(void)
+{
+    PyObject *hooks = PySys_GetObject("path_hooks"), *hook;
+    int r;
+
+    if (rt_the_importer == NULL || hooks == NULL || !PyList_Check(hooks))
+        return 0;
+    hook = PyObject_GetAttrString(rt_the_importer, "_kiln_path_hook");
+    if (hook == NULL)
+        return -1;
+    r = PyList_Insert(hooks, 0, hook);
+    Py_DECREF(hook);
+    return r;
 }
 
 int rt_importer_remove_path_finder(void)

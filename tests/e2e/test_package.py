@@ -418,9 +418,6 @@ def test_star_import_of_submodules_named_in_all(star):
         describe(r) + "\n--- build stderr ---\n" + build.stderr
 
 
-@pytest.mark.xfail(reason="the bundle importer does not support "
-                          "pkgutil.iter_modules (no iter_modules / path hook "
-                          "for <program>/pkg paths)", strict=True)
 def test_pkgutil_iter_modules_lists_bundled_submodules(star, tmp_path):
     d, _prog, _build = star
     # A build that bundles the submodules explicitly, so only iter_modules

@@ -115,3 +115,28 @@ except ImportError as e:
 @pytest.mark.parametrize("mode", ["onefile", "onedir"])
 def test_data_directories_import_as_namespace_packages(tmp_path, mode):
     same_as_python(tmp_path, mode, DATA_DIRS)
+
+
+# pkgutil over a bundled package: iter_modules and walk_packages list its
+# modules and subpackages (not its data directories), as python lists them
+# from files.
+PKGUTIL = """
+import pkgutil
+import mypkg, mypkg.mod
+import mypkg.inner, mypkg.inner.leaf
+print(sorted((m.name, m.ispkg) for m in pkgutil.iter_modules(mypkg.__path__)))
+print(sorted((m.name, m.ispkg) for m in pkgutil.iter_modules(mypkg.__path__,
+                                                              "mypkg.")))
+print(sorted(m.name for m in pkgutil.walk_packages(mypkg.__path__, "mypkg.")))
+print(pkgutil.get_data("mypkg", "data/a.txt"))
+"""
+
+
+@pytest.mark.parametrize("mode", ["onefile", "onedir"])
+def test_pkgutil_lists_bundled_modules(tmp_path, mode):
+    write_tree(tmp_path, {"mypkg/inner/__init__.py": "",
+                          "mypkg/inner/leaf.py": "",
+                          "mypkg/_helper.py": ""})
+    same_as_python(tmp_path, mode, PKGUTIL.replace(
+        "import mypkg.inner, mypkg.inner.leaf",
+        "import mypkg.inner, mypkg.inner.leaf, mypkg._helper"))
