@@ -127,9 +127,10 @@ PyObject *rt_glue_path_finder(PyObject *loader, PyObject *root,
  * Does nothing before linecache is loaded. -1 with an exception set. */
 int rt_linecache_note(PyObject *loader, PyObject *name, PyObject *file);
 
-/* The same for every module in sys.modules that loader loaded: called
- * once linecache itself has been loaded. */
-int rt_linecache_note_all(PyObject *loader);
+/* The same for every module in sys.modules that loader loaded (and the
+ * script running as __main__ when main_bundled: the bundle holds a
+ * "__main__" entry): called once linecache itself has been loaded. */
+int rt_linecache_note_all(PyObject *loader, int main_bundled);
 
 /* ---- rt_extension.c: extension modules from memory -------------------------- */
 

@@ -459,7 +459,9 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
     /* linecache has just been loaded: every module before it gets its
      * entry now, each later one as it is run (above). */
     if (r != NULL && PyUnicode_CompareWithASCIIString(name, "linecache") == 0 &&
-        rt_linecache_note_all(obj) < 0)
+        rt_linecache_note_all(obj, bundle_find(&self->prog->bundle,
+                                               BUNDLE_NS_MODULE, "__main__",
+                                               8) != NULL) < 0)
         Py_CLEAR(r);
     Py_DECREF(name);
     if (r == NULL)

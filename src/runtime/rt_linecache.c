@@ -75,9 +75,10 @@ int rt_linecache_note(PyObject *loader, PyObject *name, PyObject *file)
 
 /* The name module `mod` (key in sys.modules) was loaded under by loader
  * (new reference), or NULL when loader did not load it. The script of a
- * script-mode program runs with no spec: it is the bundle's "__main__". */
+ * script-mode program runs with no spec: it is the bundle's "__main__"
+ * when main_bundled. */
 static PyObject *rt_linecache_loaded_by(PyObject *loader, PyObject *key,
-                                        PyObject *mod)
+                                        PyObject *mod, int main_bundled)
 {
     PyObject *spec = PyObject_GetAttrString(mod, "__spec__");
     PyObject *owner = NULL, *name = NULL;
@@ -86,11 +87,9 @@ static PyObject *rt_linecache_loaded_by(PyObject *loader, PyObject *key,
         owner = PyObject_GetAttrString(spec, "loader");
         if (owner == loader)
             name = PyObject_GetAttrString(spec, "name");
-    } else if (spec != NULL &&
+    } else if (spec != NULL && main_bundled &&
                PyUnicode_CompareWithASCIIString(key, "__main__") == 0) {
-        owner = rt_importer_find_spec(loader, key);
-        if (owner != NULL && owner != Py_None)
-            name = Py_NewRef(key);
+        name = Py_NewRef(key);
     }
     PyErr_Clear();
     Py_XDECREF(spec);
@@ -98,7 +97,7 @@ static PyObject *rt_linecache_loaded_by(PyObject *loader, PyObject *key,
     return name;
 }
 
-int rt_linecache_note_all(PyObject *loader)
+int rt_linecache_note_all(PyObject *loader, int main_bundled)
 {
     PyObject *cache = rt_linecache_cache(), *modules, *items;
     Py_ssize_t i;
@@ -112,7 +111,8 @@ int rt_linecache_note_all(PyObject *loader)
         PyObject *item = PyList_GET_ITEM(items, i);
         PyObject *name = rt_linecache_loaded_by(loader,
                                                 PyTuple_GET_ITEM(item, 0),
-                                                PyTuple_GET_ITEM(item, 1));
+                                                PyTuple_GET_ITEM(item, 1),
+                                                main_bundled);
         PyObject *file = name ? PyObject_GetAttrString(
                                     PyTuple_GET_ITEM(item, 1), "__file__")
                               : NULL;
