@@ -2,6 +2,9 @@
 a read-only Traversable over its data (and, in a one-file program, its
 modules' sources), and the older functions work through it; each call
 prints what plain python prints for the same package installed as files."""
+import os
+from pathlib import Path
+
 import pytest
 
 from conftest import describe, kiln_build, python_run, run, write_tree
@@ -140,3 +143,42 @@ def test_pkgutil_lists_bundled_modules(tmp_path, mode):
     same_as_python(tmp_path, mode, PKGUTIL.replace(
         "import mypkg.inner, mypkg.inner.leaf",
         "import mypkg.inner, mypkg.inner.leaf, mypkg._helper"))
+
+
+# as_file(): a real file in a per-user content-addressed cache, written
+# once and reused, checked before use.
+AS_FILE = """
+import importlib.resources as r, os, stat, sys
+import mypkg
+f = r.files(mypkg) / "data" / "sub" / "b.txt"
+try:
+    with r.as_file(f) as p1, r.as_file(f) as p2:
+        print(open(p1).read().strip(), os.path.basename(p1), p1 == p2)
+        print(oct(stat.S_IMODE(os.stat(p1.parent.parent).st_mode)))
+        print(p1)
+except OSError as e:
+    print("OSError", e.errno, e.strerror)
+"""
+
+
+def test_as_file_uses_a_private_content_addressed_cache(tmp_path):
+    write_tree(tmp_path, FILES)
+    write_tree(tmp_path, {"app.py": AS_FILE})
+    kiln_build("app.py", "-q", "-o", tmp_path / "prog", cwd=tmp_path)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    first = run([tmp_path / "prog"], cwd=tmp_path, env=env)
+    assert first.returncode == 0, describe(first)
+    lines = first.stdout.splitlines()
+    assert lines[:2] == ["bee b.txt True", "0o700"], describe(first)
+    cached = Path(lines[2])
+    assert cached.is_relative_to(tmp_path / "cache" / "kiln" / "files")
+    # Another run reuses it; a damaged copy is replaced before use.
+    cached.write_text("tampered\n")
+    again = run([tmp_path / "prog"], cwd=tmp_path, env=env)
+    assert again.stdout == first.stdout, describe(again)
+    assert cached.read_text() == "bee\n"
+    # A cache directory others may write to is refused, not used.
+    (tmp_path / "cache" / "kiln" / "files").chmod(0o777)
+    shared = run([tmp_path / "prog"], cwd=tmp_path, env=env)
+    assert shared.stdout.startswith("OSError 13 kiln file cache is not "
+                                    "private"), describe(shared)
