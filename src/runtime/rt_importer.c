@@ -12,6 +12,7 @@
 
 #include <marshal.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,30 +83,36 @@ static PyObject *rt_importer_origin(rt_importer *self, const bundle_entry *e)
     return rt_importer_location(self, bundle_entry_path(&self->prog->bundle, e));
 }
 
+/* Put the directory inside the program of package or namespace entry e
+ * ("pkg/sub"; "" for a top-level package's root) in dir. -1 with an
+ * exception set when out of memory. */
+static int rt_importer_entry_dir(const bundle_view *v, const bundle_entry *e,
+                                 kl_buf *dir)
+{
+    const char *path = bundle_entry_path(v, e);
+    const char *slash = e->kind == BUNDLE_KIND_PACKAGE ? strrchr(path, '/')
+                                                       : NULL;
+
+    assert(e->kind == BUNDLE_KIND_PACKAGE || e->kind == BUNDLE_KIND_NAMESPACE);
+    dir->len = 0;
+    if (kl_buf_add(dir, path, slash ? (size_t)(slash - path) :
+                              e->kind == BUNDLE_KIND_PACKAGE ? 0 : strlen(path)) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
 /* New reference: the directory of package entry e inside the program. */
 static PyObject *rt_importer_package_dir(rt_importer *self,
                                          const bundle_entry *e)
 {
-    const char *path = bundle_entry_path(&self->prog->bundle, e);
-    const char *slash;
-    PyObject *tail, *full;
+    kl_buf dir = KL_BUF_INIT;
+    PyObject *full = NULL;
 
-    if (e->kind == BUNDLE_KIND_NAMESPACE)
-        return rt_importer_location(self, path);
-    slash = strrchr(path, '/');
-    if (slash == NULL)
-        return PyUnicode_Substring(self->prefix, 0,
-                                   PyUnicode_GET_LENGTH(self->prefix) - 1);
-    tail = PyUnicode_DecodeFSDefault(path);
-    if (tail == NULL)
-        return NULL;
-    Py_SETREF(tail, PyUnicode_Substring(tail, 0,
-                                        PyUnicode_GET_LENGTH(tail) -
-                                            (Py_ssize_t)strlen(slash)));
-    if (tail == NULL)
-        return NULL;
-    full = PyUnicode_Concat(self->prefix, tail);
-    Py_DECREF(tail);
+    if (rt_importer_entry_dir(&self->prog->bundle, e, &dir) == 0)
+        full = rt_importer_location(self, dir.s);
+    kl_buf_free(&dir);
     return full;
 }
 
@@ -120,7 +127,7 @@ static int rt_importer_data_dir_of(rt_importer *self, const char *s,
 {
     const bundle_view *v = &self->prog->bundle;
     const bundle_entry *parent;
-    const char *dot = NULL, *path, *slash;
+    const char *dot = NULL;
     size_t i;
 
     for (i = n; i > 0 && dot == NULL; i--)
@@ -129,17 +136,10 @@ static int rt_importer_data_dir_of(rt_importer *self, const char *s,
     if (dot == NULL || (size_t)(dot - s) + 1 == n)
         return 0;
     parent = bundle_find(v, BUNDLE_NS_MODULE, s, (size_t)(dot - s));
-    dir->len = 0;
     if (parent != NULL && (parent->kind == BUNDLE_KIND_PACKAGE ||
                            parent->kind == BUNDLE_KIND_NAMESPACE)) {
-        path = bundle_entry_path(v, parent);
-        slash = parent->kind == BUNDLE_KIND_PACKAGE ? strrchr(path, '/')
-                                                    : NULL;
-        if (kl_buf_add(dir, path,
-                       slash ? (size_t)(slash - path) : strlen(path)) < 0) {
-            PyErr_NoMemory();
+        if (rt_importer_entry_dir(v, parent, dir) < 0)
             return -1;
-        }
     } else if (parent != NULL ||
                rt_importer_data_dir_of(self, s, (size_t)(dot - s), dir) <= 0) {
         return parent != NULL ? 0 : (PyErr_Occurred() ? -1 : 0);
@@ -168,50 +168,27 @@ static int rt_importer_data_dir(rt_importer *self, PyObject *name,
     return rt_importer_data_dir_of(self, s, (size_t)n, dir);
 }
 
-/* Called after rt_importer_lookup(self, name, 1) failed: 1 (and the
- * error cleared, the directory in *dir) when name is a data directory
- * (rt_importer_data_dir), else 0 with the error still set. */
-static int rt_importer_is_data_dir(rt_importer *self, PyObject *name,
-                                   kl_buf *dir)
-{
-    PyObject *type, *value, *tb;
-    int r;
-
-    if (!PyErr_ExceptionMatches(PyExc_ImportError))
-        return 0;
-    PyErr_Fetch(&type, &value, &tb);
-    r = rt_importer_data_dir(self, name, dir);
-    if (r > 0) {
-        Py_XDECREF(type);
-        Py_XDECREF(value);
-        Py_XDECREF(tb);
-        return 1;
-    }
-    if (r == 0)
-        PyErr_Restore(type, value, tb);
-    else {
-        Py_XDECREF(type);
-        Py_XDECREF(value);
-        Py_XDECREF(tb);
-    }
-    return 0;
-}
-
-/* Look up module `name` for a loader method: 1 with *e its entry; 0 when
- * it is a data directory (a namespace package with no entry); -1 with
+/* Look up module `name` for a loader method: 1 with *e its entry; 0
+ * when it is a data directory (rt_importer_data_dir), a namespace package
+ * with no entry, whose directory goes to dir when dir is not NULL; -1 with
  * ImportError set when it is neither. */
 static int rt_importer_find(rt_importer *self, PyObject *name,
-                            const bundle_entry **e)
+                            const bundle_entry **e, kl_buf *dir)
 {
-    kl_buf dir = KL_BUF_INIT;
-    int data;
+    kl_buf own = KL_BUF_INIT;
+    int r;
 
-    *e = rt_importer_lookup(self, name, 1);
+    *e = rt_importer_lookup(self, name, 0);
     if (*e != NULL)
         return 1;
-    data = rt_importer_is_data_dir(self, name, &dir);
-    kl_buf_free(&dir);
-    return data ? 0 : -1;
+    if (PyErr_Occurred())
+        return -1;
+    r = rt_importer_data_dir(self, name, dir ? dir : &own);
+    kl_buf_free(&own);
+    if (r == 0)
+        PyErr_Format(PyExc_ImportError, "%U is not in this program's bundle",
+                     name);
+    return r > 0 ? 0 : -1;
 }
 
 /* A new namespace-package spec for data directory dir of module name,
@@ -393,7 +370,7 @@ static PyObject *rt_importer_m_create_module(PyObject *obj, PyObject *spec)
 
     if (name == NULL)
         return NULL;
-    found = rt_importer_find(self, name, &e);
+    found = rt_importer_find(self, name, &e, NULL);
     if (found <= 0) {
         Py_DECREF(name);
         return found == 0 ? Py_NewRef(Py_None) : NULL;
@@ -421,7 +398,7 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
     Py_DECREF(spec);
     if (name == NULL)
         return NULL;
-    found = rt_importer_find(self, name, &e);
+    found = rt_importer_find(self, name, &e, NULL);
     if (found <= 0) {
         Py_DECREF(name);
         return found == 0 ? Py_NewRef(Py_None) : NULL;
@@ -505,7 +482,7 @@ static PyObject *rt_importer_m_get_source(PyObject *obj, PyObject *name)
 static PyObject *rt_importer_m_is_package(PyObject *obj, PyObject *name)
 {
     const bundle_entry *e;
-    int found = rt_importer_find((rt_importer *)obj, name, &e);
+    int found = rt_importer_find((rt_importer *)obj, name, &e, NULL);
 
     if (found <= 0)
         return found == 0 ? Py_NewRef(Py_True) : NULL;
@@ -618,40 +595,13 @@ static PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
     return bytes;
 }
 
-/* get_resource_reader(name): for a package of a folder program, a reader
- * of the real directory <folder>/pkg that its data files lie in
- * (importlib's FileReader), so that importlib.resources serves them from
- * disk; for a package of a one-file program, a reader of the files the
- * bundle holds under the package's directory (rt_glue.c). None for a
- * module that is not a package. */
-static PyObject *rt_importer_m_get_resource_reader(PyObject *obj,
-                                                   PyObject *name)
+/* importlib's FileReader over the real directory that folder-program
+ * package e lies in (new reference); None when importlib lacks it. */
+static PyObject *rt_importer_file_reader(rt_importer *self,
+                                         const bundle_entry *e)
 {
-    rt_importer *self = (rt_importer *)obj;
-    const bundle_entry *e = rt_importer_lookup(self, name, 1);
     PyObject *readers, *types, *origin, *holder = NULL, *reader = NULL;
-    kl_buf dir = KL_BUF_INIT;
-    const char *path, *slash;
 
-    if (e == NULL) {
-        if (rt_importer_is_data_dir(self, name, &dir))
-            reader = rt_glue_resource_reader(obj, self->prefix, dir.s);
-        kl_buf_free(&dir);
-        return reader;
-    }
-    if (e->kind != BUNDLE_KIND_PACKAGE && e->kind != BUNDLE_KIND_NAMESPACE)
-        Py_RETURN_NONE;
-    if (bundle_folder(&self->prog->bundle)[0] == '\0' ||
-        e->kind == BUNDLE_KIND_NAMESPACE) {
-        path = bundle_entry_path(&self->prog->bundle, e);
-        slash = e->kind == BUNDLE_KIND_PACKAGE ? strrchr(path, '/') : NULL;
-        if (kl_buf_add(&dir, path,
-                       slash ? (size_t)(slash - path) : strlen(path)) < 0)
-            return PyErr_NoMemory();
-        reader = rt_glue_resource_reader(obj, self->prefix, dir.s);
-        kl_buf_free(&dir);
-        return reader;
-    }
     origin = rt_importer_origin(self, e);
     readers = PyImport_ImportModule("importlib.resources.readers");
     types = PyImport_ImportModule("types");
@@ -677,6 +627,38 @@ static PyObject *rt_importer_m_kiln_files(PyObject *obj, PyObject *unused)
 {
     (void)unused;
     return rt_glue_files(((rt_importer *)obj)->prog);
+}
+
+
+/* get_resource_reader(name): for a package of a folder program, a reader
+ * of the real directory <folder>/pkg that its data files lie in
+ * (importlib's FileReader), so that importlib.resources serves them from
+ * disk; for a package of a one-file program, a reader of the files the
+ * bundle holds under the package's directory (rt_glue.c). None for a
+ * module that is not a package; a data directory (a namespace package
+ * with no entry) gets a reader of its files too. */
+static PyObject *rt_importer_m_get_resource_reader(PyObject *obj,
+                                                   PyObject *name)
+{
+    rt_importer *self = (rt_importer *)obj;
+    const bundle_view *v = &self->prog->bundle;
+    const bundle_entry *e;
+    PyObject *reader = NULL;
+    kl_buf dir = KL_BUF_INIT;
+    int found = rt_importer_find(self, name, &e, &dir);
+
+    if (found < 0)
+        return NULL;
+    if (found > 0 && e->kind != BUNDLE_KIND_PACKAGE &&
+        e->kind != BUNDLE_KIND_NAMESPACE)
+        Py_RETURN_NONE;
+    if (found > 0 && e->kind == BUNDLE_KIND_PACKAGE &&
+        bundle_folder(v)[0] != '\0')
+        return rt_importer_file_reader(self, e);
+    if (found == 0 || rt_importer_entry_dir(v, e, &dir) == 0)
+        reader = rt_glue_resource_reader(obj, self->prefix, dir.s);
+    kl_buf_free(&dir);
+    return reader;
 }
 
 /* find_distributions(context=None): importlib.metadata's hook for meta
