@@ -94,7 +94,11 @@ enum bundle_ns {
  * to the program, of data_size bytes with checksum data_check, stored as
  * it is (never compressed). Only for kinds whose data is a file. */
 #define BUNDLE_FLAG_EXTERNAL 0x04u
-#define BUNDLE_FLAGS_KNOWN 0x07u
+/* The aux part is the module's source, even when it is empty (a module
+ * without this flag was built without its source). Only for modules and
+ * packages. */
+#define BUNDLE_FLAG_SOURCE 0x08u
+#define BUNDLE_FLAGS_KNOWN 0x0fu
 
 typedef struct bundle_entry {
     uint32_t name_off;     /* strings: module name, soname or file path */
@@ -268,7 +272,8 @@ int bundle_writer_set_run(bundle_writer *w, enum bundle_run_mode mode,
 int bundle_writer_begin(bundle_writer *w, int fd, uint64_t at, kl_err *err);
 
 /* Store the payloads of the next declared entry: data and aux (either may
- * be NULL for none). A source that is smaller compressed is stored
+ * be NULL for none; a module's or package's aux is its source, and its
+ * entry gets BUNDLE_FLAG_SOURCE when aux is not NULL). A source that is smaller compressed is stored
  * compressed; otherwise as it is. Errors name the entry. */
 int bundle_writer_put(bundle_writer *w, const bundle_source *data,
                       const bundle_source *aux, kl_err *err);

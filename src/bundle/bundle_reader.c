@@ -149,7 +149,10 @@ static int bundle_check_entry(const bundle_view *v, const bundle_entry *e,
     /* One test for the common case: no flag but compression. */
     if ((e->flags & ~(BUNDLE_FLAG_DATA_ZSTD | BUNDLE_FLAG_AUX_ZSTD)) != 0 &&
         ((e->flags & ~BUNDLE_FLAGS_KNOWN) != 0 ||
-         !bundle_check_external_entry(v, e))) {
+         ((e->flags & BUNDLE_FLAG_EXTERNAL) &&
+          !bundle_check_external_entry(v, e)) ||
+         ((e->flags & BUNDLE_FLAG_SOURCE) && e->kind != BUNDLE_KIND_MODULE &&
+          e->kind != BUNDLE_KIND_PACKAGE))) {
         snprintf(what, sizeof what, "entry %u has bad flags", i);
         return kl_err_set(err, bundle_damaged, what);
     }

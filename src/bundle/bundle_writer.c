@@ -417,6 +417,9 @@ int bundle_writer_put(bundle_writer *w, const bundle_source *data,
         return -1;
     r->flags = (uint8_t)((zdata ? BUNDLE_FLAG_DATA_ZSTD : 0) |
                          (zaux ? BUNDLE_FLAG_AUX_ZSTD : 0));
+    if (aux != NULL && (r->kind == BUNDLE_KIND_MODULE ||
+                        r->kind == BUNDLE_KIND_PACKAGE))
+        r->flags |= BUNDLE_FLAG_SOURCE;
     w->next++;
     return 0;
 }

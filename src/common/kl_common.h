@@ -195,6 +195,8 @@ void kl_temp_discard(const kl_buf *tmp, int fd);
 int kl_file_replace(const char *path, const void *p, size_t n, unsigned mode,
                     kl_err *err);
 
+/* ---- kl_fd.c: whole buffers on open descriptors -------------------------- */
+
 /* Write all n bytes at p to fd, retrying after short writes and EINTR.
  * `what` names the destination in the message ("cannot write WHAT: ..."). */
 int kl_write_all(int fd, const void *p, size_t n, const char *what,

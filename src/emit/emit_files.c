@@ -73,7 +73,8 @@ static int emit_put(bundle_writer *w, const plan_entry *e, kl_err *err)
                                "(internal error)", e->name);
     r = emit_data_open(e, &data, err);
     if (r == 0)
-        r = bundle_writer_put(w, &data.src, &aux, err);
+        r = bundle_writer_put(w, &data.src, e->aux.bytes ? &aux : NULL,
+                              err);
     emit_data_close(&data);
     return r;
 }

@@ -193,12 +193,11 @@ int plan_part_copy(plan_part *part, const void *bytes, size_t n, int level,
 {
     plan_part_clear(part);
     part->level = level;
-    if (n == 0)
-        return 0;
-    part->bytes = malloc(n);
+    part->bytes = malloc(n ? n : 1);
     if (part->bytes == NULL)
         return kl_err_oom(err);
-    memcpy(part->bytes, bytes, n);
+    if (n > 0)
+        memcpy(part->bytes, bytes, n);
     part->size = n;
     return 0;
 }

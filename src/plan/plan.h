@@ -19,7 +19,8 @@
 /* Where the bytes of one payload come from and how they are stored. An
  * empty part (no bytes, no file) stores nothing. */
 typedef struct plan_part {
-    uint8_t *bytes;   /* owned copy of the bytes, or NULL */
+    uint8_t *bytes;   /* owned copy of the bytes (not NULL once copied,
+                         even when size is 0), or NULL: no such part */
     size_t size;      /* of bytes */
     char *file;       /* or: the bytes of this file (owned path), or NULL */
     int level;        /* zstd level; 0 stores them as they are */
@@ -137,7 +138,8 @@ const char *plan_entry_file(const plan_entry *e);
 int plan_omit(plan *p, const char *name, unsigned why, const char *importers,
               const char *detail, kl_err *err);
 
-/* Make part hold a copy of bytes[0, n), stored at `level`. */
+/* Make part hold a copy of bytes[0, n), stored at `level`; an empty copy
+ * is still a part (a module whose source is empty). */
 int plan_part_copy(plan_part *part, const void *bytes, size_t n, int level,
                    kl_err *err);
 

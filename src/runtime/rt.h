@@ -12,6 +12,7 @@
 #include <Python.h>
 
 #include "../bundle/bundle.h"
+#include "rt_files.h"
 
 /* Exit status when the program or its folder is damaged: the shell's
  * "found but cannot execute". */

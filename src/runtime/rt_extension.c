@@ -18,45 +18,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#ifndef MFD_CLOEXEC
-#define MFD_CLOEXEC 0x0001U
-#endif
-#ifndef MFD_ALLOW_SEALING
-#define MFD_ALLOW_SEALING 0x0002U
-#endif
-#ifndef MFD_NOEXEC_SEAL
-#define MFD_NOEXEC_SEAL 0x0008U
-#endif
-#ifndef F_ADD_SEALS
-#define F_ADD_SEALS 1033
-#define F_SEAL_SEAL 0x0001
-#define F_SEAL_SHRINK 0x0002
-#define F_SEAL_GROW 0x0004
-#define F_SEAL_WRITE 0x0008
-#endif
-
-/* Create a memfd called `name` holding data[0, size), sealed against
- * change. Returns the descriptor, or -1 with err set. */
-static int rt_memfd_from(const char *name, const uint8_t *data, size_t size,
-                         kl_err *err)
-{
-    unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL;
-    int fd;
-
-    fd = memfd_create(name, flags);
-    if (fd < 0 && errno == EINVAL)
-        fd = memfd_create(name, flags & ~MFD_NOEXEC_SEAL);
-    if (fd < 0)
-        return kl_err_set(err, "memfd_create: %s", strerror(errno));
-    if (kl_write_all(fd, data, size, "a memfd", err) < 0) {
-        close(fd);
-        return -1;
-    }
-    (void)fcntl(fd, F_ADD_SEALS,
-                F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-    return fd;
-}
-
 /* Create extension module e of a folder program from its own file, which
  * spec's origin names: checked against the bundle (the process ends when
  * it is missing or damaged), then loaded by CPython's loader as python
@@ -95,7 +56,7 @@ PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
         PyErr_Format(PyExc_ImportError, "%s", err.msg);
         return NULL;
     }
-    fd = rt_memfd_from(base, data, size, &err);
+    fd = rt_files_memfd(base, data, size, 1, &err);
     rt_program_release(prog, data, size);
     free(owned);
     if (fd < 0) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The absolute path of the running executable, from /proc/self/exe, in a
@@ -43,6 +44,16 @@ static int stub_self_path(char **out, kl_err *err)
     }
 }
 
+/* Serve the paths under a one-file program from its bundle (rt_files.h);
+ * a folder program's files are real files. */
+static void stub_serve_files(const rt_program *prog)
+{
+    struct stat st;
+
+    if (bundle_folder(&prog->bundle)[0] == '\0' && stat(prog->path, &st) == 0)
+        rt_files_mount(&prog->bundle, prog->root, prog->path, &st);
+}
+
 int main(int argc, char **argv)
 {
     rt_program prog;
@@ -55,6 +66,7 @@ int main(int argc, char **argv)
         return STUB_EXIT_DAMAGED;
     }
     free(self);
+    stub_serve_files(&prog);
     if (stub_python_start(&prog, argc, argv, &err) < 0) {
         fprintf(stderr, "%s: %s\n", prog.path, err.msg);
         return STUB_EXIT_DAMAGED;

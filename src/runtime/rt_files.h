@@ -1,0 +1,83 @@
+/*
+ * rt_files.h: a one-file program's contents as a read-only directory tree
+ * under the program's own path ("<program>/pkg/data.txt"), and anonymous
+ * memory files. No Python here: the executable's libc layer
+ * (src/stub/stub_libc.c) serves open(), stat() and readdir() on those
+ * paths from this tree, whatever code asks. Errors are errno values, as
+ * libc's are. See docs/runtime.md, "Paths under the program".
+ */
+#ifndef KILN_RT_FILES_H
+#define KILN_RT_FILES_H
+
+#include <dirent.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "../bundle/bundle.h"
+
+/* Create a memfd called `name` holding data[0, size), sealed against
+ * change and positioned at 0; close-on-exec when cloexec. Returns the
+ * descriptor, or -1 with err set (errno is kept). */
+int rt_files_memfd(const char *name, const void *data, size_t size,
+                   int cloexec, kl_err *err);
+
+/* Serve the files of bundle v under root ("<root>/..."): modules' sources
+ * (<root>/pkg/mod.py), extension modules, package data, distribution
+ * metadata and program data, and the directories that hold them. *v is
+ * copied, but its mapping, root and path (the program's name, for damage
+ * messages) must live as long as the process; st is the program file's
+ * stat, whose owner, device and times the tree reports. Call once, before
+ * any thread starts. */
+void rt_files_mount(const bundle_view *v, const char *root, const char *path,
+                    const struct stat *st);
+
+/* True when path names something under the mounted root: absolute, below
+ * "<root>/" once "." and ".." are applied. Such a path can never exist on
+ * disk (the program is a file). False before rt_files_mount(). */
+int rt_files_claims(const char *path);
+
+/* stat() of a claimed path: a read-only regular file or directory. 0, or
+ * -1 with errno ENOENT or ENOTDIR. */
+int rt_files_stat(const char *path, struct stat *st);
+
+/* open() of a claimed path: a new memfd holding the file's bytes, sealed
+ * (writes fail), close-on-exec when flags say O_CLOEXEC. -1 with errno:
+ * EROFS for writing, truncating or creating, EISDIR for a directory
+ * (ENOTSUP with O_DIRECTORY or O_PATH: directories have no descriptor),
+ * ENOENT, ENOTDIR, EIO for a module's damaged source (which costs a
+ * traceback its source lines, as the importer's get_source does), or
+ * memfd_create's. Any other damaged file ends the process with status 126
+ * and a one-line message. */
+int rt_files_open(const char *path, int flags);
+
+/* access() of a claimed path: 0, or -1 with errno ENOENT, ENOTDIR, EROFS
+ * (W_OK) or EACCES (X_OK on a file). */
+int rt_files_access(const char *path, int mode);
+
+/* mkdir() of a claimed path: always -1, with errno EEXIST when it exists,
+ * else EROFS. */
+int rt_files_mkdir(const char *path);
+
+/* unlink(), rmdir() or rename() of a claimed path: always -1, with errno
+ * EROFS when it exists, else ENOENT or ENOTDIR. */
+int rt_files_remove(const char *path);
+
+/* A directory of the tree being read (opendir). */
+typedef struct rt_files_dir rt_files_dir;
+
+/* Open a claimed directory for reading: NULL with errno ENOENT, ENOTDIR
+ * or ENOMEM. The caller frees it with rt_files_closedir(). */
+rt_files_dir *rt_files_opendir(const char *path);
+
+/* The next entry of d ("." and ".." first, then the names in byte order),
+ * or NULL at the end. The record stays valid until the next call on d. */
+struct dirent *rt_files_readdir(rt_files_dir *d);
+
+/* Start d over from its first entry. */
+void rt_files_rewinddir(rt_files_dir *d);
+
+/* Free d. */
+void rt_files_closedir(rt_files_dir *d);
+
+#endif
