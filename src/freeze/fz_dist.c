@@ -429,3 +429,26 @@ int fz_dist_mypyc(const fz_dist *d, const kl_strv *suffixes, kl_strv *out,
     }
     return 0;
 }
+
+int fz_dist_vendor_roots(const fz_dist *d, kl_strv *out, kl_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < d->files.n; i++) {
+        const char *f = d->files.v[i], *info = strstr(f, ".dist-info/");
+        const char *slash;
+        char *root;
+
+        if (info == NULL)
+            continue;
+        for (slash = info; slash > f && slash[-1] != '/'; slash--)
+            ;
+        if (slash == f)
+            continue;
+        root = strndup(f, (size_t)(slash - 1 - f));
+        if (root == NULL || kl_strv_take(out, root) < 0)
+            return kl_err_oom(err);
+    }
+    fz_strv_sort_unique(out);
+    return 0;
+}

@@ -118,6 +118,12 @@ int fz_dist_requires(const fz_dist *d, const fz_dist *other);
 int fz_dist_mypyc(const fz_dist *d, const kl_strv *suffixes, kl_strv *out,
                   kl_err *err);
 
+/* Append to out the directories (relative to d's site, sorted, each once)
+ * that d's RECORD shows holding a .dist-info directory of their own:
+ * installation roots d vendors and puts on sys.path at run time
+ * ("setuptools/_vendor"). A .dist-info at the top is d's own. */
+int fz_dist_vendor_roots(const fz_dist *d, kl_strv *out, kl_err *err);
+
 /* The i-th distribution indexed so far (in the order found), or NULL past
  * the last. */
 fz_dist *fz_dists_at(const fz_dists *d, size_t i);

@@ -73,6 +73,7 @@ static void fz_module_free(fz_module *m)
     free(m->file);
     free(m->rel);
     kl_strv_free(&m->dirs);
+    free(m->vendor_dir);
     free(m->detail);
     free(m->importers);
     Py_XDECREF(m->marshalled);
@@ -322,6 +323,47 @@ static int fz_graph_ask(fz_graph *g, const fz_module *m, const fz_req *q,
     return fz_policy_leave_out(&c, omit, detail, err);
 }
 
+/* Look for top-level module m, which the search path lacks, where its
+ * importer finds it at run time once its distribution has put the
+ * installation roots it vendors on sys.path (fz_dist_vendor_roots, as
+ * setuptools does with setuptools/_vendor): in the root the importer was
+ * itself found in, else in those of its distribution. python appends
+ * them, so a module the search path has always wins. *found says whether
+ * it is there; m->vendor_dir is then that root. */
+static int fz_graph_vendored(fz_graph *g, fz_module *m, const fz_req *q,
+                             int *found, kl_err *err)
+{
+    fz_module *imp = fz_graph_get(g, q->importer);
+    kl_strv roots = KL_STRV_INIT, one = KL_STRV_INIT;
+    size_t i;
+    int r = 0;
+
+    *found = 0;
+    if (imp == NULL)
+        return 0;
+    if (imp->vendor_dir != NULL) {
+        if (kl_strv_push(&roots, imp->vendor_dir) < 0)
+            return kl_err_oom(err);
+    } else if (imp->dist != NULL) {
+        if (fz_dist_vendor_roots(imp->dist, &one, err) < 0)
+            return -1;
+        for (i = 0; i < one.n && r == 0; i++)
+            if (kl_strv_take(&roots, kl_str_join3(imp->dist->site, "/",
+                                                  one.v[i])) < 0)
+                r = kl_err_oom(err);
+        kl_strv_free(&one);
+    }
+    for (i = 0; i < roots.n && r == 0 && !*found; i++) {
+        kl_strv dir = {&roots.v[i], 1, 1};
+
+        r = fz_locate(g->env, m, m->name, &dir, found, err);
+        if (r == 0 && *found && (m->vendor_dir = strdup(roots.v[i])) == NULL)
+            r = kl_err_oom(err);
+    }
+    kl_strv_free(&roots);
+    return r;
+}
+
 /* Apply the rules to request q for module m, just located: it is in the
  * program, or left out with why. */
 static int fz_graph_decide(fz_graph *g, fz_module *m, const fz_req *q,
@@ -354,6 +396,20 @@ static int fz_graph_again(fz_graph *g, fz_module *m, const fz_req *q,
 
     if (m->state == FZ_MISSING && q->maybe_attr)
         return 0;
+    if (m->state == FZ_MISSING && strchr(m->name, '.') == NULL) {
+        /* Missing for an earlier importer, vendored for this one. */
+        int found;
+
+        if (fz_graph_vendored(g, m, q, &found, err) < 0)
+            return -1;
+        if (found) {
+            m->warn = 0;
+            if (fz_graph_find_dist(g, m, NULL, err) < 0 ||
+                fz_graph_decide(g, m, q, err) < 0)
+                return -1;
+            return fz_graph_note_importer(g, m, q, err);
+        }
+    }
     if (m->state == FZ_FOUND && m->omit) {
         r = fz_graph_ask(g, m, q, &omit, &detail, err);
         kl_buf_free(&detail);
@@ -414,6 +470,11 @@ int fz_graph_request(fz_graph *g, const char *name, const fz_req *q,
         return -1;
     if (fz_locate(g->env, m, dot ? dot + 1 : name, dirs, &found, err) < 0)
         return -1;
+    if (!found && dot == NULL && fz_graph_vendored(g, m, q, &found, err) < 0)
+        return -1;
+    if (found && parent != NULL && parent->vendor_dir != NULL &&
+        (m->vendor_dir = strdup(parent->vendor_dir)) == NULL)
+        return kl_err_oom(err);
     if (!found && q->maybe_attr) {
         /* `from pkg import attr`: an attribute, not a module. */
         fz_graph_drop_last(g, m);

@@ -86,6 +86,9 @@ typedef struct fz_module {
     char *file;           /* file on disk; NULL for namespace packages */
     char *rel;            /* its path inside the program */
     kl_strv dirs;         /* a package's search directories */
+    char *vendor_dir;     /* found in (or under a package found in) a
+                             vendored installation root, which its own
+                             top-level imports look in too; else NULL */
     int stdlib;           /* lives in the standard library */
     int app;              /* lives in the application's own directory */
     fz_dist *dist;        /* the distribution that installed it, or NULL

@@ -102,6 +102,13 @@ PyObject *rt_glue_find_distributions(const rt_program *prog,
                                      PyObject *loader, PyObject *root,
                                      PyObject *context);
 
+/* pkg_resources (module pr, just loaded) for the importer `loader` of
+ * prog: find the distributions the program carries under root ("<root>/")
+ * and read packages' files through their paths, which rt_files.c serves
+ * (a folder program's are files). 0, or -1 with an exception set. */
+int rt_glue_pkg_resources(const rt_program *prog, PyObject *pr,
+                          PyObject *loader, PyObject *root);
+
 /* A new list of (path, kind name, module name or None), one per entry of
  * prog's bundle but shared libraries: what importlib.resources lists. */
 PyObject *rt_glue_files(const rt_program *prog);

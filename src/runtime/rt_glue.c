@@ -265,7 +265,23 @@ static const char rt_glue_source[] =
     "    tree = _tree(loader, root)\n"
     "    if rel not in tree.dirs:\n"
     "        raise ImportError('no directory %s in the program' % (root + rel))\n"
-    "    return BundledPathFinder(loader, tree, rel)\n";
+    "    return BundledPathFinder(loader, tree, rel)\n"
+    "\n"
+    "def pkg_resources(pr, loader, root, infos):\n"
+    "    base = root.rstrip('/')\n"
+    "    def finder(importer, path_item, only=False):\n"
+    "        if path_item.rstrip('/') != base:\n"
+    "            return\n"
+    "        for info in infos:\n"
+    "            meta = pr.PathMetadata(base, root + info)\n"
+    "            yield pr.Distribution.from_location(base, info, metadata=meta)\n"
+    "    pr.register_finder(BundledPathFinder, finder)\n"
+    "    pr.register_loader_type(type(loader), pr.DefaultProvider)\n"
+    "    ws = pr.working_set\n"
+    "    for entry in list(ws.entries):\n"
+    "        for dist in finder(None, entry):\n"
+    "            if dist.key not in ws.by_key:\n"
+    "                ws.add(dist, entry, False)\n";
 
 static PyObject *rt_glue_ns; /* the glue's namespace, once compiled */
 
@@ -370,6 +386,20 @@ PyObject *rt_glue_files(const rt_program *prog)
         Py_XDECREF(t);
     }
     return list;
+}
+
+int rt_glue_pkg_resources(const rt_program *prog, PyObject *pr,
+                          PyObject *loader, PyObject *root)
+{
+    PyObject *fn = rt_glue_function("pkg_resources");
+    PyObject *infos = fn ? rt_glue_dist_infos(prog) : NULL, *r;
+
+    if (infos == NULL)
+        return -1;
+    r = PyObject_CallFunctionObjArgs(fn, pr, loader, root, infos, NULL);
+    Py_DECREF(infos);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
 }
 
 PyObject *rt_glue_path_finder(PyObject *loader, PyObject *root,

@@ -434,11 +434,16 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
                                      NULL);
     Py_DECREF(code);
     /* linecache has just been loaded: every module before it gets its
-     * entry now, each later one as it is run (above). */
+     * entry now, each later one as it is run (above). pkg_resources has
+     * just built its working set, without the program's distributions. */
     if (r != NULL && PyUnicode_CompareWithASCIIString(name, "linecache") == 0 &&
         rt_linecache_note_all(obj, bundle_find(&self->prog->bundle,
                                                BUNDLE_NS_MODULE, "__main__",
                                                8) != NULL) < 0)
+        Py_CLEAR(r);
+    if (r != NULL &&
+        PyUnicode_CompareWithASCIIString(name, "pkg_resources") == 0 &&
+        rt_glue_pkg_resources(self->prog, module, obj, self->prefix) < 0)
         Py_CLEAR(r);
     Py_DECREF(name);
     if (r == NULL)

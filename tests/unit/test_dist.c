@@ -284,6 +284,34 @@ static void test_index(void)
     kl_buf_free(&site);
 }
 
+/* Installation roots a distribution vendors: directories its RECORD
+ * shows holding a .dist-info directory, its own at the top not counted. */
+static void test_vendor_roots(void)
+{
+    static const char *const files[] = {
+        "pkg_resources/__init__.py",
+        "setuptools-80.9.0.dist-info/RECORD",
+        "setuptools/_vendor/jaraco.text-4.0.0.dist-info/RECORD",
+        "setuptools/_vendor/jaraco/text/__init__.py",
+        "setuptools/_vendor/more_itertools-10.3.0.dist-info/METADATA",
+        "setuptools/_distutils/x.dist-info.py",
+        "other/deep/vendored/zipp-3.19.2.dist-info/RECORD",
+    };
+    fz_dist d;
+    kl_strv out = KL_STRV_INIT;
+    kl_err err;
+    size_t i;
+
+    memset(&d, 0, sizeof d);
+    for (i = 0; i < sizeof files / sizeof files[0]; i++)
+        kl_strv_push(&d.files, files[i]);
+    CHECK(fz_dist_vendor_roots(&d, &out, &err) == 0);
+    CHECKF(strcmp(joined(&out), "other/deep/vendored|setuptools/_vendor") == 0,
+           "%s", joined(&out));
+    kl_strv_free(&out);
+    kl_strv_free(&d.files);
+}
+
 static void test_native(void)
 {
     static const uint8_t bin[] =
@@ -369,6 +397,7 @@ int main(void)
     test_metadata();
     test_entry_points();
     test_index();
+    test_vendor_roots();
     test_native();
     test_pkgdata();
     if (kl_buf_setf(&cmd, "rm -rf '%s'", root) == 0 && system(cmd.s) != 0)
