@@ -14,7 +14,8 @@ BENCH = Path(__file__).resolve().parent
 TOOLS = ["kiln", "pyinstaller-onefile", "pyinstaller-onedir", "cx_freeze",
          "nuitka-standalone", "nuitka-onefile"]
 PEERS = TOOLS[1:]
-APPS = ["hello", "stdlib_heavy", "import_all_stdlib", "click_rich", "numpy_yaml"]
+APPS = ["hello", "stdlib_heavy", "import_all_stdlib", "click_rich", "numpy_yaml",
+        "resources_1000"]
 ONE_FILE = {"kiln", "pyinstaller-onefile", "nuitka-onefile"}
 PASS = "python3 -I -S -c pass"
 
@@ -44,6 +45,12 @@ class Report:
     def rss(self, app, tool):
         e = self.ok(app, tool)
         return e and e.get("rss", {}).get("median_kib")
+
+    def instructions(self, program, app):
+        for c in self.r.get("callgrind") or []:
+            if (c["program"], c["app"]) == (program, app):
+                return c.get("instructions")
+        return None
 
     def pass_ms(self):
         return self.r["baselines"].get(PASS, {}).get("startup", {}).get("median_ms")
@@ -130,6 +137,19 @@ class Report:
             (k / b <= 1.0) if k and b else (False if e else None),
             f"{k} ms vs {b} ms" if k and b else
             f"kiln: {self.why('numpy_yaml', 'kiln')} ({self.first_error('numpy_yaml', 'kiln')})")
+        k, b = self.startup("resources_1000", "kiln"), self.startup("resources_1000", "python3")
+        ki, bi = (self.instructions("kiln", "resources_1000"),
+                  self.instructions("python3", "resources_1000"))
+        e = self.entry("resources_1000", "kiln")
+        detail = (f"{k} ms vs {b} ms" if k and b else
+                  f"kiln: {self.why('resources_1000', 'kiln')} "
+                  f"({self.first_error('resources_1000', 'kiln')})")
+        if ki and bi:
+            detail += f"; instructions {ki / 1e6:,.1f} M vs {bi / 1e6:,.1f} M ({ki / bi:.2f}x)"
+        add("resources_1000 start-up ≤ 1.0× python3 (time and instructions)",
+            self.ratio(k, b), "≤ 1.00x",
+            (k / b <= 1.0 and (not (ki and bi) or ki / bi <= 1.0)) if k and b
+            else (False if e else None), detail)
         for app, limit in (("hello", 0.3), ("numpy_yaml", 2.0)):
             e = self.entry(app, "kiln")
             cold = e and e.get("builds", {}).get("cold", {})
@@ -506,6 +526,16 @@ class Report:
         lines += [
             "- **click_rich**: a click command printing a rich table.",
             "- **numpy_yaml**: a small numpy computation dumped with `yaml.safe_dump`.",
+            "- **resources_1000**: reads the 1,000 data files of package `resdata` (a few "
+            "dozen bytes each, under `resdata/data/`) through "
+            "`importlib.resources.files(\"resdata\").joinpath(\"data\").iterdir()` and "
+            "`read_text()`, and prints their count and a checksum. `resdata` is a wheel "
+            "`bench/run.py` builds at bench time (the same bytes every time) and "
+            "pip-installs into the app's venv, so python3 reads the files from "
+            "site-packages; PyInstaller gets `--collect-data resdata`, Nuitka "
+            "`--include-package-data=resdata`, cx_Freeze `--packages resdata`, as their "
+            "users would; kiln takes a package's data files by itself. Its python3 has "
+            "no `-I -S` instruction count: without site it would not see the venv.",
             "",
             "Tools: kiln (`--paths` the bench venv's site-packages); PyInstaller "
             "`--onefile` and `--onedir`; Nuitka `--onefile` and `--standalone` (gcc, "

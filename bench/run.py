@@ -4,8 +4,9 @@
     python3 bench/run.py --build build              # what `make bench` runs
     python3 bench/run.py --build build --only kiln,pyinstaller --apps hello --quick
 
-For each app in bench/apps (plus import_all_stdlib, generated at bench time)
-and each tool it builds the app twice (cold, then warm), then measures the
+For each app in bench/apps (plus import_all_stdlib, generated at bench time,
+and the package resdata that resources_1000 reads, a wheel built at bench
+time and installed into that app's venv) and each tool it builds the app twice (cold, then warm), then measures the
 program: start-up time (hyperfine), peak RSS, output size, files written to
 disk while it runs (strace), and for kiln against python3 the instruction
 count of start-up (callgrind). A scale test adds 10/100/500 MB of payload to
@@ -21,7 +22,9 @@ message, never dropped. Nuitka's builds are by far the slowest, so they run
 last, within what is left of the time budget (--budget).
 """
 import argparse
+import base64
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -33,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -52,14 +56,26 @@ PACKAGES = ["pyinstaller", "nuitka", "zstandard", "cx_Freeze",   # peers
 PACKAGE_IMPORTS = ["PyInstaller", "nuitka", "zstandard", "cx_Freeze", "click",
                    "rich", "numpy", "yaml", "matplotlib"]
 
-APPS = ["hello", "stdlib_heavy", "import_all_stdlib", "click_rich", "numpy_yaml"]
+APPS = ["hello", "stdlib_heavy", "import_all_stdlib", "click_rich", "numpy_yaml",
+        "resources_1000"]
 # Every app is built, by every tool, from a venv of its own that holds what
 # it needs and the peers (which freeze the environment they run in), never
 # from the bench venv or the embedded Python's site-packages. Apps that need
 # only the standard library share one.
 PEERS = ["pyinstaller", "nuitka", "zstandard", "cx_Freeze"]
-APP_NEEDS = {"click_rich": ["click", "rich"], "numpy_yaml": ["numpy", "pyyaml"]}
+APP_NEEDS = {"click_rich": ["click", "rich"], "numpy_yaml": ["numpy", "pyyaml"],
+             "resources_1000": []}
 APP_PROBES = {"click_rich": "import click, rich", "numpy_yaml": "import numpy, yaml"}
+# resources_1000 reads the data files of resdata, a package the bench makes
+# (make_resdata_wheel) and pip-installs into the app's venv, so that python3
+# reads them from site-packages. Its version changes with its contents.
+RESDATA_VERSION, RESDATA_FILES = "1.0", 1000
+APP_WHEELS = {"resources_1000": lambda: make_resdata_wheel()}
+APP_PROBES["resources_1000"] = ("import importlib.metadata as m; "
+                                f"assert m.version('resdata') == '{RESDATA_VERSION}'")
+# What a user of each peer adds so that the package data of these packages
+# comes along (kiln takes the non-code files inside a package by itself).
+APP_DATA_PACKAGES = {"resources_1000": ["resdata"]}
 TOOLS = ["kiln", "pyinstaller-onefile", "pyinstaller-onedir", "cx_freeze",
          "nuitka-standalone", "nuitka-onefile"]
 FAMILIES = {"pyinstaller": ["pyinstaller-onefile", "pyinstaller-onedir"],
@@ -229,6 +245,8 @@ class PyInstaller(Tool):
             cmd.append("--clean")
         if data:
             cmd += ["--add-data", f"{data}:data"]
+        for pkg in APP_DATA_PACKAGES.get(app, []):
+            cmd += ["--collect-data", pkg]
         cmd.append(script)
         return cmd, {"PYINSTALLER_CONFIG_DIR": d / "config"}, d
 
@@ -269,7 +287,9 @@ class Nuitka(Tool):
         cmd = [app_venv(app) / "bin" / "python", "-m", "nuitka",
                "--onefile" if self.one_file else "--standalone",
                "--assume-yes-for-downloads", f"--output-dir={d / 'out'}",
-               f"--output-filename={app}", script]
+               f"--output-filename={app}"]
+        cmd += [f"--include-package-data={pkg}" for pkg in APP_DATA_PACKAGES.get(app, [])]
+        cmd.append(script)
         env = {"NUITKA_CACHE_DIR": self.cache, "CCACHE_DIR": self.cache / "ccache"}
         return cmd, env, d
 
@@ -291,6 +311,8 @@ class CxFreeze(Tool):
         d.mkdir(parents=True, exist_ok=True)
         cmd = [app_venv(app) / "bin" / "cxfreeze", "--script", script, "--target-dir", d / "dist",
                "build_exe", "--silent"]
+        if APP_DATA_PACKAGES.get(app):
+            cmd += ["--packages", ",".join(APP_DATA_PACKAGES[app])]
         return cmd, {}, d
 
     def program(self, app, variant=""):
@@ -421,12 +443,49 @@ def setup_app_venvs(ctx, apps):
                           env=clean_env()).returncode == 0:
             continue
         pkgs = PEERS + APP_NEEDS.get(app, [])
+        if app in APP_WHEELS:
+            pkgs.append(str(APP_WHEELS[app]()))
         log(f"pip install into {venv.name}: " + " ".join(pkgs))
         p = subprocess.run([py, "-m", "pip", "install", "-q",
                             "--disable-pip-version-check"] + pkgs,
                            env=clean_env(), capture_output=True, text=True)
         if p.returncode != 0:
             sys.exit("bench: pip install failed:\n" + tail(p.stdout + p.stderr, 30))
+
+
+def make_resdata_wheel():
+    """Build the wheel of package resdata (RESDATA_FILES data files of a few
+    dozen bytes each under resdata/data/, and an __init__.py), the same
+    bytes each time, into WORK/wheels; its path."""
+    files = {"resdata/__init__.py": f'__version__ = "{RESDATA_VERSION}"\n'.encode()}
+    for i in range(RESDATA_FILES):
+        words = " ".join(f"{w}{(i * 7 + k) % 97}" for k, w in
+                         enumerate(("alpha", "beta", "gamma", "delta")[: 1 + i % 4]))
+        files[f"resdata/data/f{i:04d}.txt"] = f"resource {i:04d}: {words}\n".encode()
+    info = f"resdata-{RESDATA_VERSION}.dist-info"
+    files[f"{info}/METADATA"] = (f"Metadata-Version: 2.1\nName: resdata\n"
+                                 f"Version: {RESDATA_VERSION}\n"
+                                 f"Summary: {RESDATA_FILES} small data files for "
+                                 f"kiln's resources_1000 bench app\n").encode()
+    files[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: kiln bench/run.py\n"
+                              b"Root-Is-Purelib: true\nTag: py3-none-any\n")
+    files[f"{info}/top_level.txt"] = b"resdata\n"
+    record = []
+    for name, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+        record.append(f"{name},sha256={digest.decode()},{len(data)}")
+    record.append(f"{info}/RECORD,,")
+    files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    out = WORK / "wheels" / f"resdata-{RESDATA_VERSION}-py3-none-any.whl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w") as z:
+        for name, data in files.items():
+            zi = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+            zi.external_attr = 0o644 << 16
+            z.writestr(zi, data, zipfile.ZIP_DEFLATED)
+    tmp.replace(out)
+    return out
 
 
 def versions(ctx):
@@ -485,6 +544,13 @@ def prepare_apps(ctx, apps):
                 "stdlib_module_names": info["candidates"], "modules": info["modules"],
                 "excluded": info["excluded"]}
             ctx.scripts[app] = out
+        elif app in APP_WHEELS:
+            ctx.scripts[app] = APPS_DIR / f"{app}.py"
+            ctx.results["apps"][app] = {
+                "script": f"apps/{app}.py",
+                "package": f"resdata {RESDATA_VERSION}: {RESDATA_FILES} data files, "
+                           f"a wheel built by bench/run.py (make_resdata_wheel) and "
+                           f"pip-installed into {app_venv(app).relative_to(BENCH)}"}
         else:
             ctx.scripts[app] = APPS_DIR / f"{app}.py"
             ctx.results["apps"][app] = {"script": f"apps/{app}.py"}
@@ -639,12 +705,15 @@ def measure(ctx, entry, label, argv, app):
 # ---------------------------------------------------------------- phases
 
 def baselines(ctx, apps):
-    """python3 -I -S -c pass, and python3 APP.py for each app."""
+    """python3 -I -S -c pass, and python3 APP.py for each app. The first is
+    hello's reference: a run without hello keeps the figure timed with the
+    hello it was compared with."""
     base = [BENCH_PYTHON, "-I", "-S", "-c", "pass"]
-    entry = {"command": cmd_str(base)}
-    measure(ctx, entry, "python3-pass", base, None)
-    entry["callgrind"] = None
-    ctx.results["baselines"]["python3 -I -S -c pass"] = entry
+    if "hello" in apps or "python3 -I -S -c pass" not in ctx.results["baselines"]:
+        entry = {"command": cmd_str(base)}
+        measure(ctx, entry, "python3-pass", base, None)
+        entry["callgrind"] = None
+        ctx.results["baselines"]["python3 -I -S -c pass"] = entry
     for app in apps:
         argv = [app_python(app), ctx.scripts[app]]
         err, out = check_run(ctx, argv)
@@ -738,7 +807,7 @@ def debian_cases(ctx, apps):
 
 def callgrind(ctx, apps):
     """Instructions executed by kiln's program and by python3, per app."""
-    want = [a for a in ("hello", "import_all_stdlib") if a in apps]
+    want = [a for a in ("hello", "import_all_stdlib", "resources_1000") if a in apps]
     if ctx.args.quick:
         want = want[:1]
     cases = []
@@ -748,9 +817,11 @@ def callgrind(ctx, apps):
         if kprog.exists() and kiln_ok:
             cases.append(("kiln", app, [kprog]))
         cases.append(("python3", app, [app_python(app), ctx.scripts[app]]))
-        cases.append(("python3 -I -S", app, [BENCH_PYTHON, "-I", "-S", ctx.scripts[app]]))
+        # Without site, python3 would not see the packages of the app's venv.
+        if app not in APP_NEEDS:
+            cases.append(("python3 -I -S", app, [BENCH_PYTHON, "-I", "-S", ctx.scripts[app]]))
     cases.append(("python3 -I -S -c pass", None, [BENCH_PYTHON, "-I", "-S", "-c", "pass"]))
-    cases += debian_cases(ctx, want)
+    cases += debian_cases(ctx, [a for a in want if a not in APP_NEEDS])
     old = {(c["program"], c["app"]): c for c in ctx.results["callgrind"]}
     label = ctx.args.kiln_label or kiln_label()
     date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")

@@ -4,7 +4,8 @@
  * find_distributions) and its packages' files for importlib.resources (the
  * importer's get_resource_reader in a one-file program). The classes
  * importlib wants subclassed are a few lines of Python, compiled the first
- * time a program asks for either; a program that never does pays nothing.
+ * time a program asks for either; a program that never does pays nothing,
+ * and one that reads resources does not import importlib.metadata.
  * The bundle is listed here, in C; files are read through the importer's
  * get_data and get_source.
  */
@@ -12,22 +13,11 @@
 
 #include <string.h>
 
-/* Distribution and Traversable subclasses, and the two entry points
- * find() and resource_reader(); run in a namespace of their own. */
-static const char rt_glue_source[] =
-    "import contextlib as _contextlib\n"
-    "import errno as _errno\n"
-    "import hashlib as _hashlib\n"
-    "import importlib.resources._common as _common\n"
-    "import io as _io\n"
-    "import os as _os\n"
-    "import pathlib as _pathlib\n"
-    "import posixpath as _pp\n"
+/* The Distribution subclass and the entry point find(); run after
+ * rt_glue_source, in the same namespace. */
+static const char rt_glue_metadata_source[] =
     "import re as _re\n"
-    "import tempfile as _tempfile\n"
     "from importlib.metadata import Distribution as _Distribution\n"
-    "from importlib.resources.abc import Traversable as _Traversable\n"
-    "from importlib.resources.abc import TraversableResources as _Resources\n"
     "\n"
     "def _normalize(name):\n"
     "    return _re.sub(r'[-_.]+', '-', name).lower()\n"
@@ -65,7 +55,21 @@ static const char rt_glue_source[] =
     "    for info in infos:\n"
     "        stem = info[:-len('.dist-info')]\n"
     "        if want is None or _normalize(stem.rsplit('-', 1)[0]) == want:\n"
-    "            yield BundledDistribution(loader, root, info)\n"
+    "            yield BundledDistribution(loader, root, info)\n";
+
+/* The Traversable subclasses and the entry points resource_reader() and
+ * path_finder(); run in a namespace of their own. */
+static const char rt_glue_source[] =
+    "import contextlib as _contextlib\n"
+    "import errno as _errno\n"
+    "import importlib.resources._common as _common\n"
+    "import io as _io\n"
+    "import os as _os\n"
+    "import pathlib as _pathlib\n"
+    "import posixpath as _pp\n"
+    "import tempfile as _tempfile\n"
+    "from importlib.resources.abc import Traversable as _Traversable\n"
+    "from importlib.resources.abc import TraversableResources as _Resources\n"
     "\n"
     "class _Tree:\n"
     "    \"\"\"Every file and directory the program carries, by path.\"\"\"\n"
@@ -73,22 +77,26 @@ static const char rt_glue_source[] =
     "    def __init__(self, loader, root):\n"
     "        self.loader = loader\n"
     "        self.root = root\n"
-    "        self.files = {}\n"
-    "        self.dirs = {''}\n"
+    "        self.files = files = {}\n"
+    "        self.dirs = dirs = {''}\n"
+    "        self.children = children = {}\n"
     "        for path, kind, module in loader._kiln_files():\n"
-    "            if kind == 'namespace':\n"
-    "                self.dirs.add(path)\n"
+    "            if kind != 'namespace':\n"
+    "                files[path] = (kind, module)\n"
+    "            elif path in dirs:\n"
+    "                continue\n"
     "            else:\n"
-    "                self.files[path] = (kind, module)\n"
-    "            d = _pp.dirname(path)\n"
-    "            while d not in self.dirs:\n"
-    "                self.dirs.add(d)\n"
-    "                d = _pp.dirname(d)\n"
-    "        self.children = {}\n"
-    "        for p in list(self.files) + list(self.dirs):\n"
-    "            if p:\n"
-    "                self.children.setdefault(_pp.dirname(p), set()).add(\n"
-    "                    _pp.basename(p))\n"
+    "                dirs.add(path)\n"
+    "            while True:\n"
+    "                head, _, name = path.rpartition('/')\n"
+    "                names = children.get(head)\n"
+    "                if names is None:\n"
+    "                    names = children[head] = set()\n"
+    "                names.add(name)\n"
+    "                if head in dirs:\n"
+    "                    break\n"
+    "                dirs.add(head)\n"
+    "                path = head\n"
     "\n"
     "    def error(self, code, rel):\n"
     "        return OSError(code, _os.strerror(code), self.root + rel)\n"
@@ -117,7 +125,7 @@ static const char rt_glue_source[] =
     "\n"
     "    @property\n"
     "    def name(self):\n"
-    "        return _pp.basename(self._rel)\n"
+    "        return self._rel.rpartition('/')[2]\n"
     "\n"
     "    def is_dir(self):\n"
     "        return self._rel in self._tree.dirs\n"
@@ -130,7 +138,8 @@ static const char rt_glue_source[] =
     "            raise self._tree.error(_errno.ENOTDIR if self.is_file()\n"
     "                                   else _errno.ENOENT, self._rel)\n"
     "        names = sorted(self._tree.children.get(self._rel, ()))\n"
-    "        return iter([self.joinpath(n) for n in names])\n"
+    "        prefix = self._rel + '/' if self._rel else ''\n"
+    "        return iter([BundledPath(self._tree, prefix + n) for n in names])\n"
     "\n"
     "    def joinpath(self, *descendants):\n"
     "        rel = _pp.normpath(_pp.join(self._rel, *map(str, descendants)))\n"
@@ -143,6 +152,20 @@ static const char rt_glue_source[] =
     "        return self._tree.read(self._rel)\n"
     "\n"
     "    def read_text(self, encoding=None, errors=None):\n"
+    "        # What open()'s TextIOWrapper reads, without making one: the\n"
+    "        # text decoded whole, universal newlines translated. It words a\n"
+    "        # LookupError its own way, and picks the default encoding.\n"
+    "        if type(encoding) is str and type(errors) in (str, type(None)):\n"
+    "            data = self._tree.read(self._rel)\n"
+    "            try:\n"
+    "                text = data.decode(encoding,\n"
+    "                                   'strict' if errors is None else errors)\n"
+    "            except LookupError:\n"
+    "                pass\n"
+    "            else:\n"
+    "                if '\\r' in text:\n"
+    "                    text = text.replace('\\r\\n', '\\n').replace('\\r', '\\n')\n"
+    "                return text\n"
     "        with self.open(encoding=encoding, errors=errors) as f:\n"
     "            return f.read()\n"
     "\n"
@@ -193,6 +216,7 @@ static const char rt_glue_source[] =
     "    return d\n"
     "\n"
     "def _cached_file(name, data):\n"
+    "    import hashlib as _hashlib\n"
     "    digest = _hashlib.sha256(data).hexdigest()\n"
     "    d = _os.path.join(_cache_dir(), digest)\n"
     "    target = _os.path.join(d, name)\n"
@@ -283,33 +307,49 @@ static const char rt_glue_source[] =
     "            if dist.key not in ws.by_key:\n"
     "                ws.add(dist, entry, False)\n";
 
-static PyObject *rt_glue_ns; /* the glue's namespace, once compiled */
+static PyObject *rt_glue_ns;   /* the glue's namespace, once compiled */
+static int rt_glue_metadata_ran; /* rt_glue_metadata_source ran in it */
 
-/* The glue's function `name` (borrowed), compiling the glue the first
- * time. NULL with an exception set. */
-static PyObject *rt_glue_function(const char *name)
+/* Compile source and run it in namespace ns. 0, or -1 with an exception
+ * set. */
+static int rt_glue_run(const char *source, PyObject *ns)
 {
-    PyObject *code, *ns, *modname, *r, *fn;
+    PyObject *code = Py_CompileString(source, "<kiln importlib glue>",
+                                      Py_file_input);
+    PyObject *r = code ? PyEval_EvalCode(code, ns, ns) : NULL;
+
+    Py_XDECREF(code);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+/* The glue's function `name` (borrowed), compiling rt_glue_source the
+ * first time, and rt_glue_metadata_source too the first time `metadata`
+ * is true. NULL with an exception set. */
+static PyObject *rt_glue_function(const char *name, int metadata)
+{
+    PyObject *ns, *modname, *fn;
     int bad;
 
     if (rt_glue_ns == NULL) {
-        code = Py_CompileString(rt_glue_source, "<kiln importlib glue>",
-                                Py_file_input);
-        ns = code ? PyDict_New() : NULL;
+        ns = PyDict_New();
         modname = ns ? PyUnicode_FromString("_kiln_glue") : NULL;
         bad = modname == NULL ||
               PyDict_SetItemString(ns, "__builtins__",
                                    PyEval_GetBuiltins()) < 0 ||
-              PyDict_SetItemString(ns, "__name__", modname) < 0;
+              PyDict_SetItemString(ns, "__name__", modname) < 0 ||
+              rt_glue_run(rt_glue_source, ns) < 0;
         Py_XDECREF(modname);
-        r = bad ? NULL : PyEval_EvalCode(code, ns, ns);
-        Py_XDECREF(code);
-        if (r == NULL) {
+        if (bad) {
             Py_XDECREF(ns);
             return NULL;
         }
-        Py_DECREF(r);
         rt_glue_ns = ns;
+    }
+    if (metadata && !rt_glue_metadata_ran) {
+        if (rt_glue_run(rt_glue_metadata_source, rt_glue_ns) < 0)
+            return NULL;
+        rt_glue_metadata_ran = 1;
     }
     fn = PyDict_GetItemString(rt_glue_ns, name);
     if (fn == NULL)
@@ -356,7 +396,7 @@ PyObject *rt_glue_find_distributions(const rt_program *prog,
                                      PyObject *loader, PyObject *root,
                                      PyObject *context)
 {
-    PyObject *fn = rt_glue_function("find"), *infos, *r;
+    PyObject *fn = rt_glue_function("find", 1), *infos, *r;
 
     if (fn == NULL || (infos = rt_glue_dist_infos(prog)) == NULL)
         return NULL;
@@ -391,7 +431,7 @@ PyObject *rt_glue_files(const rt_program *prog)
 int rt_glue_pkg_resources(const rt_program *prog, PyObject *pr,
                           PyObject *loader, PyObject *root)
 {
-    PyObject *fn = rt_glue_function("pkg_resources");
+    PyObject *fn = rt_glue_function("pkg_resources", 0);
     PyObject *infos = fn ? rt_glue_dist_infos(prog) : NULL, *r;
 
     if (infos == NULL)
@@ -405,7 +445,7 @@ int rt_glue_pkg_resources(const rt_program *prog, PyObject *pr,
 PyObject *rt_glue_path_finder(PyObject *loader, PyObject *root,
                               PyObject *rel)
 {
-    PyObject *fn = rt_glue_function("path_finder");
+    PyObject *fn = rt_glue_function("path_finder", 0);
 
     if (fn == NULL)
         return NULL;
@@ -415,7 +455,7 @@ PyObject *rt_glue_path_finder(PyObject *loader, PyObject *root,
 PyObject *rt_glue_resource_reader(PyObject *loader, PyObject *root,
                                   const char *dir)
 {
-    PyObject *fn = rt_glue_function("resource_reader");
+    PyObject *fn = rt_glue_function("resource_reader", 0);
 
     if (fn == NULL)
         return NULL;

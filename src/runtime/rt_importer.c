@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct rt_importer {
     PyObject_HEAD
@@ -550,7 +551,9 @@ static PyObject *rt_importer_disk_bytes(PyObject *path)
 /* get_data(path): the bytes of a bundled file, given its path inside the
  * program (as built from __file__). A folder program serves the files of
  * its folder, and reads any other path from disk, as python's loaders
- * do. */
+ * do. A file smaller than a page keeps its page: the page holds its
+ * neighbours, which a resources reader reads next, and releasing it costs
+ * a system call and a page fault per file. */
 static PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
 {
     rt_importer *self = (rt_importer *)obj;
@@ -595,7 +598,8 @@ static PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
         return NULL;
     }
     bytes = PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)size);
-    rt_program_release(self->prog, data, size);
+    if (size >= (size_t)sysconf(_SC_PAGESIZE))
+        rt_program_release(self->prog, data, size);
     free(owned);
     return bytes;
 }

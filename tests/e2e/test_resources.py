@@ -84,6 +84,42 @@ def test_files_as_python_answers(tmp_path, mode):
     same_as_python(tmp_path, mode, f"MODE = {mode!r}\n" + APP)
 
 
+# read_text() decodes as open() does: universal newlines, byte order
+# marks, error handlers, and the same errors for encodings that are not
+# text encodings or do not exist.
+TEXTS = {
+    "crlf.txt": b"one\r\ntwo\rthree\n\r\n",
+    "bom.txt": b"\xef\xbb\xbfmarked\r\n",
+    "latin.txt": b"caf\xe9\r",
+    "wide.txt": "wide\r\nline\n".encode("utf-16"),
+}
+READ_TEXT = """
+import importlib.resources as r
+import mypkg
+d = r.files(mypkg) / "text"
+for name, encoding, errors in [
+        ("crlf.txt", "utf-8", None), ("crlf.txt", "ascii", "strict"),
+        ("bom.txt", "utf-8", None), ("bom.txt", "utf-8-sig", None),
+        ("latin.txt", "latin-1", None), ("latin.txt", "utf-8", "replace"),
+        ("latin.txt", "utf-8", None), ("latin.txt", "utf-8", "nosuch"),
+        ("wide.txt", "utf-16", None), ("crlf.txt", "base64", None),
+        ("crlf.txt", "nosuch", None)]:
+    try:
+        print(name, repr((d / name).read_text(encoding, errors)))
+    except Exception as e:
+        print(name, type(e).__name__, e)
+print(repr((d / "crlf.txt").read_text(encoding="utf-8")))
+"""
+
+
+@pytest.mark.parametrize("mode", ["onefile", "onedir"])
+def test_read_text_decodes_as_open_does(tmp_path, mode):
+    for name, data in TEXTS.items():
+        (tmp_path / "mypkg" / "text").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "mypkg" / "text" / name).write_bytes(data)
+    same_as_python(tmp_path, mode, READ_TEXT)
+
+
 def test_files_are_read_only(tmp_path):
     write_tree(tmp_path, FILES)
     write_tree(tmp_path, {"app.py": WRITE})
