@@ -98,7 +98,12 @@ enum bundle_ns {
  * without this flag was built without its source). Only for modules and
  * packages. */
 #define BUNDLE_FLAG_SOURCE 0x08u
-#define BUNDLE_FLAGS_KNOWN 0x0fu
+/* The package's files are to be real files at run time (a one-file
+ * program writes them to a per-user cache once): code that hands their
+ * paths to native code or to other programs needs them on disk. Only for
+ * packages. */
+#define BUNDLE_FLAG_FILES 0x10u
+#define BUNDLE_FLAGS_KNOWN 0x1fu
 
 typedef struct bundle_entry {
     uint32_t name_off;     /* strings: module name, soname or file path */
@@ -254,6 +259,11 @@ void bundle_writer_free(bundle_writer *w);
  * the same namespace, or one out of order. */
 int bundle_writer_add(bundle_writer *w, unsigned kind, const char *name,
                       const char *path, kl_err *err);
+
+/* Mark the entry declared last as a package whose files are real files at
+ * run time (BUNDLE_FLAG_FILES). Fails for an entry that is not a
+ * package. */
+int bundle_writer_mark_files(bundle_writer *w, kl_err *err);
 
 /* Make the bundle a folder program's: external entries' files lie in
  * `folder` (copied; one path component, not "." or "..") next to the

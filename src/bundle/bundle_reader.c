@@ -152,7 +152,8 @@ static int bundle_check_entry(const bundle_view *v, const bundle_entry *e,
          ((e->flags & BUNDLE_FLAG_EXTERNAL) &&
           !bundle_check_external_entry(v, e)) ||
          ((e->flags & BUNDLE_FLAG_SOURCE) && e->kind != BUNDLE_KIND_MODULE &&
-          e->kind != BUNDLE_KIND_PACKAGE))) {
+          e->kind != BUNDLE_KIND_PACKAGE) ||
+         ((e->flags & BUNDLE_FLAG_FILES) && e->kind != BUNDLE_KIND_PACKAGE))) {
         snprintf(what, sizeof what, "entry %u has bad flags", i);
         return kl_err_set(err, bundle_damaged, what);
     }

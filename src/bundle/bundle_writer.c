@@ -126,6 +126,19 @@ int bundle_writer_add(bundle_writer *w, unsigned kind, const char *name,
     return 0;
 }
 
+int bundle_writer_mark_files(bundle_writer *w, kl_err *err)
+{
+    writer_entry *e;
+
+    assert(w->count > 0 && w->fd < 0);
+    e = &w->items[w->count - 1];
+    if (e->rec.kind != BUNDLE_KIND_PACKAGE)
+        return kl_err_set(err, "%s: only a package's files can be real "
+                               "files (internal error)", e->name);
+    e->rec.flags |= BUNDLE_FLAG_FILES;
+    return 0;
+}
+
 int bundle_writer_set_run(bundle_writer *w, enum bundle_run_mode mode,
                           const char *target, uint32_t python_hex,
                           kl_err *err)
@@ -415,7 +428,8 @@ int bundle_writer_put(bundle_writer *w, const bundle_source *data,
         writer_put_part(w, aux, e->name, &r->aux_off, &r->aux_size,
                         &r->aux_raw_size, &r->aux_check, &zaux, err) < 0)
         return -1;
-    r->flags = (uint8_t)((zdata ? BUNDLE_FLAG_DATA_ZSTD : 0) |
+    r->flags = (uint8_t)((r->flags & BUNDLE_FLAG_FILES) |
+                         (zdata ? BUNDLE_FLAG_DATA_ZSTD : 0) |
                          (zaux ? BUNDLE_FLAG_AUX_ZSTD : 0));
     if (aux != NULL && (r->kind == BUNDLE_KIND_MODULE ||
                         r->kind == BUNDLE_KIND_PACKAGE))

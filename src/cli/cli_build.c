@@ -79,6 +79,10 @@ static int cli_build_check(const cli_build_args *a, const fz_options *o)
                                 strlen(o->collect_data[i])))
             return cli_usage_error("build", "--collect-data %s: not a package "
                                    "name", o->collect_data[i]);
+    for (i = 0; i < o->n_files; i++)
+        if (!cli_is_dotted_name(o->files[i], strlen(o->files[i])))
+            return cli_usage_error("build", "--files %s: not a package name",
+                                   o->files[i]);
     if (a->name && (a->name[0] == '\0' || strchr(a->name, '/')))
         return cli_usage_error("build", "--name %s: not a file name", a->name);
     if (a->quiet && a->verbose)

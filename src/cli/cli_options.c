@@ -62,6 +62,11 @@ static const cli_opt cli_opts[] = {
     {"collect-data", 0, CLI_LIST, CLI_OFF(collect_data), "PKG",
      "bundle the package data of PKG and all its\n"
      "subpackages, imported or not (repeatable)"},
+    {"files", 0, CLI_LIST, CLI_OFF(files), "PKG",
+     "give package PKG real files at run time (a one-file\n"
+     "program writes them once to a per-user cache): for\n"
+     "code that hands their paths to native code or to\n"
+     "other programs (repeatable)"},
     {"paths", 'p', CLI_LIST, CLI_OFF(paths), "DIR",
      "also search DIR for modules (repeatable)"},
     {"add-data", 0, CLI_LIST, CLI_OFF(datas), "SRC:DEST",
@@ -342,6 +347,8 @@ void cli_options_to_fz(cli_build_args *a)
     o->n_collect = a->collect.n;
     o->collect_data = a->collect_data.v;
     o->n_collect_data = a->collect_data.n;
+    o->files = a->files.v;
+    o->n_files = a->files.n;
     o->paths = a->paths.v;
     o->n_paths = a->paths.n;
     o->datas = a->datas.v;

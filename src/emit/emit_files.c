@@ -79,17 +79,29 @@ static int emit_put(bundle_writer *w, const plan_entry *e, kl_err *err)
     return r;
 }
 
+/* The mode of entry e's file in a folder: native code is executable, and
+ * so is a data file that was executable where it came from (a package's
+ * programs); other files are not. */
+static mode_t emit_file_mode(const plan_entry *e)
+{
+    struct stat st;
+
+    if (e->kind == BUNDLE_KIND_EXTENSION || e->kind == BUNDLE_KIND_SHLIB ||
+        (e->data.file != NULL && stat(e->data.file, &st) == 0 &&
+         (st.st_mode & 0111)))
+        return 0755;
+    return 0644;
+}
+
 /* Write entry e's data as the file <dir>/<location> (dir: the folder
- * being made) and record it in w as external. Native code is made
- * executable, other files not; a file that already exists (two entries
- * with one location) is an error, as is a location outside the folder. */
+ * being made) and record it in w as external, with emit_file_mode(); a
+ * file that already exists (two entries with one location) is an error,
+ * as is a location outside the folder. */
 static int emit_put_outside(bundle_writer *w, const plan_entry *e,
                             const char *dir, kl_err *err)
 {
     kl_buf path = KL_BUF_INIT;
-    mode_t mode = e->kind == BUNDLE_KIND_EXTENSION ||
-                          e->kind == BUNDLE_KIND_SHLIB
-                      ? 0755 : 0644;
+    mode_t mode = emit_file_mode(e);
     emit_data data;
     int fd = -1, r = -1;
 
@@ -145,7 +157,8 @@ int emit_program_write(const plan *p, const kl_map *stub, int fd,
         goto done;
     for (i = 0; i < p->n; i++)
         if (bundle_writer_add(w, p->entries[i].kind, p->entries[i].name,
-                              p->entries[i].location, err) < 0)
+                              p->entries[i].location, err) < 0 ||
+            (p->entries[i].files && bundle_writer_mark_files(w, err) < 0))
             goto done;
     if (bundle_writer_set_run(w, p->run_mode, p->run_target, p->python_hex,
                               err) < 0 ||

@@ -46,6 +46,9 @@ typedef struct fz_options {
     const char *const *collect_data; /* --collect-data: a package's data,
                                         subpackages' included */
     size_t n_collect_data;
+    const char *const *files;      /* --files: packages whose files are to
+                                      be real files at run time */
+    size_t n_files;
     const char *const *paths;      /* --paths: extra module directories */
     size_t n_paths;
     const char *const *datas;      /* --add-data SRC:DEST */

@@ -6,8 +6,11 @@
  */
 #include "fz_graph.h"
 
+#include <assert.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Storage levels for payloads and sources. */
 typedef struct fz_levels {
@@ -151,10 +154,55 @@ static int fz_plan_in_tree(const fz_options *o, const char *name)
     return 0;
 }
 
+/* The first of list's files (fz_pkgdata.h pairs) that is native code (an
+ * ELF file: a program or a library loaded by its path), or NULL. */
+static const char *fz_plan_first_native(const kl_strv *list)
+{
+    size_t i;
+
+    for (i = 0; i < list->n; i++) {
+        unsigned char magic[4];
+        int fd = open(fz_pkgdata_src(list->v[i]), O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, magic, sizeof magic);
+
+        if (fd >= 0)
+            close(fd);
+        if (n == 4 && memcmp(magic, "\177ELF", 4) == 0)
+            return list->v[i];
+    }
+    return NULL;
+}
+
+/* Decide whether package m, plan entry p->entries[at], gets real files at
+ * run time: when --files names it, or when its data holds native code
+ * (list), which only works from a real path. Says which and why. */
+static int fz_plan_route(fz_graph *g, const fz_module *m, const kl_strv *list,
+                         plan *p, size_t at)
+{
+    const char *native = NULL;
+    size_t i;
+
+    for (i = 0; i < g->opt->n_files; i++)
+        if (strcmp(g->opt->files[i], m->name) == 0)
+            break;
+    if (i == g->opt->n_files && (native = fz_plan_first_native(list)) == NULL)
+        return 0;
+    assert(at < p->n && strcmp(p->entries[at].name, m->name) == 0);
+    p->entries[at].files = 1;
+    if (native)
+        kl_note("package %s gets real files at run time: its data holds "
+                "native code (%s)", m->name, native);
+    else
+        kl_note("package %s gets real files at run time: --files names it",
+                m->name);
+    return 0;
+}
+
 /* Add the package data of collected package m: its own directory's
  * (without subpackages), or its whole tree when m is a package
- * --collect or --collect-data names and lies in no other such tree. */
-static int fz_plan_pkgdata(fz_graph *g, const fz_module *m,
+ * --collect or --collect-data names and lies in no other such tree. Then
+ * decide whether m, plan entry p->entries[at], gets real files. */
+static int fz_plan_pkgdata(fz_graph *g, const fz_module *m, size_t at,
                            const fz_files *f, plan *p, kl_err *err)
 {
     const fz_options *o = g->opt;
@@ -177,7 +225,8 @@ static int fz_plan_pkgdata(fz_graph *g, const fz_module *m,
             whole = 1;
         }
         if (!whole)
-            return 0; /* the tree above it brings its data */
+            return fz_plan_route(g, m, &list, p, at); /* the tree above it
+                                                         brings its data */
     }
     loc = strndup(m->rel, strlen(m->rel) - strlen("/__init__.py"));
     if (loc == NULL)
@@ -186,6 +235,8 @@ static int fz_plan_pkgdata(fz_graph *g, const fz_module *m,
                         err);
     free(loc);
     fz_strv_sort_unique(&list);
+    if (r == 0)
+        r = fz_plan_route(g, m, &list, p, at);
     if (r == 0)
         r = fz_plan_files(&list, BUNDLE_KIND_PKGDATA,
                           whole ? PLAN_WHY_COLLECT : PLAN_WHY_PKGDATA,
@@ -223,13 +274,32 @@ static int fz_plan_metadata(fz_graph *g, const fz_files *f, plan *p,
     return r;
 }
 
+/* Every package --files names is a package the program carries. */
+static int fz_plan_check_files(fz_graph *g, kl_err *err)
+{
+    const fz_options *o = g->opt;
+    size_t i;
+
+    for (i = 0; i < o->n_files; i++) {
+        const fz_module *m = fz_graph_get(g, o->files[i]);
+
+        if (m == NULL || m->state != FZ_FOUND || m->omit ||
+            m->kind != BUNDLE_KIND_PACKAGE || m->dirs.n == 0)
+            return kl_err_set(err, "--files %s: the program has no package "
+                                   "%s (a package with __init__.py; add "
+                                   "--collect %s if nothing imports it)",
+                              o->files[i], o->files[i], o->files[i]);
+    }
+    return 0;
+}
+
 int fz_graph_plan(fz_graph *g, plan *p, kl_err *err)
 {
     int level = g->opt->compress ? FZ_COMPRESS_LEVEL : 0;
     fz_levels lv = {level, level > FZ_SOURCE_LEVEL ? level : FZ_SOURCE_LEVEL};
     fz_files f = {level, KL_STRV_INIT};
     size_t i;
-    int r = 0;
+    int r = fz_plan_check_files(g, err);
 
     for (i = 0; r == 0 && i < p->n; i++)
         if (bundle_kind_ns(p->entries[i].kind) == BUNDLE_NS_FILE &&
@@ -242,7 +312,7 @@ int fz_graph_plan(fz_graph *g, plan *p, kl_err *err)
         if (m->state == FZ_FOUND && !m->omit) {
             r = fz_plan_module(g, m, lv, p, err);
             if (r == 0)
-                r = fz_plan_pkgdata(g, m, &f, p, err);
+                r = fz_plan_pkgdata(g, m, p->n - 1, &f, p, err);
         } else {
             r = fz_plan_omission(m, p, err);
         }

@@ -74,6 +74,8 @@ typedef struct plan_entry {
                           dynamic loader reads */
     int outside;       /* a file next to the program (in a folder
                           program's folder) rather than inside it */
+    int files;         /* a package whose files are to be real files at
+                          run time (BUNDLE_FLAG_FILES) */
     char *reason;      /* why it is in, for reports ("imported by x"); owned,
                           may be NULL */
     unsigned why;      /* enum plan_why; 0 when not said */

@@ -140,6 +140,21 @@ int rt_linecache_note(PyObject *loader, PyObject *name, PyObject *file);
  * "__main__" entry): called once linecache itself has been loaded. */
 int rt_linecache_note_all(PyObject *loader, int main_bundled);
 
+/* ---- rt_route.c: packages given real files -------------------------------- */
+
+/* Give package directory rel ("pkg/sub") of one-file program prog real
+ * files in the per-user cache (rt_cache_tree), once per process, and
+ * point package `module` (about to run) there: __file__, __path__, its
+ * spec's origin and search locations. ImportError saying why when the
+ * files cannot be written. */
+int rt_route_package(const rt_program *prog, const char *rel,
+                     PyObject *module);
+
+/* Where path rel (below the program's root) lies when it is inside a
+ * package given real files: 1 with *out a new string, the real path; 0
+ * when it is not; -1 with an exception set. */
+int rt_route_location(const char *rel, PyObject **out);
+
 /* ---- rt_extension.c: extension modules from memory -------------------------- */
 
 /* Create an extension module from bundle entry e for spec: the shared object

@@ -425,6 +425,25 @@ int rt_files_remove(const char *path)
     return -1;
 }
 
+int rt_files_checksum(const char *path, uint64_t *sum)
+{
+    rt_files_node n;
+    uint64_t parts[3];
+
+    if (rt_files_find(path, &n) <= 0)
+        return -1;
+    if (n.type == RT_FILES_DIR)
+        return errno = EISDIR, -1;
+    parts[0] = n.part == BUNDLE_PART_DATA ? n.entry->data_check
+                                          : n.entry->aux_check;
+    parts[1] = n.size;
+    parts[2] = n.entry->flags &
+               (n.part == BUNDLE_PART_DATA ? BUNDLE_FLAG_DATA_ZSTD
+                                           : BUNDLE_FLAG_AUX_ZSTD);
+    *sum = kl_checksum(0, parts, sizeof parts);
+    return 0;
+}
+
 /* End the process: entry e's bytes are not what was built. */
 static _Noreturn void rt_files_damaged(const kl_err *err)
 {

@@ -1,7 +1,8 @@
 /*
  * rt_files.h: a one-file program's contents as a read-only directory tree
- * under the program's own path ("<program>/pkg/data.txt"), and anonymous
- * memory files. No Python here: the executable's libc layer
+ * under the program's own path ("<program>/pkg/data.txt"), anonymous
+ * memory files, and the per-user cache that gives a package of the tree
+ * real files (rt_cache.c). No Python here: the executable's libc layer
  * (src/stub/stub_libc.c) serves open(), stat() and readdir() on those
  * paths from this tree, whatever code asks. Errors are errno values, as
  * libc's are. See docs/runtime.md, "Paths under the program".
@@ -63,6 +64,11 @@ int rt_files_mkdir(const char *path);
  * EROFS when it exists, else ENOENT or ENOTDIR. */
 int rt_files_remove(const char *path);
 
+/* The bundle's checksum of a claimed file's stored bytes, mixed with its
+ * size: files with equal sums hold equal bytes. -1 with errno ENOENT,
+ * ENOTDIR or EISDIR. */
+int rt_files_checksum(const char *path, uint64_t *sum);
+
 /* A directory of the tree being read (opendir). */
 typedef struct rt_files_dir rt_files_dir;
 
@@ -79,5 +85,20 @@ void rt_files_rewinddir(rt_files_dir *d);
 
 /* Free d. */
 void rt_files_closedir(rt_files_dir *d);
+
+/* ---- rt_cache.c: real files for a package of the tree ------------------ */
+
+/* Make the files under tree directory <root>/<rel> (rel: "pkg" or
+ * "pkg/sub"; root as mounted) real files in the per-user cache, once, and
+ * put their real directory, <cache>/<name>-<digest>/<name>, in *dir. The
+ * cache is $XDG_CACHE_HOME/kiln/files (or ~/.cache/kiln/files), made
+ * 0700 and refused unless it is the user's alone; the digest covers the
+ * files' names, sizes and checksums. A copy already there is used once
+ * each file was compared with the program's bytes; one that differs is
+ * replaced. The tree is written under a temporary name and renamed into
+ * place, so concurrent first runs are safe. Programs and shared objects
+ * (ELF, #!) are made executable. Fails with a message naming the path. */
+int rt_cache_tree(const char *root, const char *rel, kl_buf *dir,
+                  kl_err *err);
 
 #endif

@@ -63,12 +63,16 @@ static const bundle_entry *rt_importer_lookup(rt_importer *self, PyObject *name,
     return e;
 }
 
-/* New reference: "<program>/<rel>". */
+/* New reference: "<program>/<rel>", or the real path of rel when it lies
+ * in a package given real files (rt_route.c). */
 static PyObject *rt_importer_location(rt_importer *self, const char *rel)
 {
-    PyObject *tail = PyUnicode_DecodeFSDefault(rel);
-    PyObject *full;
+    PyObject *tail, *full;
+    int routed = rt_route_location(rel, &full);
 
+    if (routed != 0)
+        return routed > 0 ? full : NULL;
+    tail = PyUnicode_DecodeFSDefault(rel);
     if (tail == NULL)
         return NULL;
     full = PyUnicode_Concat(self->prefix, tail);
@@ -383,6 +387,20 @@ static PyObject *rt_importer_m_create_module(PyObject *obj, PyObject *spec)
     return r;
 }
 
+/* Give package e of a one-file program, about to run as `module`, real
+ * files (rt_route.c). */
+static int rt_importer_route(rt_importer *self, const bundle_entry *e,
+                             PyObject *module)
+{
+    kl_buf dir = KL_BUF_INIT;
+    int r = rt_importer_entry_dir(&self->prog->bundle, e, &dir);
+
+    if (r == 0)
+        r = rt_route_package(self->prog, dir.s, module);
+    kl_buf_free(&dir);
+    return r;
+}
+
 /* exec_module(module): run the module's bytecode in its namespace, or
  * initialize an extension module; nothing for a namespace package. */
 static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
@@ -413,6 +431,12 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
     if (e->kind == BUNDLE_KIND_NAMESPACE) {
         Py_DECREF(name);
         Py_RETURN_NONE;
+    }
+    if ((e->flags & BUNDLE_FLAG_FILES) &&
+        bundle_folder(&self->prog->bundle)[0] == '\0' &&
+        rt_importer_route(self, e, module) < 0) {
+        Py_DECREF(name);
+        return NULL;
     }
     code = rt_importer_entry_code(self, e, name);
     if (code == NULL || (e->aux_size > 0 &&
@@ -662,7 +686,7 @@ static PyObject *rt_importer_m_get_resource_reader(PyObject *obj,
         e->kind != BUNDLE_KIND_NAMESPACE)
         Py_RETURN_NONE;
     if (found > 0 && e->kind == BUNDLE_KIND_PACKAGE &&
-        bundle_folder(v)[0] != '\0')
+        (bundle_folder(v)[0] != '\0' || (e->flags & BUNDLE_FLAG_FILES)))
         return rt_importer_file_reader(self, e);
     if (found == 0 || rt_importer_entry_dir(v, e, &dir) == 0)
         reader = rt_glue_resource_reader(obj, self->prefix, dir.s);

@@ -311,6 +311,71 @@ static void test_changes(void)
     CHECK(rt_files_remove(ROOT "/pkg/data/nope") == -1 && errno == ENOENT);
 }
 
+/* The contents of real file path, or NULL. */
+static char *file_text(const char *path)
+{
+    uint8_t *b;
+    size_t n;
+    kl_err err;
+    char *s;
+
+    if (kl_read_file(path, &b, &n, &err) < 0)
+        return NULL;
+    s = strndup((const char *)b, n);
+    free(b);
+    return s;
+}
+
+/* A package directory of the tree becomes real files in a private cache,
+ * written once, checked and rewritten when changed. */
+static void test_cache(void)
+{
+    char tmp[] = "/tmp/kiln-test-cache-XXXXXX";
+    kl_buf dir = KL_BUF_INIT, f = KL_BUF_INIT, cmd = KL_BUF_INIT;
+    struct stat st;
+    kl_err err;
+    char *text;
+
+    if (!CHECK(mkdtemp(tmp) != NULL))
+        return;
+    setenv("XDG_CACHE_HOME", tmp, 1);
+    if (!CHECKF(rt_cache_tree(ROOT, "pkg", &dir, &err) == 0, "%s", err.msg))
+        goto out;
+    CHECKF(strncmp(dir.s, tmp, strlen(tmp)) == 0 &&
+               strcmp(strrchr(dir.s, '/'), "/pkg") == 0, "%s", dir.s);
+    kl_path_join(&f, dir.s, "data/sub/b.txt");
+    text = file_text(f.s);
+    CHECK(text && strcmp(text, data_b) == 0);
+    free(text);
+    kl_path_join(&f, dir.s, "mod.py");
+    text = file_text(f.s);
+    CHECK(text && strcmp(text, src_mod) == 0);
+    free(text);
+    kl_path_join(&f, dir.s, "nosrc.py");
+    CHECK(stat(f.s, &st) < 0);
+    kl_path_join(&f, dir.s, "_ext.cpython-311-x86_64-linux-gnu.so");
+    CHECK(stat(f.s, &st) == 0 && (st.st_mode & 0777) == 0700);
+    kl_path_join(&f, dir.s, "data/a.txt");
+    CHECK(stat(f.s, &st) == 0 && (st.st_mode & 0777) == 0600);
+    /* changed behind the program's back: written again */
+    kl_file_replace(f.s, "bad", 3, 0600, &err);
+    CHECK(rt_cache_tree(ROOT, "pkg", &dir, &err) == 0);
+    text = file_text(f.s);
+    CHECK(text && strcmp(text, data_a) == 0);
+    free(text);
+    /* a cache others may write is refused */
+    kl_buf_setf(&f, "%s/kiln/files", tmp);
+    chmod(f.s, 0777);
+    CHECK(rt_cache_tree(ROOT, "pkg", &dir, &err) == -1 &&
+          strstr(err.msg, "not private") != NULL);
+out:
+    if (kl_buf_setf(&cmd, "rm -rf '%s'", tmp) == 0 && system(cmd.s) != 0)
+        fprintf(stderr, "test_files: could not remove %s\n", tmp);
+    kl_buf_free(&cmd);
+    kl_buf_free(&dir);
+    kl_buf_free(&f);
+}
+
 int main(int argc, char **argv)
 {
     struct stat st;
@@ -328,5 +393,6 @@ int main(int argc, char **argv)
     test_listing();
     test_open();
     test_changes();
+    test_cache();
     return check_summary();
 }
