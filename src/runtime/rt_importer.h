@@ -1,0 +1,59 @@
+/*
+ * rt_importer.h: what the importer's two files share (rt_importer.c:
+ * finding and loading modules; rt_importer_data.c: get_data and the hooks
+ * importlib.resources, importlib.metadata and pkgutil ask for). Not part
+ * of the runtime's interface (rt.h).
+ */
+#ifndef KILN_RT_IMPORTER_H
+#define KILN_RT_IMPORTER_H
+
+#include "rt.h"
+
+typedef struct rt_importer {
+    PyObject_HEAD
+    rt_program *prog;
+    PyObject *prefix;       /* "<root>/" */
+    PyObject *spec_type;    /* importlib.machinery.ModuleSpec */
+    PyObject *imp;          /* the _imp module */
+    PyObject *fix_filename; /* _imp._fix_co_filename */
+    PyObject *run_code;     /* importlib._bootstrap._call_with_frames_removed */
+    PyObject *exec;         /* builtins.exec */
+    PyObject *main_alias;   /* module that "__main__" stands for, or NULL */
+} rt_importer;
+
+/* Find `name` among the bundle's modules. Sets ImportError (when `raise`
+ * is true) and returns NULL when absent. */
+const bundle_entry *rt_importer_lookup(rt_importer *self, PyObject *name,
+                                       int raise);
+
+/* New reference: "<program>/<rel>", or the real path of rel when it lies
+ * in a package given real files (rt_route.c). */
+PyObject *rt_importer_location(rt_importer *self, const char *rel);
+
+/* New reference: the origin of entry e, or None for a namespace package. */
+PyObject *rt_importer_origin(rt_importer *self, const bundle_entry *e);
+
+/* Put the directory inside the program of package or namespace entry e
+ * ("pkg/sub"; "" for a top-level package's root) in dir. -1 with an
+ * exception set when out of memory. */
+int rt_importer_entry_dir(const bundle_view *v, const bundle_entry *e,
+                          kl_buf *dir);
+
+/* Look up module `name` for a loader method: 1 with *e its entry; 0
+ * when it is a data directory, whose directory goes to dir when dir is
+ * not NULL; -1 with ImportError set when it is neither. */
+int rt_importer_find(rt_importer *self, PyObject *name,
+                     const bundle_entry **e, kl_buf *dir);
+
+/* ---- rt_importer_data.c: the methods it offers besides loading ---------- */
+
+/* get_data(path), get_resource_reader(name), find_distributions(context),
+ * _kiln_path_hook(path), _kiln_files(): see their comments there. */
+PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path);
+PyObject *rt_importer_m_get_resource_reader(PyObject *obj, PyObject *name);
+PyObject *rt_importer_m_find_distributions(PyObject *obj, PyObject *args,
+                                           PyObject *kwargs);
+PyObject *rt_importer_m_path_hook(PyObject *obj, PyObject *path);
+PyObject *rt_importer_m_kiln_files(PyObject *obj, PyObject *unused);
+
+#endif
