@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -149,6 +150,12 @@ int __openat64_2(int dirfd, const char *path, int flags)
     return openat64(dirfd, path, flags);
 }
 
+/* creat(): always a write, so refused (EROFS). */
+STUB_WRAP(int, creat, (const char *path, mode_t mode), (path, mode), path,
+          rt_files_open(path, O_WRONLY | O_CREAT | O_TRUNC))
+STUB_WRAP(int, creat64, (const char *path, mode_t mode), (path, mode), path,
+          rt_files_open(path, O_WRONLY | O_CREAT | O_TRUNC))
+
 /* fopen(): a stream over rt_files_open()'s memfd; writing modes are
  * refused with EROFS. */
 static FILE *stub_libc_fopen(const char *path, const char *mode)
@@ -196,6 +203,40 @@ STUB_WRAP(int, fstatat64, (int dirfd, const char *path, struct stat64 *st,
                            int flags),
           (dirfd, path, st, flags), path,
           rt_files_stat(path, (struct stat *)st))
+
+/* statx(): the same answers in statx's record (newer code, Rust's std). */
+static int stub_libc_statx(const char *path, unsigned mask, struct statx *stx)
+{
+    struct stat st;
+
+    (void)mask;
+    if (rt_files_stat(path, &st) < 0)
+        return -1;
+    memset(stx, 0, sizeof(*stx));
+    stx->stx_mask = STATX_BASIC_STATS;
+    stx->stx_blksize = (uint32_t)st.st_blksize;
+    stx->stx_nlink = (uint32_t)st.st_nlink;
+    stx->stx_uid = st.st_uid;
+    stx->stx_gid = st.st_gid;
+    stx->stx_mode = (uint16_t)st.st_mode;
+    stx->stx_ino = st.st_ino;
+    stx->stx_size = (uint64_t)st.st_size;
+    stx->stx_blocks = (uint64_t)st.st_blocks;
+    stx->stx_atime.tv_sec = st.st_atim.tv_sec;
+    stx->stx_atime.tv_nsec = (uint32_t)st.st_atim.tv_nsec;
+    stx->stx_mtime.tv_sec = st.st_mtim.tv_sec;
+    stx->stx_mtime.tv_nsec = (uint32_t)st.st_mtim.tv_nsec;
+    stx->stx_ctime.tv_sec = st.st_ctim.tv_sec;
+    stx->stx_ctime.tv_nsec = (uint32_t)st.st_ctim.tv_nsec;
+    stx->stx_dev_major = major(st.st_dev);
+    stx->stx_dev_minor = minor(st.st_dev);
+    return 0;
+}
+
+STUB_WRAP(int, statx, (int dirfd, const char *path, int flags, unsigned mask,
+                       struct statx *stx),
+          (dirfd, path, flags, mask, stx), path,
+          stub_libc_statx(path, mask, stx))
 
 /* The versioned forms: on x86_64 and aarch64 every version they accept
  * has struct stat's layout, so the calls above serve them. */

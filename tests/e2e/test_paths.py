@@ -95,6 +95,12 @@ buf = ctypes.create_string_buffer(64)
 n = libc.fread(buf, 1, 64, fp)
 libc.fclose(fp)
 print("C fopen:", buf.raw[:n])
+libc.statx.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                       ctypes.c_uint, ctypes.c_char_p]
+stx = ctypes.create_string_buffer(256)
+r = libc.statx(-100, os.fsencode(data + "/bin.dat"), 0, 0x7ff, stx)
+print("C statx:", r, int.from_bytes(stx.raw[40:48], "little"),
+      stat.S_ISREG(int.from_bytes(stx.raw[28:30], "little")))
 for bad in (lambda: open(data + "/nope.txt"),
             lambda: open(data),
             lambda: open(data + "/a.txt/x"),
@@ -111,7 +117,7 @@ for bad in (lambda: open(data + "/nope.txt"),
 
 # Only for the program: under python the same calls would write.
 WRITE = r"""
-import os, shutil, mypkg
+import ctypes, os, shutil, mypkg
 data = os.path.join(os.path.dirname(mypkg.__file__), "data")
 for call in (lambda: open(data + "/a.txt", "w"),
              lambda: open(data + "/a.txt", "a"),
@@ -132,6 +138,9 @@ for call in (lambda: open(data + "/a.txt", "w"),
     except (OSError, ZeroDivisionError) as e:
         print(type(e).__name__, getattr(e, "errno", None))
 os.makedirs(data + "/sub", exist_ok=True)
+libc = ctypes.CDLL(None, use_errno=True)
+print("creat", libc.creat(os.fsencode(data + "/c.txt"), 0o644),
+      ctypes.get_errno())
 print(open(data + "/a.txt").read(), end="")
 """
 
@@ -166,5 +175,5 @@ def test_writing_under_program_is_refused(tmp_path):
         "OSError 30", "OSError 30", "OSError 30", "OSError 30",
         "OSError 30", "OSError 30", "FileExistsError 17", "OSError 30",
         "OSError 30", "FileNotFoundError 2", "OSError 30", "OSError 30",
-        "ZeroDivisionError None", "hello data"]
+        "ZeroDivisionError None", "creat -1 30", "hello data"]
     assert out.read_bytes() == before
