@@ -46,8 +46,8 @@ class KnownFailure(AssertionError):
 @dataclass(frozen=True)
 class Known:
     """A known failure of one mode: the issue it is (the xfail's reason)
-    and text that the failure shows (in the program's stderr or in the
-    difference from python's output)."""
+    and a regular expression for what the failure shows (searched in the
+    program's stderr and in the difference from python's output)."""
     reason: str
     shows: str
 
@@ -125,8 +125,10 @@ APPS = {
         "importer: a submodule is looked up by its full name, not in its "
         "parent's __path__; setuptools' _distutils_hack makes distutils "
         "setuptools._distutils and imports distutils.core, and kiln gives "
-        "the standard library's distutils/core.py",
-        "AssertionError: "))),
+        "the standard library's distutils/core.py (3.11) or finds no "
+        "distutils.core (3.12 and later)",
+        r"AssertionError: \S*/distutils/core\.py|"
+        r"No module named 'distutils\.core'"))),
     "sqlalchemy": App(("sqlalchemy", "greenlet")),
     "tqdm": App(("tqdm",)),
     "typing_extensions": App(("typing-extensions",)),
@@ -226,14 +228,14 @@ EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|NotFound)\b"
 
 def error_line(stderr, shows=None):
     """The line of stderr that shows what went wrong: the one holding
-    `shows` if given and there, else the last exception line, else the
+    a match of the regular expression `shows` if given, else the last exception line, else the
     last line. PyInstaller's own "[PYI-pid:ERROR] Failed to execute
     script" lines say nothing and are passed over."""
     lines = [ln.strip() for ln in stderr.splitlines()
              if ln.strip() and not ln.startswith("[PYI-")]
     if shows:
         for ln in lines:
-            if shows in ln:
+            if re.search(shows, ln):
                 return ln
     named = [ln for ln in lines if EXCEPTION_LINE.match(ln)]
     return (named or lines or [""])[-1]
@@ -269,7 +271,8 @@ def check(got, want, record, known, where):
     record["detail"] = diff or ""
     if diff is None:
         return
-    if known is not None and known.shows in diff + "\n" + got.stderr:
+    if known is not None and re.search(known.shows,
+                                       diff + "\n" + got.stderr):
         raise KnownFailure(diff)
     raise AssertionError(
         f"{diff}\n--- stdout ---\n{got.stdout}\n--- stderr ---\n{got.stderr}"
