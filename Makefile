@@ -4,7 +4,8 @@
 #
 #   make PYTHON=/path/to/python3.X BUILD=build-X   embed another Python
 #   make install PREFIX=/usr/local                 install kiln and its stub
-#   make unit | e2e | matrix                       one part of `make test`
+#   make unit | e2e | corpus-fast | matrix         one part of `make test`
+#   make corpus                                    the whole compatibility corpus (tests/corpus/)
 #   make test MATRIX_REQUIRED=1                    every matrix Python must be installed
 #   make bench                                     run the benchmarks (bench/)
 #   make INSTALL_DEPS=local                        fetch missing packages into DEPS, never
@@ -101,7 +102,7 @@ unit: $(UNIT_TESTS) $(FIXTURES)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t $(BUILD)/fixtures; done
 # <<< sources
 
-.PHONY: all programs example test testenv unit e2e matrix install clean bench FORCE
+.PHONY: all programs example test testenv unit e2e corpus-fast corpus matrix install clean bench FORCE
 all: programs example
 programs: $(BUILD)/kiln $(BUILD)/kiln-stub
 
@@ -157,6 +158,22 @@ e2e: programs testenv
 	PATH="$(abspath $(DEPS))/bin:$$PATH" KILN_BUILD=$(abspath $(BUILD)) KILN_PYTHON=$(PY_EXE) \
 	  $(VENV)/bin/python -m pytest -q tests/e2e
 
+# The compatibility corpus (tests/corpus/): real PyPI packages, each built
+# as a one-file and a folder program and compared with the venv's python.
+# `make test` runs its cheap apps; `make corpus` runs all of them, builds
+# each with PyInstaller too, and writes tests/corpus/README.md from the
+# results (the README is written even when a test failed; the status is
+# pytest's).
+CORPUS_RUN = KILN_BUILD=$(abspath $(BUILD)) KILN_PYTHON=$(PY_EXE) $(VENV)/bin/python -m pytest -q
+CORPUS_RESULTS = $(abspath $(BUILD))/corpus-results.json
+corpus-fast: programs testenv
+	$(CORPUS_RUN) -m fast tests/corpus
+corpus: programs testenv
+	@rm -f $(CORPUS_RESULTS)
+	$(CORPUS_RUN) tests/corpus --corpus-results $(CORPUS_RESULTS); st=$$?; \
+	  $(VENV)/bin/python tests/corpus/report.py $(CORPUS_RESULTS) tests/corpus/README.md && \
+	  echo "wrote tests/corpus/README.md" && exit $$st
+
 # The end-to-end tests once more per installed matrix Python (mk/matrix).
 matrix: testenv
 	@sh mk/matrix '$(MAKE)' '$(BUILD)' '$(PY_EXE)' '$(MATRIX_REQUIRED)' \
@@ -167,6 +184,7 @@ matrix: testenv
 test: all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory corpus-fast
 	@$(MAKE) --no-print-directory matrix
 
 install: programs
