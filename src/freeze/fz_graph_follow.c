@@ -16,6 +16,7 @@
 
 #include <marshal.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,13 +207,54 @@ static int fz_graph_native_tops(fz_graph *g, const fz_module *m,
     return 0;
 }
 
+/* The modules directly in the package that holds extension module m, by
+ * their last name component, sorted, into kids ("_elementpath" for
+ * lxml.etree); *pkg gets that package's record (NULL for a top-level
+ * m). */
+static int fz_graph_native_siblings(fz_graph *g, const fz_module *m,
+                                    fz_module **pkg, kl_strv *kids,
+                                    kl_err *err)
+{
+    const char *dot = strrchr(m->name, '.');
+    char *pname = dot ? strndup(m->name, (size_t)(dot - m->name)) : NULL;
+    size_t d;
+    int r = 0;
+
+    if (dot != NULL && pname == NULL)
+        return kl_err_oom(err);
+    *pkg = pname ? fz_graph_get(g, pname) : NULL;
+    free(pname);
+    for (d = 0; *pkg != NULL && d < (*pkg)->dirs.n && r == 0; d++) {
+        struct dirent **list = NULL;
+        int n = scandir((*pkg)->dirs.v[d], &list, NULL, alphasort), i;
+
+        for (i = 0; i < n; i++) {
+            char *child = NULL;
+
+            if (r == 0)
+                r = fz_locate_child(g->env, (*pkg)->dirs.v[d],
+                                    list[i]->d_name, &child, err);
+            if (r == 0 && child != NULL && kl_strv_take(kids, child) < 0)
+                r = kl_err_oom(err);
+            free(list[i]);
+        }
+        free(list);
+    }
+    fz_strv_sort_unique(kids);
+    return r;
+}
+
 /* Follow the module names extension module m holds as strings that exist
  * and belong to the standard library, m's distribution or one it
- * requires: native code may import them. */
+ * requires, or that name a module of m's own package (Cython's relative
+ * imports, `from . import _elementpath` in lxml.etree): native code may
+ * import them. */
 static int fz_graph_native(fz_graph *g, fz_module *m, kl_err *err)
 {
     kl_strv tops = KL_STRV_INIT, names = KL_STRV_INIT;
     fz_req q = {m->name, NULL, PLAN_WHY_NATIVE, 1, 1, 1, m->speculative};
+    fz_module *pkg = NULL;
+    kl_buf sib = KL_BUF_INIT;
     size_t i;
     int r, exists;
 
@@ -229,6 +271,24 @@ static int fz_graph_native(fz_graph *g, fz_module *m, kl_err *err)
     }
     kl_strv_free(&tops);
     kl_strv_free(&names);
+    if (r == 0)
+        r = fz_graph_native_siblings(g, m, &pkg, &tops, err);
+    if (r == 0 && pkg != NULL && tops.n > 0)
+        r = fz_native_names(m->file, &tops, &names, err);
+    for (i = 0; r == 0 && pkg != NULL && i < names.n; i++) {
+        if (kl_buf_setf(&sib, "%s.%s", pkg->name, names.v[i]) < 0) {
+            r = kl_err_oom(err);
+            break;
+        }
+        if (strcmp(sib.s, m->name) == 0 || fz_policy_native_skip(sib.s))
+            continue;
+        r = fz_graph_exists(g, sib.s, &exists, err);
+        if (r == 0 && exists)
+            r = fz_graph_request(g, sib.s, &q, err);
+    }
+    kl_strv_free(&tops);
+    kl_strv_free(&names);
+    kl_buf_free(&sib);
     return r;
 }
 
@@ -323,6 +383,29 @@ static int fz_graph_runs_as_main(fz_graph *g, const char *name)
            (g->opt->module != NULL && strcmp(name, g->opt->module) == 0);
 }
 
+/* True when module `name` is in the program. */
+static int fz_graph_has(fz_graph *g, const char *name)
+{
+    const fz_module *m = fz_graph_get(g, name);
+
+    return m != NULL && m->state == FZ_FOUND && !m->omit;
+}
+
+/* zoneinfo reads its zones from the tzdata package's subpackages
+ * (tzdata.zoneinfo.AREA) through importlib.resources, by computed name:
+ * once both zoneinfo and tzdata are in the program (m being the later of
+ * the two), the whole tzdata tree comes with its data. */
+static int fz_graph_tzdata(fz_graph *g, const fz_module *m, const fz_req *q,
+                           kl_err *err)
+{
+    if ((strcmp(m->name, "zoneinfo._common") == 0 &&
+         fz_graph_has(g, "tzdata")) ||
+        (strcmp(m->name, "tzdata") == 0 &&
+         fz_graph_has(g, "zoneinfo._common")))
+        return fz_graph_request_tree(g, "tzdata", 1, q, err);
+    return 0;
+}
+
 /* Follow what module m needs: what the standard library's C code of it
  * imports, its distribution's helpers, the names its native code holds,
  * and the imports in its code (compiled here). */
@@ -340,6 +423,8 @@ static int fz_graph_process(fz_graph *g, fz_module *m, kl_err *err)
         return -1;
     if (strcmp(m->name, "sysconfig") == 0 && g->env->sysconfigdata != NULL &&
         fz_graph_request(g, g->env->sysconfigdata, &q, err) < 0)
+        return -1;
+    if (fz_graph_tzdata(g, m, &q, err) < 0)
         return -1;
     if (m->state == FZ_FOUND && fz_graph_follow_dist(g, m, err) < 0)
         return -1;

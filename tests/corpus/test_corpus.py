@@ -60,8 +60,6 @@ class App:
     known: dict = field(default_factory=dict)  # mode -> Known
 
 
-ISSUE8_PATHS = "issue 8: paths under the program"
-ISSUE8_PKG_RESOURCES = "issue 8: pkg_resources"
 ISSUE9 = "issue 9: native code from memory"
 
 
@@ -71,29 +69,18 @@ def both(known):
 
 APPS = {
     "attrs": App(("attrs",)),
-    "babel": App(("babel",), known={"onefile": Known(
-        f"{ISSUE8_PATHS}: babel opens its CLDR data as files "
-        "(babel/global.dat, babel/locale-data/*.dat)",
-        "babel/locale-data'")}),
+    "babel": App(("babel",)),
     "certifi": App(("certifi",)),
     "charset_normalizer": App(("charset-normalizer",)),
     "click": App(("click",)),
     "cryptography": App(("cryptography", "cffi")),
     "dateutil": App(("python-dateutil", "six")),
-    "docutils": App(("docutils",), known={"onefile": Known(
-        f"{ISSUE8_PATHS}: the HTML writer opens its template and "
-        "stylesheets as files", "html5_polyglot/template.txt'")}),
+    "docutils": App(("docutils",)),
     "idna": App(("idna",), fast=True),
-    "jinja2": App(("jinja2", "markupsafe"), known={"onefile": Known(
-        f"{ISSUE8_PATHS}: PackageLoader looks for the templates directory "
-        "on disk", "not installed in a way that PackageLoader understands")}),
+    "jinja2": App(("jinja2", "markupsafe")),
     "jsonschema": App(("jsonschema", "jsonschema-specifications",
                        "referencing", "rpds-py")),
-    "lxml": App(("lxml",), known=both(Known(
-        "collection: lxml.etree (Cython) imports lxml._elementpath by a "
-        "relative name from native code, which kiln's scan of extension "
-        "strings does not find (--hidden-import lxml._elementpath brings it)",
-        "ImportError: cannot import name _elementpath"))),
+    "lxml": App(("lxml",)),
     "markdown": App(("markdown",)),
     "markupsafe": App(("markupsafe",), fast=True),
     "numpy": App(("numpy",), known=both(Known(
@@ -105,43 +92,31 @@ APPS = {
         f"{ISSUE9}: PIL._imaging needs pillow.libs/*.so (libtiff, libjpeg, "
         "...), which are not bundled",
         "libtiff-0a86184d.so.6.0.2: cannot open shared object file"))),
-    "pkg_resources": App(("setuptools",), known=both(Known(
-        f"{ISSUE8_PKG_RESOURCES}: it imports its vendored jaraco, "
-        "more_itertools, ... from setuptools/_vendor, which it puts on "
-        "sys.path at run time, so kiln does not find them; with that "
-        "directory given to --paths, its working set is empty "
-        "(DistributionNotFound: 'setuptools')",
-        "ModuleNotFoundError: No module named 'jaraco'"))),
+    "pkg_resources": App(("setuptools",)),
     "platformdirs": App(("platformdirs",)),
     "psutil": App(("psutil",)),
     "pydantic": App(("pydantic", "pydantic-core")),
     "pygments": App(("pygments",)),
-    "pytz": App(("pytz",), fast=True, known={"onefile": Known(
-        f"{ISSUE8_PATHS}: pytz opens pytz/zoneinfo/* as files",
-        "UnknownTimeZoneError: 'Europe/Paris'")}),
+    "pytz": App(("pytz",), fast=True),
     "requests": App(("requests", "urllib3", "certifi"), args=("DATA",)),
     "rich": App(("rich", "pygments", "markdown-it-py")),
     "setuptools": App(("setuptools",), known=both(Known(
-        "importer: a submodule is looked up by its full name, not in its "
-        "parent's __path__; setuptools' _distutils_hack makes distutils "
-        "setuptools._distutils and imports distutils.core, and kiln gives "
-        "the standard library's distutils/core.py (3.11) or finds no "
+        "issue 10: runtime parity: a submodule is looked up by its full "
+        "name, not in its parent's __path__; setuptools' _distutils_hack "
+        "makes distutils setuptools._distutils and imports distutils.core, "
+        "and kiln gives the standard library's distutils/core.py (3.11) or finds no "
         "distutils.core (3.12 and later)",
         r"AssertionError: \S*/distutils/core\.py|"
         r"No module named 'distutils\.core'"))),
     "sqlalchemy": App(("sqlalchemy", "greenlet")),
     "tqdm": App(("tqdm",)),
     "typing_extensions": App(("typing-extensions",)),
-    "tzdata": App(("tzdata",), fast=True, known=both(Known(
-        "collection: zoneinfo (standard library) reads tzdata.zoneinfo.AREA "
-        "packages through importlib.resources by computed name; kiln "
-        "collects the tzdata package the app imports but not its "
-        "subpackages (--collect tzdata brings them)",
-        "No time zone found with key America/New_York"))),
+    "tzdata": App(("tzdata",), fast=True),
     "urllib3": App(("urllib3",), args=("DATA",), known=both(Known(
-        "collection: urllib3 imports idna only inside a function and does "
-        "not require it, so kiln leaves it out by design (it says 'left "
-        "out idna'); parse_url of a non-ASCII host then fails, where "
+        "collection policy: urllib3 (docs/collection.md, Optional "
+        "imports) imports idna only inside a function and does not require it, so "
+        "kiln leaves it out and says so ('left out idna'; --hidden-import "
+        "idna brings it); parse_url of a non-ASCII host then fails, where "
         "python finds the idna that the venv happens to hold",
         "LocationParseError: Failed to parse: https://user@"))),
     "yaml": App(("pyyaml",)),
