@@ -101,6 +101,14 @@ stx = ctypes.create_string_buffer(256)
 r = libc.statx(-100, os.fsencode(data + "/bin.dat"), 0, 0x7ff, stx)
 print("C statx:", r, int.from_bytes(stx.raw[40:48], "little"),
       stat.S_ISREG(int.from_bytes(stx.raw[28:30], "little")))
+# A NULL path is libc's to refuse (EFAULT), as Rust's std probes statx.
+libe = ctypes.CDLL(None, use_errno=True)
+for fn, args in (("statx", (-100, None, 0, 0x7ff, None)),
+                 ("stat", (None, stx)), ("open", (None, 0)),
+                 ("access", (None, 0))):
+    ctypes.set_errno(0)
+    getattr(libe, fn).restype = ctypes.c_long
+    print("NULL", fn, getattr(libe, fn)(*args), ctypes.get_errno())
 for bad in (lambda: open(data + "/nope.txt"),
             lambda: open(data),
             lambda: open(data + "/a.txt/x"),
