@@ -77,7 +77,7 @@ static const cli_opt cli_opts[] = {
      "leave source code out (no source lines in tracebacks)"},
     {"compress", 0, CLI_FLAG, CLI_OFF(compress), NULL,
      "store bytecode and native code zstd-compressed\n"
-     "(sources always are)"},
+     "(sources and data files always are)"},
     {"no-strip", 0, CLI_FLAG, CLI_OFF(no_strip), NULL,
      "keep debug information and symbol tables in\n"
      "extension modules (by default kiln drops what\n"

@@ -29,6 +29,10 @@
  * only for tracebacks and inspect, never at start-up). */
 #define FZ_COMPRESS_LEVEL 10
 #define FZ_SOURCE_LEVEL 3
+/* Data files (package data, metadata, --add-data): read whole when read,
+ * so stored compressed whenever that makes them smaller; a folder
+ * program's are files as they are. */
+#define FZ_DATA_LEVEL 3
 
 /* What to freeze and how, as the command line gives it. Strings are
  * borrowed from the caller for the life of the freeze. */

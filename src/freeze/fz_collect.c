@@ -47,7 +47,7 @@ static int fz_collect_main(const fz_options *opt, fz_graph *g, plan *p,
 
 int fz_collect(const fz_options *opt, fz_env *env, plan *p, kl_err *err)
 {
-    int level = opt->compress ? FZ_COMPRESS_LEVEL : 0;
+    int level = opt->compress ? FZ_COMPRESS_LEVEL : FZ_DATA_LEVEL;
     fz_graph *g;
     size_t i;
     int r;

@@ -297,7 +297,7 @@ int fz_graph_plan(fz_graph *g, plan *p, kl_err *err)
 {
     int level = g->opt->compress ? FZ_COMPRESS_LEVEL : 0;
     fz_levels lv = {level, level > FZ_SOURCE_LEVEL ? level : FZ_SOURCE_LEVEL};
-    fz_files f = {level, KL_STRV_INIT};
+    fz_files f = {level ? level : FZ_DATA_LEVEL, KL_STRV_INIT};
     size_t i;
     int r = fz_plan_check_files(g, err);
 
