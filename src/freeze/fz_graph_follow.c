@@ -496,6 +496,38 @@ static int fz_graph_roots(fz_graph *g, kl_err *err)
     return 0;
 }
 
+/* Say in one line which installed top-level packages are left out as
+ * optional imports of distributions that do not require them (urllib3's
+ * lazy `import idna`): python would import them from the environment, so
+ * the user should know. */
+static int fz_graph_say_optional(fz_graph *g, kl_err *err)
+{
+    kl_buf line = KL_BUF_INIT;
+    size_t i, n = 0;
+
+    for (i = 0; i < g->n; i++) {
+        const fz_module *m = g->mods[i];
+
+        if (m->state != FZ_FOUND || m->omit != PLAN_OMIT_OPTIONAL ||
+            strchr(m->name, '.') != NULL)
+            continue;
+        if ((n > 0 && kl_buf_adds(&line, ", ") < 0) ||
+            kl_buf_adds(&line, m->name) < 0 || kl_buf_adds(&line, " (") < 0 ||
+            kl_buf_adds(&line, m->detail ? m->detail : "optional") < 0 ||
+            kl_buf_adds(&line, ")") < 0) {
+            kl_buf_free(&line);
+            return kl_err_oom(err);
+        }
+        n++;
+    }
+    if (n)
+        kl_note("left out %zu installed package(s) only imported optionally "
+                "by packages that do not require them: %s; if the program "
+                "needs one, pass --hidden-import NAME", n, line.s);
+    kl_buf_free(&line);
+    return 0;
+}
+
 int fz_graph_resolve(fz_graph *g, kl_err *err)
 {
     size_t i, late = 0;
@@ -532,5 +564,5 @@ int fz_graph_resolve(fz_graph *g, kl_err *err)
         kl_note("%d module(s) not found; if the program needs them, install "
                 "them for %s or pass --hidden-import", missing,
                 g->env->python);
-    return 0;
+    return fz_graph_say_optional(g, err);
 }

@@ -309,6 +309,22 @@ def test_rich_app_leaves_out_what_rich_does_not_require(apps, pypi_venv,
     assert r.returncode == 0 and "apple" in r.stdout, describe(r)
 
 
+def test_build_says_which_optional_packages_it_left_out(apps, pypi_venv):
+    """python would import IPython from the environment, so kiln says in
+    one line that it left it out, and how to bring it in."""
+    write_tree(apps / "env" / "site-packages", FAKE_SITE)
+    r = kiln_build("rich_app.py", "--venv", pypi_venv, "--paths",
+                   apps / "env" / "site-packages", "-o",
+                   apps / "dist" / "rich-note", cwd=apps)
+    line = [x for x in r.stderr.splitlines() if "left out" in x]
+    assert len(line) == 1, describe(r)
+    assert line[0].startswith("kiln: left out "), describe(r)
+    assert ("installed package(s) only imported optionally by packages that "
+            "do not require them: ") in line[0], describe(r)
+    assert "IPython (rich does not require ipython)" in line[0], describe(r)
+    assert line[0].endswith("pass --hidden-import NAME"), describe(r)
+
+
 def test_rich_app_carries_ipython_when_the_app_imports_it(apps, pypi_venv,
                                                           pyinfo):
     write_tree(apps / "env" / "site-packages", FAKE_SITE)
