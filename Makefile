@@ -69,13 +69,15 @@ KILN_SRC    := $(call src_of,cli freeze emit plan elf report common) \
                src/bundle/bundle_reader.c src/bundle/bundle_writer.c
 # The command's own messages and JSON are no part of a built program.
 STUB_SRC    := $(filter-out src/common/kl_msg.c src/common/kl_json.c,\
-                 $(call src_of,stub runtime common)) src/bundle/bundle_reader.c
+                 $(call src_of,stub runtime common)) src/bundle/bundle_reader.c \
+               src/elf/elf_reader.c
 # Python-free code the C unit tests link against.
 PURE_SRC    := $(call src_of,common bundle elf plan emit report) \
                src/runtime/rt_files.c src/runtime/rt_cache.c \
                src/freeze/fz_names.c src/freeze/fz_data.c \
                src/freeze/fz_dist.c src/freeze/fz_distfile.c \
-               src/freeze/fz_native.c src/freeze/fz_pkgdata.c
+               src/freeze/fz_native.c src/freeze/fz_pkgdata.c \
+               src/freeze/fz_libs.c
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,$(BUILD)/test_%,\
                  $(wildcard tests/unit/test_*.c))
 

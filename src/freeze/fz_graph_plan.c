@@ -5,6 +5,7 @@
  * out with why, for reports.
  */
 #include "fz_graph.h"
+#include "fz_libs.h"
 
 #include <assert.h>
 #include <fcntl.h>
@@ -274,6 +275,55 @@ static int fz_plan_metadata(fz_graph *g, const fz_files *f, plan *p,
     return r;
 }
 
+/* Add the shared libraries the program's extension modules bring with
+ * them (fz_libs.h) as entries of kind shlib, named as the modules ask for
+ * them and placed as installed (numpy.libs/libscipy_openblas64_-....so):
+ * the program loads them from memory before a module that needs them. */
+static int fz_plan_libs(fz_graph *g, plan *p, kl_err *err)
+{
+    fz_libs libs = FZ_LIBS_INIT;
+    kl_buf loc = KL_BUF_INIT;
+    size_t i;
+    int r = 0;
+
+    for (i = 0; r == 0 && i < g->n; i++) {
+        const fz_module *m = g->mods[i];
+        kl_err bad;
+
+        if (m->state != FZ_FOUND || m->omit ||
+            m->kind != BUNDLE_KIND_EXTENSION || m->file == NULL)
+            continue;
+        if (fz_libs_collect(m->file, &libs, &bad) < 0)
+            kl_warn("cannot read the libraries %s needs: %s", m->name,
+                    bad.msg);
+    }
+    for (i = 0; r == 0 && i < libs.names.n; i++) {
+        const char *file = libs.files.v[i], *base = strrchr(file, '/');
+        const char *dir = base;
+        plan_entry *e;
+
+        while (dir != NULL && dir > file && dir[-1] != '/')
+            dir--;
+        if (kl_buf_setf(&loc, "%.*s", base ? (int)(strlen(dir)) : 0,
+                        base ? dir : "") < 0 ||
+            (base == NULL && kl_buf_sets(&loc, file) < 0)) {
+            r = kl_err_oom(err);
+            break;
+        }
+        r = plan_add(p, BUNDLE_KIND_SHLIB, libs.names.v[i], loc.s,
+                     "native: a library extension modules need", &e, err);
+        if (r == 0)
+            r = plan_entry_origin(e, PLAN_WHY_NATIVE, NULL, NULL, err);
+        if (r == 0)
+            r = plan_part_file(&e->data, file, 0, err);
+        if (r == 0)
+            e->strip = g->opt->strip;
+    }
+    kl_buf_free(&loc);
+    fz_libs_free(&libs);
+    return r;
+}
+
 /* Every package --files names is a package the program carries. */
 static int fz_plan_check_files(fz_graph *g, kl_err *err)
 {
@@ -319,6 +369,8 @@ int fz_graph_plan(fz_graph *g, plan *p, kl_err *err)
     }
     if (r == 0)
         r = fz_plan_metadata(g, &f, p, err);
+    if (r == 0)
+        r = fz_plan_libs(g, p, err);
     kl_strv_free(&f.taken);
     return r;
 }

@@ -155,6 +155,18 @@ int rt_route_package(const rt_program *prog, const char *rel,
  * when it is not; -1 with an exception set. */
 int rt_route_location(const char *rel, PyObject **out);
 
+/* ---- rt_natives.c: the shared libraries a program carries ---------------- */
+
+/* Load the libraries the program carries (kind shlib) that the shared
+ * object image[0, size) (named what) needs, each after the carried
+ * libraries it needs itself, once per process: from a memfd named after
+ * the library, or a folder program's file. The dynamic loader then finds
+ * them by soname when it loads the object. Damage ends the process
+ * (rt_program_damaged); a library that does not load fails with the
+ * loader's message. Nothing is read when the program carries none. */
+int rt_natives_preload(const rt_program *prog, const void *image,
+                       size_t size, const char *what, kl_err *err);
+
 /* ---- rt_extension.c: extension modules from memory -------------------------- */
 
 /* Create an extension module from bundle entry e for spec: the shared object

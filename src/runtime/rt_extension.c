@@ -28,9 +28,17 @@ static PyObject *rt_extension_from_file(const rt_program *prog, PyObject *imp,
     kl_map m;
     kl_err err;
 
+    int r;
+
     if (rt_program_map_external(prog, e, &m, &err) < 0)
         rt_program_damaged(prog, &err);
+    r = rt_natives_preload(prog, m.data, (size_t)m.size,
+                           bundle_entry_name(&prog->bundle, e), &err);
     kl_unmap(&m);
+    if (r < 0) {
+        PyErr_Format(PyExc_ImportError, "%s", err.msg);
+        return NULL;
+    }
     return PyObject_CallMethod(imp, "create_dynamic", "O", spec);
 }
 
@@ -56,7 +64,10 @@ PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
         PyErr_Format(PyExc_ImportError, "%s", err.msg);
         return NULL;
     }
-    fd = rt_files_memfd(base, data, size, 1, &err);
+    fd = rt_natives_preload(prog, data, size, bundle_entry_name(v, e),
+                            &err) < 0
+             ? -1
+             : rt_files_memfd(base, data, size, 1, &err);
     rt_program_release(prog, data, size);
     free(owned);
     if (fd < 0) {

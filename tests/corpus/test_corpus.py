@@ -60,7 +60,6 @@ class App:
     known: dict = field(default_factory=dict)  # mode -> Known
 
 
-ISSUE9 = "issue 9: native code from memory"
 
 
 def both(known):
@@ -83,15 +82,9 @@ APPS = {
     "lxml": App(("lxml",)),
     "markdown": App(("markdown",)),
     "markupsafe": App(("markupsafe",), fast=True),
-    "numpy": App(("numpy",), known=both(Known(
-        f"{ISSUE9}: numpy's extension modules need "
-        "numpy.libs/libscipy_openblas64_*.so, which is not bundled",
-        "libscipy_openblas64_-ff651d7f.so: cannot open shared object file"))),
+    "numpy": App(("numpy",)),
     "packaging": App(("packaging",), fast=True),
-    "pillow": App(("pillow",), known=both(Known(
-        f"{ISSUE9}: PIL._imaging needs pillow.libs/*.so (libtiff, libjpeg, "
-        "...), which are not bundled",
-        "libtiff-0a86184d.so.6.0.2: cannot open shared object file"))),
+    "pillow": App(("pillow",)),
     "pkg_resources": App(("setuptools",)),
     "platformdirs": App(("platformdirs",)),
     "psutil": App(("psutil",)),

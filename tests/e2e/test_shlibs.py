@@ -1,0 +1,90 @@
+"""Shared libraries an extension module brings with it, as auditwheel
+lays them out: the module finds libkla.so.1 in ../mypkg.libs through its
+RPATH ($ORIGIN), and libkla needs libklb.so.2 beside it, found through the
+module's RPATH too (an RPATH is inherited by what the object loads). kiln
+bundles both and the program loads them from memory (or, in a folder
+program, from its folder) before the module, in dependency order, without
+the build directory; python gives the same answers from the files."""
+import os
+import shutil
+
+import pytest
+
+from conftest import (Bundle, describe, kiln_build, python_cflags, python_run,
+                      run, write_tree)
+
+LIB_B = "int klb_base(void) { return 40; }\n"
+LIB_A = ("int klb_base(void);\n"
+         "int kla_value(int x) { return klb_base() + x; }\n")
+EXT = r"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+int kla_value(int x);
+static PyObject *value(PyObject *self, PyObject *arg)
+{
+    return PyLong_FromLong(kla_value((int)PyLong_AsLong(arg)));
+}
+static PyMethodDef methods[] = {{"value", value, METH_O, NULL}, {NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "_native", NULL, -1,
+                                 methods};
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&def); }
+"""
+
+
+def cc(*args, cwd):
+    r = run(["cc", *map(str, args)], cwd=cwd)
+    assert r.returncode == 0, describe(r)
+
+
+@pytest.fixture
+def app(tmp_path, pyinfo):
+    write_tree(tmp_path, {
+        "mypkg/__init__.py": "from mypkg._native import value\n",
+        "app.py": """
+import sys, mypkg
+print(mypkg.value(2))
+if sys.argv[1:] == ["maps"]:
+    print(sorted({l.split(None, 5)[-1].strip() for l in open("/proc/self/maps")
+                  if "libkl" in l}))
+""",
+        "src/b.c": LIB_B, "src/a.c": LIB_A, "src/ext.c": EXT,
+    })
+    libs = tmp_path / "mypkg.libs"
+    libs.mkdir()
+    cc("-shared", "-fPIC", "-o", libs / "libklb.so.2", "src/b.c",
+       "-Wl,-soname,libklb.so.2", cwd=tmp_path)
+    cc("-shared", "-fPIC", "-o", libs / "libkla.so.1", "src/a.c",
+       "-Wl,-soname,libkla.so.1", libs / "libklb.so.2", cwd=tmp_path)
+    ext = tmp_path / "mypkg" / f"_native{pyinfo['ext_suffixes'][0]}"
+    cc("-shared", "-fPIC", *python_cflags(), "-o", ext, "src/ext.c",
+       libs / "libkla.so.1", "-Wl,--disable-new-dtags",
+       "-Wl,-rpath,$ORIGIN/../mypkg.libs", cwd=tmp_path)
+    shutil.rmtree(tmp_path / "src")
+    return tmp_path
+
+
+@pytest.mark.parametrize("mode", ["onefile", "onedir"])
+def test_libraries_come_with_the_module(app, mode, tmp_path):
+    want = python_run(app / "app.py", cwd=app)
+    assert (want.returncode, want.stdout) == (0, "42\n"), describe(want)
+    out = tmp_path / "out" / "prog"
+    kiln_build("app.py", "-q", f"--{mode}", "-o", out, cwd=app)
+    prog = out / "prog" if mode == "onedir" else out
+    entries = Bundle.read(prog).entries
+    assert entries["libkla.so.1"]["kind"] == "shlib"
+    assert entries["libklb.so.2"]["kind"] == "shlib"
+    # The build directory is gone: only what the program carries is left.
+    shutil.move(str(app / "mypkg.libs"), str(tmp_path / "moved.libs"))
+    env = dict(os.environ, LD_LIBRARY_PATH="")
+    got = run([prog], cwd=tmp_path, env=env)
+    assert (got.returncode, got.stdout, got.stderr) == (0, "42\n", ""), \
+        describe(got)
+    maps = run([prog, "maps"], cwd=tmp_path, env=env)
+    if mode == "onedir":
+        assert (out / "_internal" / "mypkg.libs" / "libkla.so.1").is_file()
+        assert str(out / "_internal" / "mypkg.libs" / "libkla.so.1") in \
+            maps.stdout, describe(maps)
+    else:
+        # From memory: the loader shows the memfds, named after them.
+        assert "['/memfd:libkla.so.1 (deleted)', '/memfd:libklb.so.2 " \
+            "(deleted)']" in maps.stdout, describe(maps)
