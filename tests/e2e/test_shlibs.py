@@ -31,8 +31,10 @@ PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&def); }
 """
 
 
-def cc(*args, cwd):
-    r = run(["cc", *map(str, args)], cwd=cwd)
+def cc(*args):
+    """Run cc in the test run's directory: python_cflags() may name the
+    Python headers by a path relative to it (unpacked into the build)."""
+    r = run(["cc", *map(str, args)])
     assert r.returncode == 0, describe(r)
 
 
@@ -51,14 +53,15 @@ if sys.argv[1:] == ["maps"]:
     })
     libs = tmp_path / "mypkg.libs"
     libs.mkdir()
-    cc("-shared", "-fPIC", "-o", libs / "libklb.so.2", "src/b.c",
-       "-Wl,-soname,libklb.so.2", cwd=tmp_path)
-    cc("-shared", "-fPIC", "-o", libs / "libkla.so.1", "src/a.c",
-       "-Wl,-soname,libkla.so.1", libs / "libklb.so.2", cwd=tmp_path)
+    src = tmp_path / "src"
+    cc("-shared", "-fPIC", "-o", libs / "libklb.so.2", src / "b.c",
+       "-Wl,-soname,libklb.so.2")
+    cc("-shared", "-fPIC", "-o", libs / "libkla.so.1", src / "a.c",
+       "-Wl,-soname,libkla.so.1", libs / "libklb.so.2")
     ext = tmp_path / "mypkg" / f"_native{pyinfo['ext_suffixes'][0]}"
-    cc("-shared", "-fPIC", *python_cflags(), "-o", ext, "src/ext.c",
+    cc("-shared", "-fPIC", *python_cflags(), "-o", ext, src / "ext.c",
        libs / "libkla.so.1", "-Wl,--disable-new-dtags",
-       "-Wl,-rpath,$ORIGIN/../mypkg.libs", cwd=tmp_path)
+       "-Wl,-rpath,$ORIGIN/../mypkg.libs")
     shutil.rmtree(tmp_path / "src")
     return tmp_path
 
