@@ -167,12 +167,22 @@ int rt_route_location(const char *rel, PyObject **out);
 int rt_natives_preload(const rt_program *prog, const void *image,
                        size_t size, const char *what, kl_err *err);
 
+/* Set path to the string to hand the dynamic loader for memfd fd:
+ * /proc/self/fd/N, with one more slash after "fd/" each time N was used
+ * before. glibc knows a loaded object by that string and returns it for a
+ * later dlopen of the same string, so no string may name two objects; with
+ * unique strings the descriptor can be closed once the object is loaded
+ * (a process does not hold one per library). */
+int rt_natives_fd_path(int fd, kl_buf *path, kl_err *err);
+
 /* ---- rt_extension.c: extension modules from memory -------------------------- */
 
-/* Create an extension module from bundle entry e for spec: the shared object
- * is copied into a memfd and loaded from /proc/self/fd/N by CPython's own
- * extension loader (imp is the _imp module). The memfd stays open for the
- * life of the process. New reference, or NULL with an exception set. */
+/* Create an extension module from bundle entry e for spec, after the
+ * libraries it needs that the program carries (rt_natives_preload): the
+ * shared object is copied into a memfd and loaded from a path
+ * rt_natives_fd_path() gives by CPython's own extension loader (imp is the
+ * _imp module); the memfd is closed afterwards. New reference, or NULL
+ * with an exception set. */
 PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
                               const bundle_entry *e, PyObject *spec);
 

@@ -4,9 +4,10 @@
  * The shared object is copied into an anonymous memory file (memfd) named
  * after it, sealed, and handed to CPython's own extension loader as
  * /proc/self/fd/N, which dlopen()s it and runs its PyInit function with the
- * usual single- and multi-phase rules. The descriptor is never closed: glibc
- * recognises an already loaded object by its path string, so a reused
- * descriptor number would make a later dlopen return the wrong library.
+ * usual single- and multi-phase rules. glibc recognises an already loaded
+ * object by its path string, so the string is made unique
+ * (rt_natives_fd_path) and the descriptor closed once the module is
+ * loaded: a program holds no descriptor per extension module.
  */
 #include "rt.h"
 
@@ -52,7 +53,7 @@ PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
     uint8_t *owned;
     size_t size;
     kl_err err;
-    char fdpath[64];
+    kl_buf fdpath = KL_BUF_INIT;
     PyObject *name = NULL, *fake = NULL, *module = NULL;
     PyObject *args = NULL, *kwargs = NULL, *file = NULL, *origin = NULL;
     int fd;
@@ -75,13 +76,17 @@ PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
                      bundle_entry_name(v, e), err.msg);
         return NULL;
     }
-    snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+    if (rt_natives_fd_path(fd, &fdpath, &err) < 0) {
+        close(fd);
+        PyErr_NoMemory();
+        return NULL;
+    }
 
     name = PyObject_GetAttrString(spec, "name");
     if (name == NULL)
         goto done;
     args = Py_BuildValue("(OO)", name, Py_None);
-    kwargs = Py_BuildValue("{ss}", "origin", fdpath);
+    kwargs = Py_BuildValue("{ss}", "origin", fdpath.s);
     if (args == NULL || kwargs == NULL)
         goto done;
     fake = PyObject_Call((PyObject *)Py_TYPE(spec), args, kwargs);
@@ -100,6 +105,10 @@ PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
         Py_CLEAR(module);
 
 done:
+    /* Loaded (or not), the module needs no descriptor: its path string is
+     * never handed to the loader again (rt_natives_fd_path). */
+    close(fd);
+    kl_buf_free(&fdpath);
     Py_XDECREF(name);
     Py_XDECREF(args);
     Py_XDECREF(kwargs);

@@ -5,17 +5,55 @@
  * with an object already loaded under that DT_SONAME, so each library is
  * loaded, after the bundled libraries it needs itself, from a memfd (or,
  * in a folder program, from its file), and the module's own load then
- * finds it without searching any directory.
+ * finds it without searching any directory. Also: the path strings memfds
+ * are loaded under, which must never name two objects.
  */
 #include "rt.h"
 
 #include "../elf/elf_reader.h"
 
+#include <assert.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+/* How many times the loader was handed /proc/self/fd/N, per N: the
+ * next path for N gets that many more slashes (rt_natives_fd_path). */
+static unsigned *rt_natives_fd_uses;
+static size_t rt_natives_fd_cap;
+
+int rt_natives_fd_path(int fd, kl_buf *path, kl_err *err)
+{
+    size_t need = (size_t)fd + 1;
+    char num[16];
+    unsigned i;
+
+    assert(fd >= 0);
+    if (need > rt_natives_fd_cap) {
+        size_t cap = need < 64 ? 64 : need * 2;
+        unsigned *grown = realloc(rt_natives_fd_uses, cap * sizeof *grown);
+
+        if (grown == NULL)
+            return kl_err_oom(err);
+        memset(grown + rt_natives_fd_cap, 0,
+               (cap - rt_natives_fd_cap) * sizeof *grown);
+        rt_natives_fd_uses = grown;
+        rt_natives_fd_cap = cap;
+    }
+    if (kl_buf_sets(path, "/proc/self/fd/") < 0)
+        return kl_err_oom(err);
+    for (i = 0; i < rt_natives_fd_uses[fd]; i++)
+        if (kl_buf_add(path, "/", 1) < 0)
+            return kl_err_oom(err);
+    snprintf(num, sizeof num, "%d", fd);
+    if (kl_buf_adds(path, num) < 0)
+        return kl_err_oom(err);
+    rt_natives_fd_uses[fd]++;
+    return 0;
+}
 
 /* Which entries are loaded, or being loaded (one byte per entry of the
  * bundle), made on first use. */
@@ -64,7 +102,7 @@ static int rt_natives_load(const rt_program *prog, const bundle_entry *e,
     size_t size;
     kl_buf path = KL_BUF_INIT;
     kl_map m = {NULL, 0};
-    int fd, r;
+    int fd = -1, r;
 
     if (rt_natives_state == NULL &&
         (rt_natives_state = calloc(v->header->entry_count, 1)) == NULL)
@@ -89,12 +127,16 @@ static int rt_natives_load(const rt_program *prog, const bundle_entry *e,
         free(owned);
         if (r == 0 && fd < 0)
             r = -1;
-        if (r == 0 && kl_buf_setf(&path, "/proc/self/fd/%d", fd) < 0)
-            r = kl_err_oom(err);
+        if (r == 0)
+            r = rt_natives_fd_path(fd, &path, err);
     }
     if (r == 0 && dlopen(path.s, RTLD_NOW | RTLD_LOCAL) == NULL)
         r = kl_err_set(err, "cannot load the library %s the program carries: "
                             "%s", name, dlerror());
+    /* Loaded, the library needs no descriptor (its path string is never
+     * handed to the loader again). */
+    if (fd >= 0)
+        close(fd);
     kl_buf_free(&path);
     if (r == 0)
         rt_natives_state[at] = RT_NATIVE_LOADED;

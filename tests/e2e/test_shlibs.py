@@ -10,8 +10,8 @@ import shutil
 
 import pytest
 
-from conftest import (Bundle, describe, kiln_build, python_cflags, python_run,
-                      run, write_tree)
+from conftest import (KILN_PYTHON, Bundle, build_extension, describe,
+                      kiln_build, python_cflags, python_run, run, write_tree)
 
 LIB_B = "int klb_base(void) { return 40; }\n"
 LIB_A = ("int klb_base(void);\n"
@@ -91,3 +91,39 @@ def test_libraries_come_with_the_module(app, mode, tmp_path):
         # From memory: the loader shows the memfds, named after them.
         assert "['/memfd:libkla.so.1 (deleted)', '/memfd:libklb.so.2 " \
             "(deleted)']" in maps.stdout, describe(maps)
+
+
+def test_two_hundred_extension_modules_at_a_low_ulimit(tmp_path, pyinfo):
+    """Loaded extension modules hold no descriptor: a program imports 200
+    of them with `ulimit -n 16`, as python3 does."""
+    import resource
+
+    names = [f"_kl{i:03d}" for i in range(200)]
+    pkg = tmp_path / "many"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for name in names:
+        build_extension(pkg, name, pyinfo)
+    write_tree(tmp_path, {"app.py": (
+        "import importlib\n"
+        f"names = {names!r}\n"
+        "mods = [importlib.import_module('many.' + n) for n in names]\n"
+        "print(len(mods), sum(m.twice(i) for i, m in enumerate(mods)))\n")})
+
+    def low():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
+
+    want = run_limited([KILN_PYTHON, "-E", "-s", tmp_path / "app.py"], low,
+                       cwd=tmp_path)
+    assert (want.returncode, want.stdout) == (0, "200 39800\n"), describe(want)
+    kiln_build("app.py", "-q", "--collect", "many", "-o", "prog", cwd=tmp_path)
+    got = run_limited([tmp_path / "prog"], low, cwd=tmp_path)
+    assert (got.returncode, got.stdout) == (0, "200 39800\n"), describe(got)
+
+
+def run_limited(cmd, preexec, cwd):
+    """Run cmd (as conftest.run) with preexec applied in the child."""
+    import subprocess
+    return subprocess.run([str(c) for c in cmd], cwd=cwd, text=True,
+                          capture_output=True, preexec_fn=preexec,
+                          timeout=120)
