@@ -150,7 +150,6 @@ int fz_libs_collect(const char *path, fz_libs *libs, kl_err *err)
                 fz_strv_sort_unique(&libs->seen);
             }
             free(found);
-            o = &objs[at]; /* objs may have moved */
         }
         elf_info_free(&info);
         kl_unmap(&m);
