@@ -127,9 +127,7 @@ static int rt_cache_mkdir(const char *path, kl_err *err)
     return 0;
 }
 
-/* Set base to the cache directory, <XDG_CACHE_HOME or ~/.cache>/kiln/files,
- * made if missing, and check that it is this user's alone. */
-static int rt_cache_base(kl_buf *base, kl_err *err)
+int rt_cache_base(kl_buf *base, kl_err *err)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     struct stat st;
@@ -156,10 +154,12 @@ static int rt_cache_base(kl_buf *base, kl_err *err)
         return base->s ? -1 : kl_err_oom(err);
     if (lstat(base->s, &st) < 0)
         return kl_err_set(err, "%s: %s", base->s, strerror(errno));
-    if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077))
-        return kl_err_set(err, "%s is not private to this user (it must be "
-                               "a directory of yours with mode 0700)",
-                          base->s);
+    if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077)) {
+        kl_err_set(err, "%s is not private to this user (chmod 700 it)",
+                   base->s);
+        errno = EACCES;
+        return -1;
+    }
     return 0;
 }
 

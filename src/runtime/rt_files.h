@@ -88,6 +88,13 @@ void rt_files_closedir(rt_files_dir *d);
 
 /* ---- rt_cache.c: real files for a package of the tree ------------------ */
 
+/* Set base to the per-user cache of real files, $XDG_CACHE_HOME/kiln/files
+ * (an absolute XDG_CACHE_HOME; else ~/.cache/kiln/files), made 0700 if
+ * missing. Fails, with errno EACCES, when it is not a directory that is
+ * the user's alone (no other may read or write it), or with mkdir's errno;
+ * the message names the directory. */
+int rt_cache_base(kl_buf *base, kl_err *err);
+
 /* Make the files under tree directory <root>/<rel> (rel: "pkg" or
  * "pkg/sub"; root as mounted) real files in the per-user cache, once, and
  * put their real directory, <cache>/<name>-<digest>/<name>, in *dir. The

@@ -147,21 +147,10 @@ class BundledReader(_Resources):
     def files(self):
         return BundledPath(self._tree, self._rel)
 
-def _cache_dir():
-    base = _os.environ.get('XDG_CACHE_HOME') or _os.path.join(
-        _os.path.expanduser('~'), '.cache')
-    d = _os.path.join(base, 'kiln', 'files')
-    _os.makedirs(d, mode=0o700, exist_ok=True)
-    st = _os.stat(d)
-    if st.st_uid != _os.getuid() or st.st_mode & 0o077:
-        raise OSError(_errno.EACCES, 'kiln file cache is not private '
-                      'to this user (chmod 700 it)', d)
-    return d
-
-def _cached_file(name, data):
+def _cached_file(loader, name, data):
     import hashlib as _hashlib
     digest = _hashlib.sha256(data).hexdigest()
-    d = _os.path.join(_cache_dir(), digest)
+    d = _os.path.join(loader._kiln_cache_dir(), digest)
     target = _os.path.join(d, name)
     try:
         with open(target, 'rb') as f:
@@ -186,7 +175,8 @@ def _as_file(path):
         with _as_file_default(path) as p:
             yield p
         return
-    yield _pathlib.Path(_cached_file(path.name, path.read_bytes()))
+    yield _pathlib.Path(_cached_file(path._tree.loader, path.name,
+                                     path.read_bytes()))
 
 _as_file_default = _common.as_file.dispatch(object)
 _common.as_file.register(BundledPath)(_as_file)

@@ -560,6 +560,8 @@ static PyMethodDef rt_importer_methods[] = {
      METH_VARARGS | METH_KEYWORDS, "Distributions the program carries."},
     {"_kiln_path_hook", rt_importer_m_path_hook, METH_O,
      "Path entry finder for a directory inside the program."},
+    {"_kiln_cache_dir", rt_importer_m_kiln_cache_dir, METH_NOARGS,
+     "The per-user cache of real files."},
     {"_kiln_files", rt_importer_m_kiln_files, METH_NOARGS,
      "Every file the program carries: (path, kind, module or None)."},
     {"invalidate_caches", rt_importer_m_invalidate_caches, METH_NOARGS,

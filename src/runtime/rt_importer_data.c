@@ -131,6 +131,36 @@ static PyObject *rt_importer_file_reader(rt_importer *self,
     return reader;
 }
 
+/* _kiln_cache_dir(): the per-user cache of real files (rt_cache_base),
+ * for as_file's copies; OSError naming it when it cannot be used. */
+PyObject *rt_importer_m_kiln_cache_dir(PyObject *obj, PyObject *unused)
+{
+    kl_buf base = KL_BUF_INIT;
+    PyObject *r = NULL;
+    kl_err err;
+
+    (void)obj;
+    (void)unused;
+    if (rt_cache_base(&base, &err) == 0) {
+        r = PyUnicode_DecodeFSDefault(base.s);
+    } else {
+        int code = errno;
+        PyObject *e = PyObject_CallFunction(
+            PyExc_OSError, "iss", code,
+            code == EACCES ? "kiln file cache is not private to this user "
+                             "(chmod 700 it)"
+                           : err.msg,
+            base.s ? base.s : "");
+
+        if (e != NULL) {
+            PyErr_SetObject(PyExc_OSError, e);
+            Py_DECREF(e);
+        }
+    }
+    kl_buf_free(&base);
+    return r;
+}
+
 /* _kiln_files(): every file the bundle holds, for rt_glue.c's listing. */
 PyObject *rt_importer_m_kiln_files(PyObject *obj, PyObject *unused)
 {

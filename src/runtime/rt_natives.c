@@ -146,8 +146,7 @@ static int rt_natives_load(const rt_program *prog, const bundle_entry *e,
 int rt_natives_preload(const rt_program *prog, const void *image,
                        size_t size, const char *what, kl_err *err)
 {
-    if (prog->bundle.header->entry_count == 0 ||
-        bundle_find_prefix(&prog->bundle, BUNDLE_NS_LIB, "", 0) == NULL)
+    if (bundle_find_prefix(&prog->bundle, BUNDLE_NS_LIB, "", 0) == NULL)
         return 0;
     return rt_natives_needs(prog, image, size, what, err);
 }
