@@ -77,7 +77,7 @@ PURE_SRC    := $(call src_of,common bundle elf plan emit report) \
                src/freeze/fz_names.c src/freeze/fz_data.c \
                src/freeze/fz_dist.c src/freeze/fz_distfile.c \
                src/freeze/fz_native.c src/freeze/fz_pkgdata.c \
-               src/freeze/fz_libs.c
+               src/freeze/fz_libs.c src/freeze/fz_ldso.c
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,$(BUILD)/test_%,\
                  $(wildcard tests/unit/test_*.c))
 

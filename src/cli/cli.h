@@ -2,7 +2,8 @@
  * cli.h: the `kiln` command line: `kiln build` runs the pipeline options
  * -> environment -> graph -> plan -> emitter (src/freeze, src/plan,
  * src/emit), then the report (src/report); `kiln inspect` lists and
- * verifies a built program.
+ * verifies a built program; `kiln analyze` lists its native code and
+ * what that needs.
  */
 #ifndef KILN_CLI_H
 #define KILN_CLI_H
@@ -20,6 +21,7 @@
 
 int cli_build(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
+int cli_analyze(int argc, char **argv);
 
 /* ---- cli_options.c: the options of `kiln build` ------------------------- */
 
@@ -38,7 +40,7 @@ typedef struct cli_build_args {
     const char *module, *entry, *script_name, *output, *name, *venv,
         *python, *report;
     cli_list requirements, pips, hidden, excludes, collect, collect_data,
-        files, paths, datas;
+        files, system_libs, bundle_libs, paths, datas;
     int no_source, compress, no_strip, verbose, quiet, help;
     int onefile, onedir, force;
     unsigned char given[CLI_MAX_OPTS]; /* option i was on the command line */
@@ -119,6 +121,19 @@ int cli_fail(const kl_err *err);
 /* Print a one-line usage error, fmt with one string argument, pointing at
  * `kiln CMD --help`. Returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
+
+/* Read the arguments of `kiln CMD PATH [FLAG]` (argv[0] is CMD): *path gets
+ * PATH, *flag_set 1 when FLAG was given. Returns -1 to go on, or the
+ * status the command ends with: CLI_EXIT_OK once usage is printed for
+ * --help, CLI_EXIT_USAGE after a usage error (no PATH: "no WHAT given"). */
+int cli_path_args(int argc, char **argv, const char *cmd, const char *usage,
+                  const char *flag, const char *what, const char **path,
+                  int *flag_set);
+
+/* Map the file *path names for reading into *map (kl_unmap); a folder
+ * program's directory stands for its executable: *path then points to
+ * exe's string (the caller frees exe either way). */
+int cli_map_path(const char **path, kl_buf *exe, kl_map *map, kl_err *err);
 
 /* List every entry of plan p and why it is in (for --verbose), on
  * stderr. */

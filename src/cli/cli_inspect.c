@@ -5,8 +5,6 @@
  */
 #include "cli.h"
 
-#include "../emit/emit.h"
-
 #include <stdio.h>
 #include <string.h>
 
@@ -88,30 +86,11 @@ int cli_inspect(int argc, char **argv)
     kl_err err;
     int verify = 0, i, status = CLI_EXIT_FAIL;
 
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--verify") == 0) {
-            verify = 1;
-        } else if (strcmp(argv[i], "-h") == 0 ||
-                   strcmp(argv[i], "--help") == 0) {
-            fputs(cli_inspect_usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error("inspect", "unknown option %s", argv[i]);
-        } else if (path == NULL) {
-            path = argv[i];
-        } else {
-            return cli_usage_error("inspect", "unexpected argument %s",
-                                   argv[i]);
-        }
-    }
-    if (path == NULL)
-        return cli_usage_error("inspect", "%s", "no PROGRAM given");
-    if (kl_is_dir(path)) {
-        if (emit_folder_program_exe(path, &exe, &err) < 0)
-            return cli_fail(&err);
-        path = exe.s;
-    }
-    if (kl_map_file(path, &map, &err) < 0) {
+    i = cli_path_args(argc, argv, "inspect", cli_inspect_usage, "--verify",
+                      "PROGRAM", &path, &verify);
+    if (i >= 0)
+        return i;
+    if (cli_map_path(&path, &exe, &map, &err) < 0) {
         kl_buf_free(&exe);
         return cli_fail(&err);
     }

@@ -1,5 +1,5 @@
 /*
- * cli_main.c: the `kiln` command: dispatch to build and inspect,
+ * cli_main.c: the `kiln` command: dispatch to build, inspect and analyze,
  * --version, --help.
  */
 #include "cli.h"
@@ -15,6 +15,8 @@ static const char cli_usage[] =
     "Commands:\n"
     "  build      build an executable from a Python application\n"
     "  inspect    list or verify the contents of a built program\n"
+    "  analyze    list a program's native code, what it needs and the\n"
+    "             oldest glibc it runs with\n"
     "\n"
     "  kiln --version     versions of kiln and of the embedded Python\n"
     "  kiln COMMAND --help\n";
@@ -38,6 +40,8 @@ int main(int argc, char **argv)
         return cli_build(argc - 1, argv + 1);
     if (strcmp(argv[1], "inspect") == 0)
         return cli_inspect(argc - 1, argv + 1);
+    if (strcmp(argv[1], "analyze") == 0)
+        return cli_analyze(argc - 1, argv + 1);
     fprintf(stderr, "kiln: error: unknown command '%s' (see kiln --help)\n",
             argv[1]);
     return CLI_EXIT_USAGE;

@@ -67,6 +67,14 @@ static const cli_opt cli_opts[] = {
      "program writes them once to a per-user cache): for\n"
      "code that hands their paths to native code or to\n"
      "other programs (repeatable)"},
+    {"system-lib", 0, CLI_LIST, CLI_OFF(system_libs), "NAME",
+     "leave shared library NAME (a name like libfoo.so.1,\n"
+     "or a pattern: 'libGL*') to the machine the program\n"
+     "runs on, like the base-system libraries\n"
+     "(docs/native.md) (repeatable)"},
+    {"bundle-lib", 0, CLI_LIST, CLI_OFF(bundle_libs), "NAME",
+     "bundle shared library NAME (or pattern) even though\n"
+     "it is on the base-system list (repeatable)"},
     {"paths", 'p', CLI_LIST, CLI_OFF(paths), "DIR",
      "also search DIR for modules (repeatable)"},
     {"add-data", 0, CLI_LIST, CLI_OFF(datas), "SRC:DEST",
@@ -349,6 +357,10 @@ void cli_options_to_fz(cli_build_args *a)
     o->n_collect_data = a->collect_data.n;
     o->files = a->files.v;
     o->n_files = a->files.n;
+    o->system_libs = a->system_libs.v;
+    o->n_system_libs = a->system_libs.n;
+    o->bundle_libs = a->bundle_libs.v;
+    o->n_bundle_libs = a->bundle_libs.n;
     o->paths = a->paths.v;
     o->n_paths = a->paths.n;
     o->datas = a->datas.v;

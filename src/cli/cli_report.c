@@ -1,11 +1,14 @@
 /*
- * cli_report.c: error lines, usage errors, the --verbose listing and the
- * summary line.
+ * cli_report.c: error lines, usage errors and the arguments of the
+ * one-path commands, the --verbose listing and the summary line.
  */
 #include "cli.h"
 
+#include "../emit/emit.h"
+
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 int cli_fail(const kl_err *err)
@@ -21,6 +24,44 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, " (see kiln %s --help)\n", cmd);
     return CLI_EXIT_USAGE;
+}
+
+int cli_path_args(int argc, char **argv, const char *cmd, const char *usage,
+                  const char *flag, const char *what, const char **path,
+                  int *flag_set)
+{
+    int i;
+
+    *path = NULL;
+    *flag_set = 0;
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], flag) == 0) {
+            *flag_set = 1;
+        } else if (strcmp(argv[i], "-h") == 0 ||
+                   strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error(cmd, "unknown option %s", argv[i]);
+        } else if (*path == NULL) {
+            *path = argv[i];
+        } else {
+            return cli_usage_error(cmd, "unexpected argument %s", argv[i]);
+        }
+    }
+    if (*path == NULL)
+        return cli_usage_error(cmd, "no %s given", what);
+    return -1;
+}
+
+int cli_map_path(const char **path, kl_buf *exe, kl_map *map, kl_err *err)
+{
+    if (kl_is_dir(*path)) {
+        if (emit_folder_program_exe(*path, exe, err) < 0)
+            return -1;
+        *path = exe->s;
+    }
+    return kl_map_file(*path, map, err);
 }
 
 void cli_report_plan(const plan *p)

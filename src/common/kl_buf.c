@@ -86,6 +86,17 @@ int kl_buf_setf(kl_buf *b, const char *fmt, ...)
     return r;
 }
 
+int kl_buf_addf(kl_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = kl_buf_vaddf(b, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
 int kl_buf_sets(kl_buf *b, const char *s)
 {
     kl_buf_reset(b);

@@ -101,6 +101,8 @@ typedef struct kl_buf {
  * it held). */
 int kl_buf_add(kl_buf *b, const void *p, size_t n);
 int kl_buf_adds(kl_buf *b, const char *s);
+/* Append the formatted text. -1 when out of memory. */
+int kl_buf_addf(kl_buf *b, const char *fmt, ...) KL_PRINTF(2, 3);
 
 /* Make the buffer hold exactly the formatted text / a string. -1 when out
  * of memory. */

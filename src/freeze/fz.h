@@ -53,6 +53,12 @@ typedef struct fz_options {
     const char *const *files;      /* --files: packages whose files are to
                                       be real files at run time */
     size_t n_files;
+    const char *const *system_libs; /* --system-lib: libraries left to the
+                                       machine (fnmatch patterns) */
+    size_t n_system_libs;
+    const char *const *bundle_libs; /* --bundle-lib: base-system libraries
+                                       bundled all the same */
+    size_t n_bundle_libs;
     const char *const *paths;      /* --paths: extra module directories */
     size_t n_paths;
     const char *const *datas;      /* --add-data SRC:DEST */

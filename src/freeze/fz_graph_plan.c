@@ -275,10 +275,13 @@ static int fz_plan_metadata(fz_graph *g, const fz_files *f, plan *p,
     return r;
 }
 
-/* Add the shared libraries the program's extension modules bring with
- * them (fz_libs.h) as entries of kind shlib, named as the modules ask for
- * them and placed as installed (numpy.libs/libscipy_openblas64_-....so):
- * the program loads them from memory before a module that needs them. */
+/* Add the shared libraries the program's extension modules need
+ * (fz_libs.h) as entries of kind shlib, named as the modules ask for them
+ * and placed as installed when a module's own search path found them
+ * (numpy.libs/libscipy_openblas64_-....so), or at the top under that name
+ * when the machine's library directories did (libssl.so.3): the program
+ * loads them from memory before a module that needs them. A library found
+ * nowhere gets a warning: the program will need it where it runs. */
 static int fz_plan_libs(fz_graph *g, plan *p, kl_err *err)
 {
     fz_libs libs = FZ_LIBS_INIT;
@@ -286,6 +289,10 @@ static int fz_plan_libs(fz_graph *g, plan *p, kl_err *err)
     size_t i;
     int r = 0;
 
+    libs.system_libs = g->opt->system_libs;
+    libs.n_system_libs = g->opt->n_system_libs;
+    libs.bundle_libs = g->opt->bundle_libs;
+    libs.n_bundle_libs = g->opt->n_bundle_libs;
     for (i = 0; r == 0 && i < g->n; i++) {
         const fz_module *m = g->mods[i];
         kl_err bad;
@@ -297,6 +304,11 @@ static int fz_plan_libs(fz_graph *g, plan *p, kl_err *err)
             kl_warn("cannot read the libraries %s needs: %s", m->name,
                     bad.msg);
     }
+    for (i = 0; i < libs.missing.n; i++)
+        kl_warn("cannot find %s, which %s needs: the program will need it "
+                "on the machine it runs on (install it here and build "
+                "again, or add its directory to LD_LIBRARY_PATH)",
+                libs.missing.v[i], libs.missing_by.v[i]);
     for (i = 0; r == 0 && i < libs.names.n; i++) {
         const char *file = libs.files.v[i], *base = strrchr(file, '/');
         const char *dir = base;
@@ -304,9 +316,11 @@ static int fz_plan_libs(fz_graph *g, plan *p, kl_err *err)
 
         while (dir != NULL && dir > file && dir[-1] != '/')
             dir--;
-        if (kl_buf_setf(&loc, "%.*s", base ? (int)(strlen(dir)) : 0,
-                        base ? dir : "") < 0 ||
-            (base == NULL && kl_buf_sets(&loc, file) < 0)) {
+        if (libs.system[i] || base == NULL)
+            r = kl_buf_sets(&loc, libs.names.v[i]);
+        else
+            r = kl_buf_sets(&loc, dir);
+        if (r < 0) {
             r = kl_err_oom(err);
             break;
         }

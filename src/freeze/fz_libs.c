@@ -1,10 +1,10 @@
 /*
- * fz_libs.c: the shared libraries an extension module brings with it: the
- * DT_NEEDED libraries the dynamic loader finds through the object's own
- * DT_RUNPATH, or the DT_RPATHs of it and of what loads it ($ORIGIN
- * expanded), as auditwheel's <pkg>.libs directories are found, and what
- * those need in turn. A library found
- * only in the system's directories is left to the machine the program
+ * fz_libs.c: the shared libraries an extension module needs: its DT_NEEDED
+ * libraries found in the order the dynamic loader looks (the DT_RPATHs of
+ * it and of what loads it, LD_LIBRARY_PATH, its DT_RUNPATH with $ORIGIN
+ * expanded, as auditwheel's <pkg>.libs directories are found; then the
+ * machine's library directories, fz_ldso.c), and what those need in turn;
+ * and the list of base-system libraries left to the machine the program
  * runs on. No Python here (the C unit tests use it directly).
  */
 #include "fz_libs.h"
@@ -12,6 +12,7 @@
 #include "fz_dist.h"
 #include "../elf/elf_reader.h"
 
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,20 +81,102 @@ typedef struct fz_libs_obj {
     long parent;
 } fz_libs_obj;
 
-/* Look for `needed`, asked for by object o of objs, where the dynamic
- * loader would: o's DT_RUNPATH when it has one; else o's DT_RPATH, then
- * that of the objects that loaded it, up to the extension module. */
+/* Look for `needed`, asked for by object o of objs (an object for machine),
+ * where the dynamic loader would: o's DT_RPATH, then that of the objects
+ * that loaded it, up to the extension module (all only when o has no
+ * DT_RUNPATH); LD_LIBRARY_PATH; o's DT_RUNPATH; the ld.so cache and the
+ * default directories. *found gets the real path or stays NULL; *system
+ * is set when it was found in the machine's directories. */
 static int fz_libs_find(const fz_libs_obj *objs, long o, const char *runpath,
-                        const char *needed, char **found, kl_err *err)
+                        uint16_t machine, const char *needed, char **found,
+                        int *system, kl_err *err)
 {
-    if (runpath != NULL)
-        return fz_libs_search(runpath, objs[o].origin, needed, found, err);
-    for (; o >= 0 && *found == NULL; o = objs[o].parent)
-        if (objs[o].rpath != NULL &&
-            fz_libs_search(objs[o].rpath, objs[o].origin, needed, found,
+    const char *env = getenv("LD_LIBRARY_PATH");
+    long up;
+
+    *system = 0;
+    for (up = o; runpath == NULL && up >= 0 && *found == NULL;
+         up = objs[up].parent)
+        if (objs[up].rpath != NULL &&
+            fz_libs_search(objs[up].rpath, objs[up].origin, needed, found,
                            err) < 0)
             return -1;
+    if (*found == NULL && env != NULL) {
+        if (fz_libs_search(env, objs[o].origin, needed, found, err) < 0)
+            return -1;
+        *system = *found != NULL;
+    }
+    if (*found == NULL && runpath != NULL &&
+        fz_libs_search(runpath, objs[o].origin, needed, found, err) < 0)
+        return -1;
+    if (*found == NULL) {
+        if (fz_ldso_find(needed, machine, found, err) < 0)
+            return -1;
+        *system = *found != NULL;
+    }
     return 0;
+}
+
+/* Record library `needed` of libs, found at file (or nowhere: NULL) for
+ * the object `by`. */
+static int fz_libs_add(fz_libs *libs, const char *needed, const char *file,
+                       int system, const char *by, kl_err *err)
+{
+    if (file == NULL) {
+        if (kl_strv_push(&libs->missing, needed) < 0 ||
+            kl_strv_push(&libs->missing_by, by) < 0)
+            return kl_err_oom(err);
+        return 0;
+    }
+    if (kl_room(&libs->system, &libs->system_cap, libs->names.n + 1, 1) < 0 ||
+        kl_strv_push(&libs->names, needed) < 0 ||
+        kl_strv_push(&libs->files, file) < 0)
+        return kl_err_oom(err);
+    libs->system[libs->names.n - 1] = (unsigned char)system;
+    return 0;
+}
+
+/* The base-system libraries (docs/native.md), as fnmatch(3) patterns of
+ * the names objects ask for: glibc's own libraries, the GCC runtime that
+ * glibc itself loads, the interpreter (the program is one), and graphics
+ * and GPU drivers, which must match the machine's hardware and kernel. */
+static const char *const fz_libs_base_list[] = {
+    "ld-linux*.so.*", "ld64.so.*", "libc.so.*", "libm.so.*",
+    "libmvec.so.*", "libpthread.so.*", "libdl.so.*", "librt.so.*",
+    "libutil.so.*", "libresolv.so.*", "libnsl.so.*", "libanl.so.*",
+    "libBrokenLocale.so.*", "libthread_db.so.*", "libnss_*.so.*",
+    "libc_malloc_debug.so.*", "libmemusage.so", "libpcprofile.so",
+    "libgcc_s.so.*",
+    "libpython3*.so*",
+    "libGL.so.*", "libGLX.so.*", "libGLX_*.so.*", "libEGL.so.*",
+    "libEGL_*.so.*", "libGLESv1_CM.so.*", "libGLESv2.so.*",
+    "libGLdispatch.so.*", "libOpenGL.so.*", "libvulkan.so.*",
+    "libcuda.so.*", "libnvidia-*.so*", "libnvcuvid.so.*",
+};
+
+/* Whether name matches one of the n patterns. */
+static int fz_libs_match(const char *const *patterns, size_t n,
+                         const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (fnmatch(patterns[i], name, 0) == 0)
+            return 1;
+    return 0;
+}
+
+int fz_libs_is_base(const fz_libs *libs, const char *name)
+{
+    if (libs != NULL &&
+        fz_libs_match(libs->bundle_libs, libs->n_bundle_libs, name))
+        return 0;
+    if (libs != NULL &&
+        fz_libs_match(libs->system_libs, libs->n_system_libs, name))
+        return 1;
+    return fz_libs_match(fz_libs_base_list,
+                         sizeof fz_libs_base_list / sizeof *fz_libs_base_list,
+                         name);
 }
 
 int fz_libs_collect(const char *path, fz_libs *libs, kl_err *err)
@@ -134,20 +217,29 @@ int fz_libs_collect(const char *path, fz_libs *libs, kl_err *err)
         for (i = 0; r == 0 && i < info.n_needed; i++) {
             const char *needed = info.needed[i];
             char *found = NULL;
+            int system;
 
-            if (strchr(needed, '/') != NULL || fz_strv_has(&libs->seen, needed))
+            if (strchr(needed, '/') != NULL ||
+                fz_strv_has(&libs->seen, needed))
                 continue;
-            r = fz_libs_find(objs, (long)at, runpath, needed, &found, err);
+            if (kl_strv_push(&libs->seen, needed) < 0) {
+                r = kl_err_oom(err);
+                break;
+            }
+            fz_strv_sort_unique(&libs->seen);
+            if (fz_libs_is_base(libs, needed))
+                continue;
+            r = fz_libs_find(objs, (long)at, runpath, info.machine, needed,
+                             &found, &system, err);
+            if (r == 0)
+                r = fz_libs_add(libs, needed, found, system, objs[at].file,
+                                err);
             if (r == 0 && found != NULL) {
-                if (kl_strv_push(&libs->names, needed) < 0 ||
-                    kl_strv_push(&libs->files, found) < 0 ||
-                    kl_strv_push(&libs->seen, needed) < 0 ||
-                    kl_room(&objs, &cap, n + 1, sizeof *objs) < 0)
+                if (kl_room(&objs, &cap, n + 1, sizeof *objs) < 0)
                     r = kl_err_oom(err);
                 else
                     objs[n++] = (fz_libs_obj){strdup(found), NULL, NULL,
                                               (long)at};
-                fz_strv_sort_unique(&libs->seen);
             }
             free(found);
         }
@@ -167,5 +259,10 @@ void fz_libs_free(fz_libs *libs)
 {
     kl_strv_free(&libs->names);
     kl_strv_free(&libs->files);
+    free(libs->system);
+    libs->system = NULL;
+    libs->system_cap = 0;
+    kl_strv_free(&libs->missing);
+    kl_strv_free(&libs->missing_by);
     kl_strv_free(&libs->seen);
 }

@@ -311,6 +311,17 @@ def pypi_venv():
     return make_venv(KILN_BUILD / "e2e-venv", PYPI_PINS)
 
 
+# numpy from its manylinux wheel: extension modules that bring their own
+# libraries (numpy.libs: OpenBLAS, libgfortran, libquadmath).
+NUMPY_PINS = ("numpy==2.1.3",)
+
+
+@pytest.fixture(scope="session")
+def numpy_venv():
+    """A venv with NUMPY_PINS, kept in KILN_BUILD between runs."""
+    return make_venv(KILN_BUILD / "e2e-venv-numpy", NUMPY_PINS)
+
+
 def venv_run(venv, script, *args, **kw):
     """Run script with the venv's python, as a user of the venv would."""
     return run([Path(venv) / "bin" / "python", "-E", "-s", script, *args],
