@@ -10,60 +10,14 @@ import shutil
 
 import pytest
 
-from conftest import (KILN_PYTHON, Bundle, build_extension, describe,
-                      kiln_build, python_cflags, python_run, run, write_tree)
-
-LIB_B = "int klb_base(void) { return 40; }\n"
-LIB_A = ("int klb_base(void);\n"
-         "int kla_value(int x) { return klb_base() + x; }\n")
-EXT = r"""
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-int kla_value(int x);
-static PyObject *value(PyObject *self, PyObject *arg)
-{
-    return PyLong_FromLong(kla_value((int)PyLong_AsLong(arg)));
-}
-static PyMethodDef methods[] = {{"value", value, METH_O, NULL}, {NULL}};
-static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "_native", NULL, -1,
-                                 methods};
-PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&def); }
-"""
-
-
-def cc(*args):
-    """Run cc in the test run's directory: python_cflags() may name the
-    Python headers by a path relative to it (unpacked into the build)."""
-    r = run(["cc", *map(str, args)])
-    assert r.returncode == 0, describe(r)
+from conftest import (KILN_PYTHON, Bundle, build_extension,
+                      build_shlibs_app, describe, kiln_build, python_run, run,
+                      write_tree)
 
 
 @pytest.fixture
 def app(tmp_path, pyinfo):
-    write_tree(tmp_path, {
-        "mypkg/__init__.py": "from mypkg._native import value\n",
-        "app.py": """
-import sys, mypkg
-print(mypkg.value(2))
-if sys.argv[1:] == ["maps"]:
-    print(sorted({l.split(None, 5)[-1].strip() for l in open("/proc/self/maps")
-                  if "libkl" in l}))
-""",
-        "src/b.c": LIB_B, "src/a.c": LIB_A, "src/ext.c": EXT,
-    })
-    libs = tmp_path / "mypkg.libs"
-    libs.mkdir()
-    src = tmp_path / "src"
-    cc("-shared", "-fPIC", "-o", libs / "libklb.so.2", src / "b.c",
-       "-Wl,-soname,libklb.so.2")
-    cc("-shared", "-fPIC", "-o", libs / "libkla.so.1", src / "a.c",
-       "-Wl,-soname,libkla.so.1", libs / "libklb.so.2")
-    ext = tmp_path / "mypkg" / f"_native{pyinfo['ext_suffixes'][0]}"
-    cc("-shared", "-fPIC", *python_cflags(), "-o", ext, src / "ext.c",
-       libs / "libkla.so.1", "-Wl,--disable-new-dtags",
-       "-Wl,-rpath,$ORIGIN/../mypkg.libs")
-    shutil.rmtree(tmp_path / "src")
-    return tmp_path
+    return build_shlibs_app(tmp_path, pyinfo)
 
 
 @pytest.mark.parametrize("mode", ["onefile", "onedir"])
