@@ -110,6 +110,13 @@ PyObject *rt_glue_find_distributions(const rt_program *prog,
 int rt_glue_pkg_resources(const rt_program *prog, PyObject *pr,
                           PyObject *loader, PyObject *root);
 
+/* ctypes.util (module cu, just loaded) in a program that carries shared
+ * libraries: find_library("foo") gives the name of a carried libfoo.so
+ * (libfoo.so.N), which the program's dlopen loads (rt_natives.h); other
+ * names what python's gives. Nothing when the program carries none. 0, or
+ * -1 with an exception set. */
+int rt_glue_ctypes_util(const rt_program *prog, PyObject *cu);
+
 /* A new list of (path, kind name, module name or None), one per entry of
  * prog's bundle but shared libraries: what importlib.resources lists. */
 PyObject *rt_glue_files(const rt_program *prog);
@@ -156,7 +163,11 @@ int rt_route_package(const rt_program *prog, const char *rel,
  * when it is not; -1 with an exception set. */
 int rt_route_location(const char *rel, PyObject **out);
 
-/* ---- rt_natives.c: native objects the program carries ------------------- */
+/* ---- rt_natives.c: native objects the program carries (rt_natives.h) --- */
+
+/* Answer rt_natives_dlopen() for prog from now on. Call once, before
+ * Python starts. */
+void rt_natives_mount(const rt_program *prog);
 
 /* Load the libraries the program carries (kind shlib) that the shared
  * object image[0, size) (named what) needs, each after the carried
@@ -170,11 +181,17 @@ int rt_natives_preload(const rt_program *prog, const void *image,
 
 /* Get extension module e of a one-file program ready for CPython's
  * loader: the carried libraries it needs loaded (rt_natives_preload), and
- * p set to where its bytes are placed (rt_dlpath_open). The caller loads
- * p->path, then calls rt_dlpath_close. Fails (damage included) with a
- * message. */
+ * p set to where its bytes are placed (rt_dlpath_open), or, when dlopen()
+ * loaded it already, to the path it was loaded by. The caller loads
+ * p->path, calls rt_natives_staged once that worked, then
+ * rt_dlpath_close. Fails (damage included) with a message. */
 int rt_natives_stage(const rt_program *prog, const bundle_entry *e,
                      rt_dlpath *p, kl_err *err);
+
+/* Extension module e was loaded from p->path: a later dlopen() of its
+ * path in the program returns it. */
+void rt_natives_staged(const rt_program *prog, const bundle_entry *e,
+                       const rt_dlpath *p);
 
 /* ---- rt_extension.c: extension modules from memory -------------------------- */
 

@@ -65,6 +65,7 @@ PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
     module = PyObject_CallMethod(imp, "create_dynamic", "O", fake);
     if (module == NULL || !PyModule_Check(module))
         goto done;
+    rt_natives_staged(prog, e, &placed);
     file = PyObject_GetAttrString(module, "__file__");
     if (file == NULL) {
         PyErr_Clear();

@@ -446,6 +446,41 @@ int rt_files_remove(const char *path)
     return -1;
 }
 
+int rt_files_object(const char *path, const bundle_entry **e)
+{
+    const bundle_view *v = rt_files_at.v;
+    kl_buf rel = KL_BUF_INIT;
+    rt_files_node n;
+    int r = rt_files_resolve(path, &n, &rel), saved;
+
+    *e = NULL;
+    if (r > 0 && n.type == RT_FILES_DIR) {
+        r = 0;
+        errno = EISDIR;
+    } else if (r > 0 && n.part != BUNDLE_PART_DATA) {
+        r = 0;
+        errno = ENOEXEC; /* a module's source */
+    } else if (r > 0) {
+        *e = n.entry;
+    } else if (r == 0 && errno == ENOENT) {
+        /* A carried library, named after its file, at its location. */
+        const char *slash = strrchr(rel.s, '/');
+        const char *base = slash ? slash + 1 : rel.s;
+        const bundle_entry *lib = bundle_find(v, BUNDLE_NS_LIB, base,
+                                              strlen(base));
+
+        if (lib != NULL && !(lib->flags & BUNDLE_FLAG_EXTERNAL) &&
+            rt_files_path_is(lib, rel.s, rel.len)) {
+            *e = lib;
+            r = 1;
+        }
+    }
+    saved = errno;
+    kl_buf_free(&rel);
+    errno = saved;
+    return r;
+}
+
 int rt_files_checksum(const char *path, uint64_t *sum)
 {
     rt_files_node n;

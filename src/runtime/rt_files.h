@@ -71,6 +71,12 @@ int rt_files_mkdir(const char *path);
  * EROFS when it exists, else ENOENT or ENOTDIR. */
 int rt_files_remove(const char *path);
 
+/* The entry whose data a claimed path is, for dlopen(): a file entry, an
+ * extension module's shared object, or a library the program carries
+ * (kind shlib) at its location. 1 with *e set; 0 with errno ENOENT,
+ * ENOTDIR, EISDIR or ENOEXEC (a module's source); -1 with errno ENOMEM. */
+int rt_files_object(const char *path, const bundle_entry **e);
+
 /* The bundle's checksum of a claimed file's stored bytes, mixed with its
  * size: files with equal sums hold equal bytes. -1 with errno ENOENT,
  * ENOTDIR or EISDIR. */

@@ -31,12 +31,23 @@ typedef struct rt_native {
     char *path;              /* the string it was loaded by, once loaded */
 } rt_native;
 
+static const rt_program *rt_natives_prog;
 static rt_native *rt_natives_v; /* one per entry, made on first use */
 
-/* Held by every function below that reads or changes the table; loading
- * a library may load others, hence recursive. */
+/* Held by every function below that reads or changes the table; the
+ * loader may call back into dlopen() (a library's constructor), hence
+ * recursive. */
 static pthread_mutex_t rt_natives_lock =
     PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+/* This thread's last failure, for dlerror(). */
+static __thread kl_err rt_natives_err;
+static __thread int rt_natives_err_set;
+
+void rt_natives_mount(const rt_program *prog)
+{
+    rt_natives_prog = prog;
+}
 
 /* The table's record of entry e, or NULL when out of memory. */
 static rt_native *rt_natives_of(const rt_program *prog, const bundle_entry *e)
@@ -113,9 +124,11 @@ static int rt_natives_stage_bytes(const rt_program *prog,
     return r;
 }
 
-/* Load entry e once, with flags: what it needs first, then itself, from
- * where rt_dlpath_open put it, or from its file in a folder program. A
- * cycle of libraries is loaded in the order met. */
+/* Load entry e once, with flags (and RTLD_NODELETE: the path string it
+ * is loaded by is handed to the loader again for every later dlopen of
+ * it, which must find it still loaded): what it needs first, then itself,
+ * from where rt_dlpath_open put it, or from its file in a folder program.
+ * A cycle of libraries is loaded in the order met. */
 static int rt_natives_load(const rt_program *prog, const bundle_entry *e,
                            int flags, kl_err *err)
 {
@@ -143,7 +156,7 @@ static int rt_natives_load(const rt_program *prog, const bundle_entry *e,
     } else {
         r = rt_natives_stage_bytes(prog, e, 1, &p, err);
     }
-    if (r == 0 && dlopen(p.path.s, flags) == NULL)
+    if (r == 0 && dlopen(p.path.s, flags | RTLD_NODELETE) == NULL)
         r = kl_err_set(err, "cannot load %s%s: %s",
                        e->kind == BUNDLE_KIND_SHLIB
                            ? "the library the program carries " : "",
@@ -179,8 +192,183 @@ int rt_natives_stage(const rt_program *prog, const bundle_entry *e,
     n = rt_natives_of(prog, e);
     if (n == NULL)
         r = kl_err_oom(err);
+    else if (n->state == RT_NATIVE_LOADED)
+        r = kl_buf_sets(&p->path, n->path) < 0 ? kl_err_oom(err) : 0;
     else
         r = rt_natives_stage_bytes(prog, e, 0, p, err);
     pthread_mutex_unlock(&rt_natives_lock);
     return r;
+}
+
+void rt_natives_staged(const rt_program *prog, const bundle_entry *e,
+                       const rt_dlpath *p)
+{
+    rt_native *n;
+
+    pthread_mutex_lock(&rt_natives_lock);
+    n = rt_natives_of(prog, e);
+    /* Kept loaded from now on, so that dlopen() of its path may hand the
+     * loader the same string again. */
+    if (n != NULL && n->state == RT_NATIVE_NEW &&
+        dlopen(p->path.s, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE) != NULL &&
+        (n->path = strdup(p->path.s)) != NULL)
+        n->state = RT_NATIVE_LOADED;
+    pthread_mutex_unlock(&rt_natives_lock);
+}
+
+/* Fail this thread's dlopen of file with message text. */
+static void rt_natives_fail(const char *file, const char *text)
+{
+    kl_err_set(&rt_natives_err, "%s: %s", file, text);
+    rt_natives_err_set = 1;
+}
+
+int rt_natives_dlopen(const char *file, int flags, void **handle)
+{
+    const rt_program *prog = rt_natives_prog;
+    const bundle_entry *e = NULL;
+    rt_native *n;
+    kl_err err;
+    int r;
+
+    *handle = NULL;
+    if (prog == NULL || file == NULL)
+        return 0;
+    if (strchr(file, '/') == NULL) {
+        e = bundle_find(&prog->bundle, BUNDLE_NS_LIB, file, strlen(file));
+        if (e == NULL)
+            return 0;
+    } else if (!rt_files_claims(file)) {
+        return 0;
+    }
+    rt_natives_err_set = 0;
+    if (e == NULL && rt_files_object(file, &e) <= 0) {
+        int code = errno;
+
+        if (code == ENOEXEC)
+            kl_err_set(&rt_natives_err, "%s: invalid ELF header", file);
+        else
+            kl_err_set(&rt_natives_err, "%s: cannot open shared object "
+                                        "file: %s", file, strerror(code));
+        rt_natives_err_set = 1;
+        return 1;
+    }
+    pthread_mutex_lock(&rt_natives_lock);
+    n = rt_natives_of(prog, e);
+    if (n == NULL) {
+        r = kl_err_oom(&err);
+    } else if (n->state == RT_NATIVE_LOADED) {
+        r = 0;
+    } else if (flags & RTLD_NOLOAD) {
+        pthread_mutex_unlock(&rt_natives_lock);
+        return strchr(file, '/') == NULL ? 0 : 1;
+    } else {
+        r = rt_natives_load(prog, e, flags, &err);
+    }
+    if (r == 0)
+        *handle = dlopen(n->path, flags);
+    pthread_mutex_unlock(&rt_natives_lock);
+    if (r < 0)
+        rt_natives_fail(file, err.msg);
+    return 1;
+}
+
+/* The entry loaded by the path string `loaded`, or NULL. */
+static const bundle_entry *rt_natives_loaded_by(const rt_program *prog,
+                                                const char *loaded)
+{
+    const bundle_view *v = &prog->bundle;
+    uint32_t i;
+
+    for (i = 0; rt_natives_v != NULL && i < v->header->entry_count; i++)
+        if (rt_natives_v[i].path != NULL &&
+            strcmp(rt_natives_v[i].path, loaded) == 0)
+            return &v->entries[i];
+    return NULL;
+}
+
+/* Set found to the first file named file in the directories of search
+ * path `dirs` (an RPATH or RUNPATH) that start with $ORIGIN, taken as
+ * <root>/<origin>, that the program's tree holds. 1 found, 0 not, -1
+ * out of memory. */
+static int rt_natives_search(const char *dirs, const char *root,
+                             const char *origin, size_t origin_len,
+                             const char *file, kl_buf *found)
+{
+    const bundle_entry *e;
+    const char *p, *end;
+
+    for (p = dirs; *p != '\0'; p = *end ? end + 1 : end) {
+        size_t n, skip = 0;
+
+        end = p + strcspn(p, ":");
+        n = (size_t)(end - p);
+        if (n >= 7 && memcmp(p, "$ORIGIN", 7) == 0)
+            skip = 7;
+        else if (n >= 9 && memcmp(p, "${ORIGIN}", 9) == 0)
+            skip = 9;
+        if (skip == 0 || (n > skip && p[skip] != '/'))
+            continue;
+        if (kl_buf_setf(found, "%s/%.*s%.*s/%s", root, (int)origin_len, origin,
+                        (int)(n - skip), p + skip, file) < 0)
+            return -1;
+        if (rt_files_claims(found->s) && rt_files_object(found->s, &e) > 0)
+            return 1;
+    }
+    return 0;
+}
+
+int rt_natives_dlopen_beside(const char *caller, const char *file, int flags,
+                             void **handle)
+{
+    const rt_program *prog = rt_natives_prog;
+    const bundle_entry *e;
+    const uint8_t *data;
+    uint8_t *owned = NULL;
+    size_t size;
+    const char *path, *slash;
+    kl_buf found = KL_BUF_INIT;
+    elf_info info;
+    kl_err err;
+    int r = 0;
+
+    if (prog == NULL || bundle_folder(&prog->bundle)[0] != '\0')
+        return 0;
+    pthread_mutex_lock(&rt_natives_lock);
+    e = rt_natives_loaded_by(prog, caller);
+    if (e != NULL &&
+        bundle_read(&prog->bundle, e, BUNDLE_PART_DATA, &data, &size, &owned,
+                    &err) == 0) {
+        if (elf_read(data, size, &info, &err) == 0) {
+            const char *dirs = info.runpath ? info.runpath : info.rpath;
+
+            path = bundle_entry_path(&prog->bundle, e);
+            slash = strrchr(path, '/');
+            if (dirs != NULL)
+                r = rt_natives_search(dirs, prog->root, path,
+                                      slash ? (size_t)(slash - path) : 0,
+                                      file, &found);
+            elf_info_free(&info);
+        }
+        rt_program_release(prog, data, size);
+        free(owned);
+    }
+    pthread_mutex_unlock(&rt_natives_lock);
+    if (r > 0)
+        r = rt_natives_dlopen(found.s, flags, handle);
+    kl_buf_free(&found);
+    return r > 0;
+}
+
+const char *rt_natives_dlerror(void)
+{
+    if (!rt_natives_err_set)
+        return NULL;
+    rt_natives_err_set = 0;
+    return rt_natives_err.msg;
+}
+
+void rt_natives_dlerror_clear(void)
+{
+    rt_natives_err_set = 0;
 }

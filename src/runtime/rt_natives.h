@@ -1,7 +1,9 @@
 /*
  * rt_natives.h: how a built program hands native code (extension modules,
- * the shared libraries it carries) to the dynamic loader: from memory, or
- * from the per-user cache where memory is refused. No Python here. See
+ * the shared libraries it carries, libraries code loads with dlopen) to
+ * the dynamic loader: from memory, or from the per-user cache where memory
+ * is refused. No Python here: the executable's libc layer
+ * (src/stub/stub_libc.c) asks rt_natives.c what dlopen() should do. See
  * docs/runtime.md, "Extension modules from memory" and "Where memory is
  * refused".
  */
@@ -57,5 +59,41 @@ void rt_dlpath_close(rt_dlpath *p);
 
 /* True once native code is placed in the cache rather than in memory. */
 int rt_dlpath_in_cache(void);
+
+/* ---- rt_natives.c: dlopen() of what the program carries ---------------- */
+
+/* What dlopen(file, flags) does in a built program (the libc layer asks
+ * first). file names something the program carries when it is a bare
+ * name of a library it carries (a shlib entry) or, in a one-file program,
+ * a path under the program (a library shipped as package data or with
+ * --add-data, an extension module's file, a carried library's location):
+ * that object is loaded once (rt_dlpath_open, or a folder program's file),
+ * after the carried libraries it needs, and every later dlopen of it
+ * returns the same object. 1 with *handle the object, or NULL when it
+ * cannot be loaded (rt_natives_dlerror says why); 0 when file is none of
+ * these and libc's dlopen must answer. Thread-safe. */
+int rt_natives_dlopen(const char *file, int flags, void **handle);
+
+/* dlopen(file, flags) of a bare name from code in the loaded object whose
+ * link-map name is caller. libc's dlopen searches the RPATH or RUNPATH of
+ * the object that calls it, whose $ORIGIN means nothing for an object
+ * loaded from memory or the cache; so when caller is an object the
+ * program loaded that way, its directories that start with $ORIGIN are
+ * taken from its place in the program (<program>/pkg for
+ * pkg/_mod.so), and the first file of that name the program holds there
+ * is loaded as rt_natives_dlopen loads it: 1 with *handle. 0 when there is
+ * none (the caller is not such an object, has no such directory, or the
+ * program holds no such file), or in a folder program, whose files are
+ * real. */
+int rt_natives_dlopen_beside(const char *caller, const char *file, int flags,
+                             void **handle);
+
+/* The message of this thread's last failed rt_natives_dlopen, once
+ * (later calls give NULL until the next failure); NULL when the last
+ * failure was libc's. */
+const char *rt_natives_dlerror(void);
+
+/* Forget this thread's failure message: libc's dlopen failed since. */
+void rt_natives_dlerror_clear(void);
 
 #endif

@@ -85,6 +85,7 @@ int main(int argc, char **argv)
         return RT_EXIT_USAGE;
     }
     stub_serve_files(&prog);
+    rt_natives_mount(&prog);
     if (stub_python_start(&prog, argc, argv, &err) < 0) {
         fprintf(stderr, "%s: %s\n", prog.path, err.msg);
         return STUB_EXIT_DAMAGED;

@@ -41,6 +41,7 @@ static const test_entry entries[] = {
     {BUNDLE_KIND_MODULE, "pkg.mod", "pkg/mod.py", code, src_mod},
     {BUNDLE_KIND_MODULE, "pkg.nosrc", "pkg/nosrc.py", code, NULL},
     {BUNDLE_KIND_PACKAGE, "pkg.sub", "pkg/sub/__init__.py", code, NULL},
+    {BUNDLE_KIND_SHLIB, "libx.so.1", "pkg.libs/libx.so.1", ext_bytes, NULL},
     {BUNDLE_KIND_METADATA, "pkg-1.0.dist-info/METADATA",
      "pkg-1.0.dist-info/METADATA", meta, NULL},
     {BUNDLE_KIND_PKGDATA, "pkg/data/a.txt", "pkg/data/a.txt", data_a, NULL},
@@ -296,6 +297,30 @@ static void test_open(void)
     OPEN_FAILS("/pkg/data/a.txt/x", O_RDONLY, ENOTDIR);
 }
 
+/* What dlopen() of a path under the program loads: a file, an extension
+ * module's shared object, a carried library at its location. */
+static void test_object(void)
+{
+    const bundle_entry *e;
+
+    CHECK(rt_files_object(ROOT "/pkg/_ext.cpython-311-x86_64-linux-gnu.so",
+                          &e) == 1 &&
+          strcmp(bundle_entry_name(&view, e), "pkg._ext") == 0);
+    CHECK(rt_files_object(ROOT "/pkg/data/../data/a.txt", &e) == 1 &&
+          strcmp(bundle_entry_name(&view, e), "pkg/data/a.txt") == 0);
+    CHECK(rt_files_object(ROOT "/pkg.libs/libx.so.1", &e) == 1 &&
+          strcmp(bundle_entry_name(&view, e), "libx.so.1") == 0);
+    CHECK(rt_files_object(ROOT "/libx.so.1", &e) == 0 && errno == ENOENT &&
+          e == NULL);
+    CHECK(rt_files_object(ROOT "/pkg/mod.py", &e) == 0 && errno == ENOEXEC);
+    CHECK(rt_files_object(ROOT "/pkg/data", &e) == 0 && errno == EISDIR);
+    CHECK(rt_files_object(ROOT "/pkg/none.so", &e) == 0 && errno == ENOENT);
+    CHECK(rt_files_object(ROOT "/pkg/data/a.txt/x", &e) == 0 &&
+          errno == ENOTDIR);
+    /* the tree itself does not list or open carried libraries */
+    OPEN_FAILS("/pkg.libs/libx.so.1", O_RDONLY, ENOENT);
+}
+
 static void test_changes(void)
 {
     errno = 0;
@@ -463,6 +488,7 @@ int main(int argc, char **argv)
     test_stat();
     test_listing();
     test_open();
+    test_object();
     test_changes();
     test_cache();
     test_cache_object();
