@@ -181,8 +181,10 @@ int rt_natives_preload(const rt_program *prog, const void *image,
 
 /* Get extension module e of a one-file program ready for CPython's
  * loader: the carried libraries it needs loaded (rt_natives_preload), and
- * p set to where its bytes are placed (rt_dlpath_open), or, when dlopen()
- * loaded it already, to the path it was loaded by. The caller loads
+ * p set to where its bytes are placed (rt_dlpath_open; in a copy whose
+ * DT_NEEDED entries naming carried libraries without a DT_SONAME are
+ * hidden), or, when dlopen() loaded it already, to the path it was loaded
+ * by. The caller loads
  * p->path, calls rt_natives_staged once that worked, then
  * rt_dlpath_close. Fails (damage included) with a message. */
 int rt_natives_stage(const rt_program *prog, const bundle_entry *e,

@@ -8,7 +8,13 @@
  * DT_SONAME, so each library is loaded, after the carried libraries it
  * needs itself, from memory or the cache (rt_dlpath.c; in a folder
  * program, from its file), and the module's own load then finds it
- * without searching any directory.
+ * without searching any directory. A library without a DT_SONAME cannot
+ * be matched that way: in a one-file program it is loaded with
+ * RTLD_GLOBAL and, in the copy of each object that needs it, the
+ * DT_NEEDED entry is hidden from the loader (elf_hide_needed); a folder
+ * program's files keep their layout, so it and what needs it are left to
+ * the loader, which finds them through the RPATH or RUNPATH ($ORIGIN) of
+ * what needs them, as python does.
  */
 #include "rt.h"
 
@@ -23,11 +29,21 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { RT_NATIVE_NEW = 0, RT_NATIVE_LOADING, RT_NATIVE_LOADED };
+/* RT_NATIVE_LEFT: a folder program's library that is not loaded ahead
+ * but left to the loader, which finds it as a file through the RPATH or
+ * RUNPATH of what needs it: one without a DT_SONAME, which it could not
+ * match by name, or one that needs such a library. */
+enum {
+    RT_NATIVE_NEW = 0,
+    RT_NATIVE_LOADING,
+    RT_NATIVE_LOADED,
+    RT_NATIVE_LEFT
+};
 
 /* One entry of the bundle as a native object of this process. */
 typedef struct rt_native {
     unsigned char state;
+    unsigned char no_soname; /* a one-file library without DT_SONAME */
     char *path;              /* the string it was loaded by, once loaded */
 } rt_native;
 
@@ -72,12 +88,15 @@ static const char *rt_natives_file_name(const bundle_view *v,
 }
 
 static int rt_natives_load(const rt_program *prog, const bundle_entry *e,
-                           int flags, kl_err *err);
+                           int flags, int asked, kl_err *err);
 
 /* Load the carried libraries that the object image[0, size) (named what,
- * for messages) needs, each before what it needs. */
+ * for messages) needs, each before what it needs. The names of those the
+ * loader cannot match by name (without a DT_SONAME, or left to it) are
+ * added to hide; *has_soname says whether the image has one itself. */
 static int rt_natives_needs(const rt_program *prog, const void *image,
-                            size_t size, const char *what, kl_err *err)
+                            size_t size, const char *what, kl_strv *hide,
+                            int *has_soname, kl_err *err)
 {
     const bundle_view *v = &prog->bundle;
     elf_info info;
@@ -86,26 +105,59 @@ static int rt_natives_needs(const rt_program *prog, const void *image,
 
     if (elf_read(image, size, &info, err) < 0)
         return kl_err_prefix(err, "%s", what);
+    *has_soname = info.soname != NULL;
     for (i = 0; r == 0 && i < info.n_needed; i++) {
         const bundle_entry *lib = bundle_find(v, BUNDLE_NS_LIB, info.needed[i],
                                               strlen(info.needed[i]));
+        const rt_native *n;
 
-        if (lib != NULL)
-            r = rt_natives_load(prog, lib, RTLD_NOW | RTLD_LOCAL, err);
+        if (lib == NULL)
+            continue;
+        r = rt_natives_load(prog, lib, RTLD_NOW | RTLD_LOCAL, 0, err);
+        n = &rt_natives_v[lib - v->entries];
+        if (r == 0 && (n->no_soname || n->state == RT_NATIVE_LEFT) &&
+            kl_strv_push(hide, info.needed[i]) < 0)
+            r = kl_err_oom(err);
     }
     elf_info_free(&info);
     return r;
 }
 
+/* Place data[0, size), called name, for the loader (rt_dlpath_open), with
+ * the DT_NEEDED entries naming hide's libraries hidden in a copy. */
+static int rt_natives_place(const char *name, const uint8_t *data,
+                            size_t size, const kl_strv *hide, rt_dlpath *p,
+                            kl_err *err)
+{
+    uint8_t *copy;
+    int r;
+
+    if (hide->n == 0)
+        return rt_dlpath_open(name, data, size, p, err);
+    if ((copy = malloc(size ? size : 1)) == NULL)
+        return kl_err_oom(err);
+    memcpy(copy, data, size);
+    r = elf_hide_needed(copy, size, (const char *const *)hide->v, hide->n,
+                        err);
+    if (r < 0)
+        kl_err_prefix(err, "%s", name);
+    else
+        r = rt_dlpath_open(name, copy, size, p, err);
+    free(copy);
+    return r;
+}
+
 /* Set up one-file entry e's object for the loader in p: the carried
- * libraries it needs loaded, its bytes placed. A damaged payload ends the
+ * libraries it needs loaded, its bytes placed (rt_natives_place);
+ * *has_soname says whether it has a DT_SONAME. A damaged payload ends the
  * process when damage_ends, else fails. */
 static int rt_natives_stage_bytes(const rt_program *prog,
                                   const bundle_entry *e, int damage_ends,
-                                  rt_dlpath *p, kl_err *err)
+                                  rt_dlpath *p, int *has_soname, kl_err *err)
 {
     const bundle_view *v = &prog->bundle;
     const char *name = bundle_entry_name(v, e);
+    kl_strv hide = KL_STRV_INIT;
     const uint8_t *data;
     uint8_t *owned = NULL;
     size_t size;
@@ -116,11 +168,37 @@ static int rt_natives_stage_bytes(const rt_program *prog,
             rt_program_damaged(prog, err);
         return -1;
     }
-    r = rt_natives_needs(prog, data, size, name, err);
+    r = rt_natives_needs(prog, data, size, name, &hide, has_soname, err);
     if (r == 0)
-        r = rt_dlpath_open(rt_natives_file_name(v, e), data, size, p, err);
+        r = rt_natives_place(rt_natives_file_name(v, e), data, size, &hide, p,
+                             err);
     rt_program_release(prog, data, size);
     free(owned);
+    kl_strv_free(&hide);
+    return r;
+}
+
+/* Set p to folder program library e's file, after the carried libraries
+ * it needs. *left when it is to be left to the loader (RT_NATIVE_LEFT). */
+static int rt_natives_stage_file(const rt_program *prog,
+                                 const bundle_entry *e, rt_dlpath *p,
+                                 int *left, kl_err *err)
+{
+    const bundle_view *v = &prog->bundle;
+    kl_strv hide = KL_STRV_INIT;
+    kl_map m;
+    int has_soname = 1, r;
+
+    if (rt_program_map_external(prog, e, &m, err) < 0)
+        rt_program_damaged(prog, err);
+    r = rt_natives_needs(prog, m.data, (size_t)m.size, bundle_entry_name(v, e),
+                         &hide, &has_soname, err);
+    kl_unmap(&m);
+    *left = !has_soname || hide.n > 0;
+    kl_strv_free(&hide);
+    if (r == 0 && kl_path_join(&p->path, prog->root,
+                               bundle_entry_path(v, e)) < 0)
+        r = kl_err_oom(err);
     return r;
 }
 
@@ -128,56 +206,59 @@ static int rt_natives_stage_bytes(const rt_program *prog,
  * is loaded by is handed to the loader again for every later dlopen of
  * it, which must find it still loaded): what it needs first, then itself,
  * from where rt_dlpath_open put it, or from its file in a folder program.
- * A cycle of libraries is loaded in the order met. */
+ * A one-file library without a DT_SONAME is loaded with RTLD_GLOBAL too,
+ * so that the objects whose DT_NEEDED naming it is hidden find its
+ * symbols; a folder program's is left to the loader unless dlopen asked
+ * for it (asked). A cycle of libraries is loaded in the order met. */
 static int rt_natives_load(const rt_program *prog, const bundle_entry *e,
-                           int flags, kl_err *err)
+                           int flags, int asked, kl_err *err)
 {
     const bundle_view *v = &prog->bundle;
     const char *name = bundle_entry_name(v, e);
     rt_native *n = rt_natives_of(prog, e);
     rt_dlpath p = RT_DLPATH_INIT;
-    int r;
+    int has_soname = 1, left = 0, r;
 
     if (n == NULL)
         return kl_err_oom(err);
-    if (n->state != RT_NATIVE_NEW)
+    if (n->state == RT_NATIVE_LOADING || n->state == RT_NATIVE_LOADED ||
+        (n->state == RT_NATIVE_LEFT && !asked))
         return 0;
     n->state = RT_NATIVE_LOADING;
     if (e->flags & BUNDLE_FLAG_EXTERNAL) {
-        kl_map m;
-
-        if (rt_program_map_external(prog, e, &m, err) < 0)
-            rt_program_damaged(prog, err);
-        r = rt_natives_needs(prog, m.data, (size_t)m.size, name, err);
-        kl_unmap(&m);
-        if (r == 0 && kl_path_join(&p.path, prog->root,
-                                   bundle_entry_path(v, e)) < 0)
-            r = kl_err_oom(err);
+        r = rt_natives_stage_file(prog, e, &p, &left, err);
+        left = left && !asked;
     } else {
-        r = rt_natives_stage_bytes(prog, e, 1, &p, err);
+        r = rt_natives_stage_bytes(prog, e, 1, &p, &has_soname, err);
+        n->no_soname = !has_soname;
+        if (n->no_soname)
+            flags |= RTLD_GLOBAL;
     }
-    if (r == 0 && dlopen(p.path.s, flags | RTLD_NODELETE) == NULL)
+    if (r == 0 && !left && dlopen(p.path.s, flags | RTLD_NODELETE) == NULL)
         r = kl_err_set(err, "cannot load %s%s: %s",
                        e->kind == BUNDLE_KIND_SHLIB
                            ? "the library the program carries " : "",
                        name, dlerror());
-    if (r == 0 && (n->path = kl_buf_detach(&p.path)) == NULL)
+    if (r == 0 && !left && (n->path = kl_buf_detach(&p.path)) == NULL)
         r = kl_err_oom(err);
     rt_dlpath_close(&p);
-    n->state = r == 0 ? RT_NATIVE_LOADED : RT_NATIVE_NEW;
+    n->state = r < 0 ? RT_NATIVE_NEW : left ? RT_NATIVE_LEFT
+                                            : RT_NATIVE_LOADED;
     return r;
 }
 
 int rt_natives_preload(const rt_program *prog, const void *image,
                        size_t size, const char *what, kl_err *err)
 {
-    int r;
+    kl_strv hide = KL_STRV_INIT;
+    int has_soname, r;
 
     if (bundle_find_prefix(&prog->bundle, BUNDLE_NS_LIB, "", 0) == NULL)
         return 0;
     pthread_mutex_lock(&rt_natives_lock);
-    r = rt_natives_needs(prog, image, size, what, err);
+    r = rt_natives_needs(prog, image, size, what, &hide, &has_soname, err);
     pthread_mutex_unlock(&rt_natives_lock);
+    kl_strv_free(&hide);
     return r;
 }
 
@@ -185,7 +266,7 @@ int rt_natives_stage(const rt_program *prog, const bundle_entry *e,
                      rt_dlpath *p, kl_err *err)
 {
     rt_native *n;
-    int r;
+    int has_soname, r;
 
     assert(!(e->flags & BUNDLE_FLAG_EXTERNAL));
     pthread_mutex_lock(&rt_natives_lock);
@@ -195,7 +276,7 @@ int rt_natives_stage(const rt_program *prog, const bundle_entry *e,
     else if (n->state == RT_NATIVE_LOADED)
         r = kl_buf_sets(&p->path, n->path) < 0 ? kl_err_oom(err) : 0;
     else
-        r = rt_natives_stage_bytes(prog, e, 0, p, err);
+        r = rt_natives_stage_bytes(prog, e, 0, p, &has_soname, err);
     pthread_mutex_unlock(&rt_natives_lock);
     return r;
 }
@@ -263,8 +344,11 @@ int rt_natives_dlopen(const char *file, int flags, void **handle)
         pthread_mutex_unlock(&rt_natives_lock);
         return strchr(file, '/') == NULL ? 0 : 1;
     } else {
-        r = rt_natives_load(prog, e, flags, &err);
+        r = rt_natives_load(prog, e, flags, 1, &err);
     }
+    if (r == 0 && n->path == NULL)
+        r = kl_err_set(&err, "it is being loaded (a constructor of what it "
+                             "needs asks for it)");
     if (r == 0)
         *handle = dlopen(n->path, flags);
     pthread_mutex_unlock(&rt_natives_lock);

@@ -524,10 +524,21 @@ void *dlopen(const char *file, int flags)
     return real(file, flags);
 }
 
+/* libc's dlerror, looked up before main: looking it up with dlsym when
+ * it is first called would clear the very message it is called for. */
+static char *(*stub_libc_dlerror)(void);
+
+__attribute__((constructor)) static void stub_libc_dlerror_init(void)
+{
+    static void *slot;
+
+    stub_libc_dlerror = (char *(*)(void))stub_libc_real(&slot, "dlerror");
+}
+
 /* A failure of rt_natives_dlopen() is said here; any other is libc's. */
 char *dlerror(void)
 {
-    STUB_REAL(char *, dlerror, (void));
+    char *(*real)(void) = stub_libc_dlerror;
     const char *ours = rt_natives_dlerror();
 
     if (ours != NULL) {
