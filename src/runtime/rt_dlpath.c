@@ -28,6 +28,7 @@ static struct {
     enum rt_dlpath_mode now;   /* AUTO until decided */
     int verbose;
     const char *program;
+    kl_err why;                /* why memory was refused, once it was */
 } rt_dlpath_at;
 
 /* How many times the loader was handed /proc/self/fd/N, per N: the
@@ -122,6 +123,7 @@ static int rt_dlpath_probe(int fd, const char *path, kl_err *err)
 static void rt_dlpath_fall_back(const char *why)
 {
     rt_dlpath_at.now = RT_DLPATH_CACHE;
+    kl_err_set(&rt_dlpath_at.why, "%s", why);
     if (rt_dlpath_at.verbose) {
         kl_buf base = KL_BUF_INIT;
         kl_err err;
@@ -140,11 +142,16 @@ static int rt_dlpath_cache(const char *name, const void *data, size_t size,
                            rt_dlpath *p, kl_err *err)
 {
     if (rt_cachedir_object("natives", name, data, size, 0500, &p->path,
-                           err) < 0)
+                           err) == 0)
+        return 0;
+    if (rt_dlpath_at.asked == RT_DLPATH_CACHE)
         return kl_err_prefix(err, "%s: the per-user cache cannot be used "
                                   "(set XDG_CACHE_HOME to a directory of "
                                   "yours)", name);
-    return 0;
+    return kl_err_prefix(err, "%s: memory is refused (%s) and the per-user "
+                              "cache cannot be used (set XDG_CACHE_HOME to a "
+                              "directory of yours)", name,
+                         rt_dlpath_at.why.msg);
 }
 
 int rt_dlpath_open(const char *name, const void *data, size_t size,

@@ -225,6 +225,20 @@ def test_refused_memfd_falls_back_to_the_cache(built, nomemfd, tmp_path):
     assert r.returncode == 1, describe(r)
     assert "ImportError: cannot load extension module mypkg._native" in \
         r.stderr and "KILN_NATIVE=memory" in r.stderr, describe(r)
+    # A cache others may write is not used: the ImportError says both why
+    # memory and why the cache would not do.
+    shared = tmp_path / "shared"
+    (shared / "kiln" / "natives").mkdir(parents=True)
+    (shared / "kiln" / "natives").chmod(0o777)
+    r = run([nomemfd, built.prog], env=dict(env, XDG_CACHE_HOME=str(shared)),
+            cwd=tmp_path)
+    assert r.returncode == 1, describe(r)
+    last = r.stderr.splitlines()[-1]
+    assert last.startswith("ImportError: cannot load extension module "
+                           "mypkg._native: ") and \
+        "memory is refused (memfd_create: Operation not permitted)" in last \
+        and "is not private to this user" in last, describe(r)
+    assert list((shared / "kiln" / "natives").iterdir()) == []
 
 
 def test_refused_memfd_serves_data_files_from_the_cache(nomemfd, tmp_path):
