@@ -1,6 +1,7 @@
 /*
  * elf_reader.c: read program headers and the dynamic section of an ELF
- * object in memory, checking every offset before it is used.
+ * object in memory, checking every offset before it is used; and, for a
+ * built program, hide needed libraries from the loader in a copy.
  *
  * Addresses in the dynamic section (the string table, the version-needs
  * table) are virtual addresses; they are turned into file offsets through
@@ -296,4 +297,153 @@ void elf_cut_header(const void *image, uint8_t out[ELF_HEADER_SIZE])
     eh.e_shnum = 0;
     eh.e_shstrndx = SHN_UNDEF;
     memcpy(out, &eh, sizeof eh);
+}
+
+/* Where the dynamic section and its string table lie in an image. */
+typedef struct elf_dynamic {
+    uint64_t off;   /* file offset of the first entry */
+    uint64_t n;     /* entries before DT_NULL */
+    uint64_t verneed, verneednum;
+} elf_dynamic;
+
+/* Find image im's dynamic section and string table (im->strtab_*). 1 when
+ * it has both, 0 when it has no dynamic section, -1 on damage. */
+static int elf_find_dynamic(elf_image *im, elf_dynamic *dyn, kl_err *err)
+{
+    uint64_t strtab = 0, i;
+    int have_strtab = 0, have_strsz = 0;
+    size_t k;
+
+    memset(dyn, 0, sizeof *dyn);
+    for (k = 0; k < im->eh.e_phnum; k++) {
+        Elf64_Phdr ph = elf_phdr(im, k);
+
+        if (ph.p_type == PT_DYNAMIC) {
+            dyn->off = ph.p_offset;
+            dyn->n = ph.p_filesz / sizeof(Elf64_Dyn);
+            break;
+        }
+    }
+    if (k == im->eh.e_phnum)
+        return 0;
+    for (i = 0; i < dyn->n; i++) {
+        Elf64_Dyn d;
+
+        memcpy(&d, im->p + dyn->off + i * sizeof d, sizeof d);
+        if (d.d_tag == DT_NULL) {
+            dyn->n = i;
+            break;
+        }
+        if (d.d_tag == DT_STRTAB)
+            strtab = d.d_un.d_ptr, have_strtab = 1;
+        else if (d.d_tag == DT_STRSZ)
+            im->strtab_size = d.d_un.d_val, have_strsz = 1;
+        else if (d.d_tag == DT_VERNEED)
+            dyn->verneed = d.d_un.d_ptr;
+        else if (d.d_tag == DT_VERNEEDNUM)
+            dyn->verneednum = d.d_un.d_val;
+    }
+    if (!have_strtab || !have_strsz)
+        return kl_err_set(err, "the dynamic section has no string table");
+    if (elf_vaddr_to_off(im, strtab, im->strtab_size, &im->strtab_off,
+                         "the dynamic string table", err) < 0)
+        return -1;
+    return 1;
+}
+
+/* True when s is one of names[0, n). */
+static int elf_among(const char *s, const char *const *names, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Point every version-needs record of image (writable copy of im) whose
+ * file is among names at the empty string, and make its versions weak. */
+static int elf_hide_verneed(const elf_image *im, uint8_t *image,
+                            const elf_dynamic *dyn, const char *const *names,
+                            size_t n_names, kl_err *err)
+{
+    uint64_t off, k;
+
+    if (elf_vaddr_to_off(im, dyn->verneed, sizeof(Elf64_Verneed), &off,
+                         "the version-needs table", err) < 0)
+        return -1;
+    for (k = 0; k < dyn->verneednum; k++) {
+        Elf64_Verneed vn;
+        const char *file;
+        uint64_t aux;
+        unsigned j;
+
+        if (!elf_in_image(im, off, sizeof vn))
+            return kl_err_set(err, "a version-needs record lies outside the "
+                                   "file");
+        memcpy(&vn, im->p + off, sizeof vn);
+        if (elf_string(im, vn.vn_file, &file, err) < 0)
+            return -1;
+        for (aux = off + vn.vn_aux, j = 0;
+             elf_among(file, names, n_names) && j < vn.vn_cnt; j++) {
+            Elf64_Vernaux va;
+
+            if (!elf_in_image(im, aux, sizeof va))
+                return kl_err_set(err, "a version needed from %s lies "
+                                       "outside the file", file);
+            memcpy(&va, im->p + aux, sizeof va);
+            va.vna_flags |= VER_FLG_WEAK;
+            memcpy(image + aux, &va, sizeof va);
+            if (va.vna_next == 0)
+                break;
+            aux += va.vna_next;
+        }
+        if (elf_among(file, names, n_names)) {
+            vn.vn_file = 0;
+            memcpy(image + off, &vn, sizeof vn);
+        }
+        if (vn.vn_next == 0)
+            break;
+        off += vn.vn_next;
+    }
+    return 0;
+}
+
+int elf_hide_needed(uint8_t *image, uint64_t size, const char *const *names,
+                    size_t n_names, kl_err *err)
+{
+    elf_image im;
+    elf_info info;
+    elf_dynamic dyn;
+    uint64_t i;
+    int hidden = 0, r;
+
+    memset(&im, 0, sizeof im);
+    im.p = image;
+    im.size = size;
+    if (elf_read_headers(&im, &info, err) < 0)
+        return -1;
+    if ((r = elf_find_dynamic(&im, &dyn, err)) <= 0)
+        return r;
+    for (i = 0; i < dyn.n; i++) {
+        uint64_t at = dyn.off + i * sizeof(Elf64_Dyn);
+        Elf64_Dyn d;
+        const char *s;
+
+        memcpy(&d, image + at, sizeof d);
+        if (d.d_tag != DT_NEEDED)
+            continue;
+        if (elf_string(&im, d.d_un.d_val, &s, err) < 0)
+            return -1;
+        if (elf_among(s, names, n_names)) {
+            d.d_tag = ELF_DT_HIDDEN_NEEDED;
+            memcpy(image + at, &d, sizeof d);
+            hidden = 1;
+        }
+    }
+    if (hidden && dyn.verneednum > 0 &&
+        elf_hide_verneed(&im, image, &dyn, names, n_names, err) < 0)
+        return -1;
+    return hidden;
 }

@@ -4,8 +4,9 @@
  * reads (what stripping keeps), and from the dynamic section the libraries
  * it needs (DT_NEEDED), its own name (DT_SONAME), its search paths
  * (DT_RPATH, DT_RUNPATH) and the symbol versions it needs from each library
- * (e.g. GLIBC_2.34 from libc.so.6). No Python here: the kiln command and
- * the built programs share it.
+ * (e.g. GLIBC_2.34 from libc.so.6); and for a built program, a copy of an
+ * object with some needed libraries hidden from the loader. No Python
+ * here: the kiln command and the built programs share it.
  *
  * Only 64-bit little-endian objects are read (x86_64, aarch64). Every
  * offset taken from the image is checked against its size first: a damaged
@@ -57,5 +58,26 @@ void elf_info_free(elf_info *info);
  * elf_read() accepted) rewritten for the image cut to its loadable size:
  * the section header table is gone, so its fields are cleared. */
 void elf_cut_header(const void *image, uint8_t out[ELF_HEADER_SIZE]);
+
+/* The dynamic tag elf_hide_needed() gives entries the loader must skip:
+ * in the range reserved for operating systems (DT_LOOS..DT_HIOS), and
+ * none that glibc knows. */
+#define ELF_DT_HIDDEN_NEEDED 0x6b6c6e01
+
+/* In the writable image[0, size) of a shared object, make the dynamic
+ * loader ignore the DT_NEEDED entries naming one of names[0, n_names)
+ * (libraries without a DT_SONAME, loaded beforehand with RTLD_GLOBAL,
+ * which the loader could not match by name): their tag becomes
+ * ELF_DT_HIDDEN_NEEDED. The loader checks each version-needs record
+ * against the loaded object of that file name, so a record naming a
+ * hidden library is pointed at the empty string, the main program's name
+ * to glibc, with its versions made weak (the main program defines none:
+ * no error); symbol lookups still ask for the exact versions, which the
+ * hidden library defines. (glibc before 2.34 would then insist that the
+ * main program define those symbols; the built programs need a newer one
+ * anyway.) 1 when something was hidden, 0 when none of names is needed,
+ * -1 when the image is not one elf_read() accepts. */
+int elf_hide_needed(uint8_t *image, uint64_t size, const char *const *names,
+                    size_t n_names, kl_err *err);
 
 #endif

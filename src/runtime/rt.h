@@ -1,7 +1,7 @@
 /*
  * rt.h: the runtime core every output form shares: the program's own file
  * mapped with its bundle, the bundle importer (find and load modules from
- * memory) and extension modules loaded from memory. What only an
+ * memory) and native code loaded from memory (or the per-user cache). What only an
  * executable needs (main, interpreter start, run modes, exit) lives in
  * src/stub/ and calls down into this; nothing here calls up.
  */
@@ -13,6 +13,7 @@
 
 #include "../bundle/bundle.h"
 #include "rt_files.h"
+#include "rt_natives.h"
 
 /* Exit status when the program or its folder is damaged: the shell's
  * "found but cannot execute". */
@@ -109,6 +110,13 @@ PyObject *rt_glue_find_distributions(const rt_program *prog,
 int rt_glue_pkg_resources(const rt_program *prog, PyObject *pr,
                           PyObject *loader, PyObject *root);
 
+/* ctypes.util (module cu, just loaded) in a program that carries shared
+ * libraries: find_library("foo") gives the name of a carried libfoo.so
+ * (libfoo.so.N), which the program's dlopen loads (rt_natives.h); other
+ * names what python's gives. Nothing when the program carries none. 0, or
+ * -1 with an exception set. */
+int rt_glue_ctypes_util(const rt_program *prog, PyObject *cu);
+
 /* A new list of (path, kind name, module name or None), one per entry of
  * prog's bundle but shared libraries: what importlib.resources lists. */
 PyObject *rt_glue_files(const rt_program *prog);
@@ -155,34 +163,46 @@ int rt_route_package(const rt_program *prog, const char *rel,
  * when it is not; -1 with an exception set. */
 int rt_route_location(const char *rel, PyObject **out);
 
-/* ---- rt_natives.c: the shared libraries a program carries ---------------- */
+/* ---- rt_natives.c: native objects the program carries (rt_natives.h) --- */
+
+/* Answer rt_natives_dlopen() for prog from now on. Call once, before
+ * Python starts. */
+void rt_natives_mount(const rt_program *prog);
 
 /* Load the libraries the program carries (kind shlib) that the shared
  * object image[0, size) (named what) needs, each after the carried
- * libraries it needs itself, once per process: from a memfd named after
- * the library, or a folder program's file. The dynamic loader then finds
- * them by soname when it loads the object. Damage ends the process
- * (rt_program_damaged); a library that does not load fails with the
- * loader's message. Nothing is read when the program carries none. */
+ * libraries it needs itself, once per process: placed by rt_dlpath_open
+ * (memory or the cache), or a folder program's file. The dynamic loader
+ * then finds them by soname when it loads the object. Damage ends the
+ * process (rt_program_damaged); a library that does not load fails with
+ * the loader's message. Nothing is read when the program carries none. */
 int rt_natives_preload(const rt_program *prog, const void *image,
                        size_t size, const char *what, kl_err *err);
 
-/* Set path to the string to hand the dynamic loader for memfd fd:
- * /proc/self/fd/N, with one more slash after "fd/" each time N was used
- * before. glibc knows a loaded object by that string and returns it for a
- * later dlopen of the same string, so no string may name two objects; with
- * unique strings the descriptor can be closed once the object is loaded
- * (a process does not hold one per library). */
-int rt_natives_fd_path(int fd, kl_buf *path, kl_err *err);
+/* Get extension module e of a one-file program ready for CPython's
+ * loader: the carried libraries it needs loaded (rt_natives_preload), and
+ * p set to where its bytes are placed (rt_dlpath_open; in a copy whose
+ * DT_NEEDED entries naming carried libraries without a DT_SONAME are
+ * hidden), or, when dlopen() loaded it already, to the path it was loaded
+ * by. The caller loads
+ * p->path, calls rt_natives_staged once that worked, then
+ * rt_dlpath_close. Fails (damage included) with a message. */
+int rt_natives_stage(const rt_program *prog, const bundle_entry *e,
+                     rt_dlpath *p, kl_err *err);
+
+/* Extension module e was loaded from p->path: a later dlopen() of its
+ * path in the program returns it. */
+void rt_natives_staged(const rt_program *prog, const bundle_entry *e,
+                       const rt_dlpath *p);
 
 /* ---- rt_extension.c: extension modules from memory -------------------------- */
 
 /* Create an extension module from bundle entry e for spec, after the
- * libraries it needs that the program carries (rt_natives_preload): the
- * shared object is copied into a memfd and loaded from a path
- * rt_natives_fd_path() gives by CPython's own extension loader (imp is the
- * _imp module); the memfd is closed afterwards. New reference, or NULL
- * with an exception set. */
+ * libraries it needs that the program carries: the shared object is
+ * placed in memory or the cache (rt_natives_stage) and loaded from there
+ * by CPython's own extension loader (imp is the _imp module); its
+ * __file__ is then spec's origin, the path it has in the program. New
+ * reference, or NULL with an exception set. */
 PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
                               const bundle_entry *e, PyObject *spec);
 

@@ -3,16 +3,14 @@
  * one-file program's packages whose files must exist on disk (native code
  * or another program given their paths). A package directory of the
  * program's tree (rt_files.c) is written once, under a temporary name and
- * renamed into place, to <cache>/<name>-<digest>/<name>; later runs and
- * other programs with the same files use it after checking it against the
- * program's bytes. No Python here.
+ * renamed into place (rt_cachedir.c), to <cache>/<name>-<digest>/<name>;
+ * later runs and other programs with the same files use it after checking
+ * it against the program's bytes. No Python here.
  */
 #include "rt_files.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,50 +117,6 @@ static uint64_t rt_cache_digest(const rt_cache_list *l)
     return d;
 }
 
-/* Make directory path (mode 0700) unless it exists. */
-static int rt_cache_mkdir(const char *path, kl_err *err)
-{
-    if (mkdir(path, 0700) < 0 && errno != EEXIST)
-        return kl_err_set(err, "cannot make %s: %s", path, strerror(errno));
-    return 0;
-}
-
-int rt_cache_base(kl_buf *base, kl_err *err)
-{
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    struct stat st;
-    int r;
-
-    if (xdg == NULL || xdg[0] != '/') {
-        if (home == NULL || home[0] != '/') {
-            struct passwd *pw = getpwuid(getuid());
-
-            home = pw ? pw->pw_dir : NULL;
-        }
-        if (home == NULL)
-            return kl_err_set(err, "no cache directory: set XDG_CACHE_HOME "
-                                   "or HOME");
-        r = kl_path_join(base, home, ".cache");
-    } else {
-        r = kl_buf_sets(base, xdg);
-    }
-    if (r < 0)
-        return kl_err_oom(err);
-    if (rt_cache_mkdir(base->s, err) < 0 || kl_buf_adds(base, "/kiln") < 0 ||
-        rt_cache_mkdir(base->s, err) < 0 || kl_buf_adds(base, "/files") < 0 ||
-        rt_cache_mkdir(base->s, err) < 0)
-        return base->s ? -1 : kl_err_oom(err);
-    if (lstat(base->s, &st) < 0)
-        return kl_err_set(err, "%s: %s", base->s, strerror(errno));
-    if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077)) {
-        kl_err_set(err, "%s is not private to this user (chmod 700 it)",
-                   base->s);
-        errno = EACCES;
-        return -1;
-    }
-    return 0;
-}
-
 /* Read all of tree file path into a new malloc'd buffer of size bytes. */
 static int rt_cache_read_tree(const char *path, uint64_t size, uint8_t **out,
                               kl_err *err)
@@ -181,28 +135,6 @@ static int rt_cache_read_tree(const char *path, uint64_t size, uint8_t **out,
         *out = NULL;
     }
     return r;
-}
-
-/* True when real file `file` holds exactly data[0, size). */
-static int rt_cache_same(const char *file, const uint8_t *data, uint64_t size)
-{
-    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    uint8_t buf[65536];
-    uint64_t at = 0;
-    struct stat st;
-    ssize_t n;
-    int same;
-
-    if (fd < 0)
-        return 0;
-    same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-           (uint64_t)st.st_size == size;
-    while (same && (n = read(fd, buf, sizeof buf)) > 0) {
-        same = at + (uint64_t)n <= size && memcmp(buf, data + at, (size_t)n) == 0;
-        at += (uint64_t)n;
-    }
-    close(fd);
-    return same && at == size;
 }
 
 /* Check (write == 0) or write (write == 1) the files of listing l, read
@@ -235,7 +167,7 @@ static int rt_cache_files(const char *top, const rt_cache_list *l,
             break;
         }
         if (!write) {
-            r = rt_cache_same(to.s, data, it->size);
+            r = rt_cachedir_same(to.s, data, it->size);
         } else {
             /* Programs and libraries keep their execute bit. */
             int exe = it->size >= 4 && (memcmp(data, "\177ELF", 4) == 0 ||
@@ -257,85 +189,55 @@ static int rt_cache_files(const char *top, const rt_cache_list *l,
     return r;
 }
 
-/* nftw callback: remove one entry of a tree being removed. */
-static int rt_cache_remove_one(const char *path, const struct stat *st,
-                               int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    if (type == FTW_DP)
-        rmdir(path);
-    else
-        unlink(path);
-    return 0;
-}
+/* A package directory being put into the cache (rt_cache_tree). */
+typedef struct rt_cache_job {
+    const char *top;        /* the tree directory, "<root>/pkg" */
+    const rt_cache_list *l; /* its listing */
+    const char *name;       /* its last part, the directory made below */
+    kl_buf dir;
+} rt_cache_job;
 
-/* Remove the tree at path, as far as possible. */
-static void rt_cache_remove(const char *path)
+/* rt_cachedir_fill for a package directory: <at>/<name> and below. */
+static int rt_cache_fill(void *ctx, const char *at, int write, kl_err *err)
 {
-    nftw(path, rt_cache_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    rt_cache_job *j = ctx;
+
+    if (kl_path_join(&j->dir, at, j->name) < 0)
+        return kl_err_oom(err);
+    if (!write)
+        return rt_cache_files(j->top, j->l, j->dir.s, 0, err);
+    if (mkdir(j->dir.s, 0700) < 0)
+        return kl_err_set(err, "cannot make %s: %s", j->dir.s,
+                          strerror(errno));
+    return rt_cache_files(j->top, j->l, j->dir.s, 1, err) < 0 ? -1 : 0;
 }
 
 int rt_cache_tree(const char *root, const char *rel, kl_buf *dir,
                   kl_err *err)
 {
     const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-    kl_buf top = KL_BUF_INIT, base = KL_BUF_INIT, final = KL_BUF_INIT,
-           tmp = KL_BUF_INIT, pkg = KL_BUF_INIT;
+    kl_buf top = KL_BUF_INIT, base = KL_BUF_INIT, final = KL_BUF_INIT;
     rt_cache_list l = {NULL, 0, 0};
-    int r, tries;
+    rt_cache_job job = {NULL, &l, name, KL_BUF_INIT};
+    int r;
 
     if (kl_path_join(&top, root, rel) < 0)
         return kl_err_oom(err);
+    job.top = top.s;
     r = rt_cache_walk(top.s, &l, err);
     if (r == 0)
-        r = rt_cache_base(&base, err);
+        r = rt_cachedir_base("files", &base, err);
     if (r == 0 && kl_buf_setf(&final, "%s/%s-%016llx", base.s, name,
                               (unsigned long long)rt_cache_digest(&l)) < 0)
         r = kl_err_oom(err);
-    for (tries = 0; r == 0 && tries < 4; tries++) {
-        r = kl_path_join(dir, final.s, name) < 0 ? kl_err_oom(err) : 0;
-        if (r == 0 && (r = rt_cache_files(top.s, &l, dir->s, 0, err)) != 0)
-            break; /* there and checked (1), or an error (-1) */
-        /* Missing or not what the program holds: write it anew beside it,
-         * then put it in place in one rename. */
-        if (kl_buf_setf(&tmp, "%s/.%s-XXXXXX", base.s, name) < 0 ||
-            mkdtemp(tmp.s) == NULL) {
-            r = tmp.s ? kl_err_set(err, "cannot make a directory in %s: %s",
-                                   base.s, strerror(errno))
-                      : kl_err_oom(err);
-            break;
-        }
-        if (kl_path_join(&pkg, tmp.s, name) < 0)
-            r = kl_err_oom(err);
-        else if (mkdir(pkg.s, 0700) < 0)
-            r = kl_err_set(err, "cannot make %s: %s", pkg.s, strerror(errno));
-        else
-            r = rt_cache_files(top.s, &l, pkg.s, 1, err) < 0 ? -1 : 0;
-        if (r == 0 && rename(tmp.s, final.s) < 0) {
-            if (errno != EEXIST && errno != ENOTEMPTY) {
-                r = kl_err_set(err, "cannot rename %s to %s: %s", tmp.s,
-                               final.s, strerror(errno));
-            } else if (tries > 0) {
-                /* Still not what the program holds after a first write:
-                 * move that copy away. */
-                kl_buf bad = KL_BUF_INIT;
-
-                if (kl_buf_setf(&bad, "%s.bad", tmp.s) == 0 &&
-                    rename(final.s, bad.s) == 0)
-                    rt_cache_remove(bad.s);
-                kl_buf_free(&bad);
-            }
-        }
-        rt_cache_remove(tmp.s);
-    }
     if (r == 0)
-        r = kl_err_set(err, "%s keeps changing while it is written", final.s);
+        r = rt_cachedir_put(base.s, final.s, rt_cache_fill, &job, err);
+    if (r == 0 && kl_path_join(dir, final.s, name) < 0)
+        r = kl_err_oom(err);
     rt_cache_list_free(&l);
     kl_buf_free(&top);
     kl_buf_free(&base);
     kl_buf_free(&final);
-    kl_buf_free(&tmp);
-    kl_buf_free(&pkg);
-    return r > 0 ? 0 : -1;
+    kl_buf_free(&job.dir);
+    return r;
 }

@@ -3,21 +3,14 @@
  *
  * The shared object is copied into an anonymous memory file (memfd) named
  * after it, sealed, and handed to CPython's own extension loader as
- * /proc/self/fd/N, which dlopen()s it and runs its PyInit function with the
- * usual single- and multi-phase rules. glibc recognises an already loaded
- * object by its path string, so the string is made unique
- * (rt_natives_fd_path) and the descriptor closed once the module is
+ * /proc/self/fd/N (or, where memory is refused, written to the per-user
+ * cache and handed over as that file: rt_dlpath.c), which dlopen()s it
+ * and runs its PyInit function with the usual single- and multi-phase
+ * rules. glibc recognises an already loaded object by its path string, so
+ * the string is made unique and the descriptor closed once the module is
  * loaded: a program holds no descriptor per extension module.
  */
 #include "rt.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 /* Create extension module e of a folder program from its own file, which
  * spec's origin names: checked against the bundle (the process ends when
@@ -46,39 +39,16 @@ static PyObject *rt_extension_from_file(const rt_program *prog, PyObject *imp,
 PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
                               const bundle_entry *e, PyObject *spec)
 {
-    const bundle_view *v = &prog->bundle;
-    const char *path = bundle_entry_path(v, e);
-    const char *base = strrchr(path, '/');
-    const uint8_t *data;
-    uint8_t *owned;
-    size_t size;
     kl_err err;
-    kl_buf fdpath = KL_BUF_INIT;
+    rt_dlpath placed = RT_DLPATH_INIT;
     PyObject *name = NULL, *fake = NULL, *module = NULL;
     PyObject *args = NULL, *kwargs = NULL, *file = NULL, *origin = NULL;
-    int fd;
 
     if (e->flags & BUNDLE_FLAG_EXTERNAL)
         return rt_extension_from_file(prog, imp, e, spec);
-    base = base ? base + 1 : path;
-    if (bundle_read(v, e, BUNDLE_PART_DATA, &data, &size, &owned, &err) < 0) {
-        PyErr_Format(PyExc_ImportError, "%s", err.msg);
-        return NULL;
-    }
-    fd = rt_natives_preload(prog, data, size, bundle_entry_name(v, e),
-                            &err) < 0
-             ? -1
-             : rt_files_memfd(base, data, size, 1, &err);
-    rt_program_release(prog, data, size);
-    free(owned);
-    if (fd < 0) {
+    if (rt_natives_stage(prog, e, &placed, &err) < 0) {
         PyErr_Format(PyExc_ImportError, "cannot load extension module %s: %s",
-                     bundle_entry_name(v, e), err.msg);
-        return NULL;
-    }
-    if (rt_natives_fd_path(fd, &fdpath, &err) < 0) {
-        close(fd);
-        PyErr_NoMemory();
+                     bundle_entry_name(&prog->bundle, e), err.msg);
         return NULL;
     }
 
@@ -86,7 +56,7 @@ PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
     if (name == NULL)
         goto done;
     args = Py_BuildValue("(OO)", name, Py_None);
-    kwargs = Py_BuildValue("{ss}", "origin", fdpath.s);
+    kwargs = Py_BuildValue("{ss}", "origin", placed.path.s);
     if (args == NULL || kwargs == NULL)
         goto done;
     fake = PyObject_Call((PyObject *)Py_TYPE(spec), args, kwargs);
@@ -95,6 +65,7 @@ PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
     module = PyObject_CallMethod(imp, "create_dynamic", "O", fake);
     if (module == NULL || !PyModule_Check(module))
         goto done;
+    rt_natives_staged(prog, e, &placed);
     file = PyObject_GetAttrString(module, "__file__");
     if (file == NULL) {
         PyErr_Clear();
@@ -106,9 +77,8 @@ PyObject *rt_extension_create(const rt_program *prog, PyObject *imp,
 
 done:
     /* Loaded (or not), the module needs no descriptor: its path string is
-     * never handed to the loader again (rt_natives_fd_path). */
-    close(fd);
-    kl_buf_free(&fdpath);
+     * never handed to the loader for other bytes. */
+    rt_dlpath_close(&placed);
     Py_XDECREF(name);
     Py_XDECREF(args);
     Py_XDECREF(kwargs);

@@ -4,7 +4,9 @@
  * path's file is a file entry of the same name, the source of the module
  * entry whose path it is, or an extension module's shared object; a
  * directory is any prefix of those paths. Files are handed out as sealed
- * memfds. Pure C, errno errors: libc's callers see libc's behaviour.
+ * memfds (where memory files are refused, as read-only copies in the
+ * per-user cache). Pure C, errno errors: libc's callers see libc's
+ * behaviour.
  */
 #include "rt_files.h"
 
@@ -67,18 +69,32 @@ struct rt_files_dir {
     struct dirent rec;
 };
 
+/* The errno memfd_create refused memory files with (no such call, a
+ * filter, a policy), kept so that later calls fail at once; 0 until then. */
+static int rt_files_refused;
+
 int rt_files_memfd(const char *name, const void *data, size_t size,
                    int cloexec, kl_err *err)
 {
     unsigned flags = MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL |
                      (cloexec ? MFD_CLOEXEC : 0u);
-    int fd, saved;
+    int fd, saved, refused = __atomic_load_n(&rt_files_refused,
+                                             __ATOMIC_RELAXED);
 
+    if (refused) {
+        errno = refused;
+        return kl_err_set(err, "memfd_create: %s", strerror(errno));
+    }
     fd = memfd_create(name, flags);
     if (fd < 0 && errno == EINVAL)
         fd = memfd_create(name, flags & ~MFD_NOEXEC_SEAL);
-    if (fd < 0)
-        return kl_err_set(err, "memfd_create: %s", strerror(errno));
+    if (fd < 0) {
+        saved = errno;
+        if (saved == ENOSYS || saved == EPERM || saved == EACCES ||
+            saved == EINVAL)
+            __atomic_store_n(&rt_files_refused, saved, __ATOMIC_RELAXED);
+        return kl_err_set(err, "memfd_create: %s", strerror(saved));
+    }
     if (kl_write_all(fd, data, size, "a memfd", err) < 0 ||
         lseek(fd, 0, SEEK_SET) < 0) {
         saved = errno;
@@ -89,6 +105,11 @@ int rt_files_memfd(const char *name, const void *data, size_t size,
     (void)fcntl(fd, F_ADD_SEALS,
                 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
     return fd;
+}
+
+int rt_files_memfd_refused(void)
+{
+    return __atomic_load_n(&rt_files_refused, __ATOMIC_RELAXED) != 0;
 }
 
 void rt_files_mount(const bundle_view *v, const char *root, const char *path,
@@ -425,6 +446,41 @@ int rt_files_remove(const char *path)
     return -1;
 }
 
+int rt_files_object(const char *path, const bundle_entry **e)
+{
+    const bundle_view *v = rt_files_at.v;
+    kl_buf rel = KL_BUF_INIT;
+    rt_files_node n;
+    int r = rt_files_resolve(path, &n, &rel), saved;
+
+    *e = NULL;
+    if (r > 0 && n.type == RT_FILES_DIR) {
+        r = 0;
+        errno = EISDIR;
+    } else if (r > 0 && n.part != BUNDLE_PART_DATA) {
+        r = 0;
+        errno = ENOEXEC; /* a module's source */
+    } else if (r > 0) {
+        *e = n.entry;
+    } else if (r == 0 && errno == ENOENT) {
+        /* A carried library, named after its file, at its location. */
+        const char *slash = strrchr(rel.s, '/');
+        const char *base = slash ? slash + 1 : rel.s;
+        const bundle_entry *lib = bundle_find(v, BUNDLE_NS_LIB, base,
+                                              strlen(base));
+
+        if (lib != NULL && !(lib->flags & BUNDLE_FLAG_EXTERNAL) &&
+            rt_files_path_is(lib, rel.s, rel.len)) {
+            *e = lib;
+            r = 1;
+        }
+    }
+    saved = errno;
+    kl_buf_free(&rel);
+    errno = saved;
+    return r;
+}
+
 int rt_files_checksum(const char *path, uint64_t *sum)
 {
     rt_files_node n;
@@ -451,6 +507,23 @@ static _Noreturn void rt_files_damaged(const kl_err *err)
     fprintf(stderr, "%s: %s\n", rt_files_at.path, err->msg);
     fflush(stderr);
     _exit(RT_FILES_EXIT_DAMAGED);
+}
+
+/* A read-only descriptor of data[0, size), called name, from the per-user
+ * cache: where memory files are refused. -1 with errno set. */
+static int rt_files_cached(const char *name, const void *data, size_t size,
+                           int flags)
+{
+    kl_buf path = KL_BUF_INIT;
+    kl_err err;
+    int fd = -1, saved;
+
+    if (rt_cachedir_object("files", name, data, size, 0400, &path, &err) == 0)
+        fd = open(path.s, O_RDONLY | (flags & O_CLOEXEC));
+    saved = errno;
+    kl_buf_free(&path);
+    errno = saved;
+    return fd;
 }
 
 int rt_files_open(const char *path, int flags)
@@ -493,8 +566,10 @@ int rt_files_open(const char *path, int flags)
         goto out;
     }
     base = strrchr(rel.s, '/');
-    fd = rt_files_memfd(base ? base + 1 : rel.s, data, size,
-                        (flags & O_CLOEXEC) != 0, &err);
+    base = base ? base + 1 : rel.s;
+    fd = rt_files_memfd(base, data, size, (flags & O_CLOEXEC) != 0, &err);
+    if (fd < 0 && rt_files_memfd_refused())
+        fd = rt_files_cached(base, data, size, flags);
     saved = errno;
     free(owned);
     errno = saved;

@@ -2,9 +2,9 @@
  * rt_files.h: a one-file program's contents as a read-only directory tree
  * under the program's own path ("<program>/pkg/data.txt"), anonymous
  * memory files, and the per-user cache that gives a package of the tree
- * real files (rt_cache.c). No Python here: the executable's libc layer
- * (src/stub/stub_libc.c) serves open(), stat() and readdir() on those
- * paths from this tree, whatever code asks. Errors are errno values, as
+ * or a native object real files (rt_cachedir.c, rt_cache.c). No Python
+ * here: the executable's libc layer (src/stub/stub_libc.c) serves open(),
+ * stat() and readdir() on those paths from this tree, whatever code asks. Errors are errno values, as
  * libc's are. See docs/runtime.md, "Paths under the program".
  */
 #ifndef KILN_RT_FILES_H
@@ -19,9 +19,14 @@
 
 /* Create a memfd called `name` holding data[0, size), sealed against
  * change and positioned at 0; close-on-exec when cloexec. Returns the
- * descriptor, or -1 with err set (errno is kept). */
+ * descriptor, or -1 with err set (errno is kept). Once memfd_create has
+ * refused (ENOSYS, EPERM, EACCES: a filter or a policy), later calls fail
+ * at once with the same errno. */
 int rt_files_memfd(const char *name, const void *data, size_t size,
                    int cloexec, kl_err *err);
+
+/* True once memfd_create has refused memory files in this process. */
+int rt_files_memfd_refused(void);
 
 /* Serve the files of bundle v under root ("<root>/..."): modules' sources
  * (<root>/pkg/mod.py), extension modules, package data, distribution
@@ -43,7 +48,9 @@ int rt_files_claims(const char *path);
 int rt_files_stat(const char *path, struct stat *st);
 
 /* open() of a claimed path: a new memfd holding the file's bytes, sealed
- * (writes fail), close-on-exec when flags say O_CLOEXEC. -1 with errno:
+ * (writes fail), close-on-exec when flags say O_CLOEXEC; where memory
+ * files are refused, a read-only descriptor of a copy in the per-user
+ * cache (rt_cachedir_object, kind "files"). -1 with errno:
  * EROFS for writing, truncating or creating, EISDIR for a directory
  * (ENOTSUP with O_DIRECTORY or O_PATH: directories have no descriptor),
  * ENOENT, ENOTDIR, EIO for a module's damaged source (which costs a
@@ -63,6 +70,12 @@ int rt_files_mkdir(const char *path);
 /* unlink(), rmdir() or rename() of a claimed path: always -1, with errno
  * EROFS when it exists, else ENOENT or ENOTDIR. */
 int rt_files_remove(const char *path);
+
+/* The entry whose data a claimed path is, for dlopen(): a file entry, an
+ * extension module's shared object, or a library the program carries
+ * (kind shlib) at its location. 1 with *e set; 0 with errno ENOENT,
+ * ENOTDIR, EISDIR or ENOEXEC (a module's source); -1 with errno ENOMEM. */
+int rt_files_object(const char *path, const bundle_entry **e);
 
 /* The bundle's checksum of a claimed file's stored bytes, mixed with its
  * size: files with equal sums hold equal bytes. -1 with errno ENOENT,
@@ -86,14 +99,48 @@ void rt_files_rewinddir(rt_files_dir *d);
 /* Free d. */
 void rt_files_closedir(rt_files_dir *d);
 
-/* ---- rt_cache.c: real files for a package of the tree ------------------ */
+/* ---- rt_cachedir.c: the per-user cache ---------------------------------- */
 
-/* Set base to the per-user cache of real files, $XDG_CACHE_HOME/kiln/files
- * (an absolute XDG_CACHE_HOME; else ~/.cache/kiln/files), made 0700 if
- * missing. Fails, with errno EACCES, when it is not a directory that is
- * the user's alone (no other may read or write it), or with mkdir's errno;
- * the message names the directory. */
-int rt_cache_base(kl_buf *base, kl_err *err);
+/* Set base to the per-user cache of kind ("files", "natives"),
+ * $XDG_CACHE_HOME/kiln/KIND (an absolute XDG_CACHE_HOME; else
+ * ~/.cache/kiln/KIND), made 0700 if missing. Fails, with errno EACCES,
+ * when it is not a directory that is the user's alone (no other may read
+ * or write it), or with mkdir's errno; the message names the directory. */
+int rt_cachedir_base(const char *kind, kl_buf *base, kl_err *err);
+
+/* True when the real file `file` (not a symbolic link) holds exactly
+ * data[0, size). */
+int rt_cachedir_same(const char *file, const uint8_t *data, uint64_t size);
+
+/* Remove the file or tree at path, as far as possible. */
+void rt_cachedir_remove(const char *path);
+
+/* What rt_cachedir_put asks of the entry it puts in place: with write 0,
+ * check what directory dir holds (1 all there with the program's bytes,
+ * 0 missing or different, -1 error); with write 1, write it all into the
+ * new, empty directory dir (0, or -1 with err set). */
+typedef int (*rt_cachedir_fill)(void *ctx, const char *dir, int write,
+                                kl_err *err);
+
+/* Make directory `final` (in cache directory base) hold what fill writes,
+ * unless it does already: written into a new directory in base and
+ * renamed to final in one step, so that it appears whole. When two
+ * processes write at once, the second uses the first one's copy; a copy
+ * that differs from the program's bytes (changed after it was written) is
+ * removed and written again. Fails when it cannot be written, or keeps
+ * differing after a few tries. */
+int rt_cachedir_put(const char *base, const char *final,
+                    rt_cachedir_fill fill, void *ctx, kl_err *err);
+
+/* Put the object data[0, size) called name (a file name) in the cache of
+ * kind as <base>/<digest>/<name>, with mode, and set path to that file;
+ * the digest covers the name and the bytes, so a path never names two
+ * different objects. An existing copy is used once compared with data;
+ * one that differs is replaced (rt_cachedir_put). */
+int rt_cachedir_object(const char *kind, const char *name, const void *data,
+                       size_t size, unsigned mode, kl_buf *path, kl_err *err);
+
+/* ---- rt_cache.c: real files for a package of the tree ------------------ */
 
 /* Make the files under tree directory <root>/<rel> (rel: "pkg" or
  * "pkg/sub"; root as mounted) real files in the per-user cache, once, and

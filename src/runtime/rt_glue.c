@@ -2,7 +2,8 @@
  * rt_glue.c: importlib's Python-side APIs over the bundle: the
  * distributions a program carries for importlib.metadata (the importer's
  * find_distributions) and its packages' files for importlib.resources (the
- * importer's get_resource_reader in a one-file program). The classes
+ * importer's get_resource_reader in a one-file program); and
+ * ctypes.util.find_library for the libraries it carries. The classes
  * importlib wants subclassed are a few lines of Python (rt_glue.py,
  * rt_glue_metadata.py), compiled when kiln is built and run the first
  * time a program asks for either; a program that never does pays nothing,
@@ -173,4 +174,36 @@ PyObject *rt_glue_resource_reader(PyObject *loader, PyObject *root,
     if (fn == NULL)
         return NULL;
     return PyObject_CallFunction(fn, "OOs", loader, root, dir);
+}
+
+int rt_glue_ctypes_util(const rt_program *prog, PyObject *cu)
+{
+    const bundle_view *v = &prog->bundle;
+    PyObject *fn, *libs, *r = NULL;
+    uint32_t i;
+
+    if (bundle_find_prefix(v, BUNDLE_NS_LIB, "", 0) == NULL)
+        return 0;
+    if ((fn = rt_glue_function("ctypes_util", 0)) == NULL ||
+        (libs = PyList_New(0)) == NULL)
+        return -1;
+    for (i = 0; i < v->header->entry_count; i++) {
+        const bundle_entry *e = &v->entries[i];
+        PyObject *name;
+
+        if (e->kind != BUNDLE_KIND_SHLIB)
+            continue;
+        name = PyUnicode_DecodeFSDefault(bundle_entry_name(v, e));
+        if (name == NULL || PyList_Append(libs, name) < 0) {
+            Py_XDECREF(name);
+            Py_DECREF(libs);
+            return -1;
+        }
+        Py_DECREF(name);
+    }
+    if (PyList_Sort(libs) == 0)
+        r = PyObject_CallFunctionObjArgs(fn, cu, libs, NULL);
+    Py_DECREF(libs);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
 }

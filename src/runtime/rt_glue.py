@@ -1,6 +1,7 @@
 # rt_glue.py: importlib.resources and pkgutil over a program's bundle (the
 # Traversable, the resource reader, the path entry finder, as_file's
-# per-user cache) and pkg_resources' registration. Compiled by the Python
+# per-user cache), pkg_resources' registration and ctypes.util's
+# find_library for the libraries a program carries. Compiled by the Python
 # kiln embeds when kiln is built (mk/glue_code.py) and run by rt_glue.c in
 # a namespace of its own the first time a program needs it.
 import contextlib as _contextlib
@@ -239,3 +240,16 @@ def pkg_resources(pr, loader, root, infos):
         for dist in finder(None, entry):
             if dist.key not in ws.by_key:
                 ws.add(dist, entry, False)
+
+def ctypes_util(cu, libs):
+    """Make find_library of module ctypes.util (cu) give, for a library the
+    program carries (libs: their names, sorted), the name that loads it
+    (the program's dlopen answers it); any other, what python's gives."""
+    python_find = cu.find_library
+    def find_library(name):
+        for lib in libs:
+            if lib == 'lib%s.so' % name or lib.startswith('lib%s.so.' % name):
+                return lib
+        return python_find(name)
+    find_library.__doc__ = python_find.__doc__
+    cu.find_library = find_library

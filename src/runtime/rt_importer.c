@@ -449,7 +449,8 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
     Py_DECREF(code);
     /* linecache has just been loaded: every module before it gets its
      * entry now, each later one as it is run (above). pkg_resources has
-     * just built its working set, without the program's distributions. */
+     * just built its working set, without the program's distributions;
+     * ctypes.util's find_library knows nothing of carried libraries. */
     if (r != NULL && PyUnicode_CompareWithASCIIString(name, "linecache") == 0 &&
         rt_linecache_note_all(obj, bundle_find(&self->prog->bundle,
                                                BUNDLE_NS_MODULE, "__main__",
@@ -458,6 +459,10 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
     if (r != NULL &&
         PyUnicode_CompareWithASCIIString(name, "pkg_resources") == 0 &&
         rt_glue_pkg_resources(self->prog, module, obj, self->prefix) < 0)
+        Py_CLEAR(r);
+    if (r != NULL &&
+        PyUnicode_CompareWithASCIIString(name, "ctypes.util") == 0 &&
+        rt_glue_ctypes_util(self->prog, module) < 0)
         Py_CLEAR(r);
     Py_DECREF(name);
     if (r == NULL)

@@ -131,7 +131,7 @@ static PyObject *rt_importer_file_reader(rt_importer *self,
     return reader;
 }
 
-/* _kiln_cache_dir(): the per-user cache of real files (rt_cache_base),
+/* _kiln_cache_dir(): the per-user cache of real files (rt_cachedir_base),
  * for as_file's copies; OSError naming it when it cannot be used. */
 PyObject *rt_importer_m_kiln_cache_dir(PyObject *obj, PyObject *unused)
 {
@@ -141,7 +141,7 @@ PyObject *rt_importer_m_kiln_cache_dir(PyObject *obj, PyObject *unused)
 
     (void)obj;
     (void)unused;
-    if (rt_cache_base(&base, &err) == 0) {
+    if (rt_cachedir_base("files", &base, &err) == 0) {
         r = PyUnicode_DecodeFSDefault(base.s);
     } else {
         int code = errno;

@@ -2,7 +2,9 @@
  * stub_libc.c: the libc calls that take a path, as the executable defines
  * them: a path under a one-file program ("<program>/pkg/data.txt") is
  * served from the program's tree (src/runtime/rt_files.c), any other goes
- * to libc's own function, found with dlsym(RTLD_NEXT) on first use. The
+ * to libc's own function, found with dlsym(RTLD_NEXT) on first use.
+ * dlopen() of a library the program carries, or of a path under it, is
+ * answered by src/runtime/rt_natives.c. The
  * executable exports its symbols (for extension modules), so Python's os
  * and io modules, extension modules and the libraries they load all reach
  * these. No Python here: this file must see libc's declarations without
@@ -12,9 +14,11 @@
 #undef _FORTIFY_SOURCE
 
 #include "../runtime/rt_files.h"
+#include "../runtime/rt_natives.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -457,4 +461,89 @@ int closedir(DIR *dirp)
     rt_files_closedir(s->dir);
     free(s);
     return 0;
+}
+
+/* ---- dlopen ---------------------------------------------------------------- */
+
+/* libc's dlopen of bare name file for code at address caller, searching
+ * the caller's own RPATH or RUNPATH first: libc's dlopen searches those
+ * of the object that calls it, which is now this executable. A name
+ * already loaded is libc's to answer; for an object loaded from memory or
+ * the cache, its $ORIGIN directories are looked up in the program
+ * (rt_natives_dlopen_beside); then the directories the loader gives
+ * (dlinfo RTLD_DI_SERINFO, in its order, LD_LIBRARY_PATH's among them) are
+ * tried; the system's are left to libc's own search. */
+static void *stub_libc_dlopen_name(void *(*real)(const char *, int),
+                                   const char *file, int flags,
+                                   const void *caller)
+{
+    struct link_map *lm = NULL;
+    Dl_serinfo size;
+    Dl_serinfo *si = NULL;
+    Dl_info info;
+    kl_buf path = KL_BUF_INIT;
+    void *h = NULL;
+    unsigned i;
+
+    if (dladdr1(caller, &info, (void **)&lm, RTLD_DL_LINKMAP) == 0 ||
+        lm == NULL || lm->l_name[0] == '\0')
+        return real(file, flags);
+    if ((h = real(file, flags | RTLD_NOLOAD)) != NULL ||
+        rt_natives_dlopen_beside(lm->l_name, file, flags, &h))
+        return h;
+    if (dlinfo(lm, RTLD_DI_SERINFOSIZE, &size) == 0 &&
+        (si = malloc(size.dls_size)) != NULL) {
+        *si = size;
+        if (dlinfo(lm, RTLD_DI_SERINFO, si) < 0)
+            si->dls_cnt = 0;
+        for (i = 0; h == NULL && i < si->dls_cnt; i++) {
+            if (si->dls_serpath[i].dls_flags & (LA_SER_DEFAULT | LA_SER_CONFIG))
+                continue;
+            if (kl_path_join(&path, si->dls_serpath[i].dls_name, file) == 0 &&
+                access(path.s, F_OK) == 0)
+                h = real(path.s, flags);
+        }
+        free(si);
+        kl_buf_free(&path);
+    }
+    (void)dlerror();
+    return h != NULL ? h : real(file, flags);
+}
+
+void *dlopen(const char *file, int flags)
+{
+    STUB_REAL(void *, dlopen, (const char *, int));
+    void *h;
+
+    if (rt_natives_dlopen(file, flags, &h))
+        return h;
+    rt_natives_dlerror_clear();
+    if (file != NULL && strchr(file, '/') == NULL)
+        return stub_libc_dlopen_name(real, file, flags,
+                                     __builtin_return_address(0));
+    return real(file, flags);
+}
+
+/* libc's dlerror, looked up before main: looking it up with dlsym when
+ * it is first called would clear the very message it is called for. */
+static char *(*stub_libc_dlerror)(void);
+
+__attribute__((constructor)) static void stub_libc_dlerror_init(void)
+{
+    static void *slot;
+
+    stub_libc_dlerror = (char *(*)(void))stub_libc_real(&slot, "dlerror");
+}
+
+/* A failure of rt_natives_dlopen() is said here; any other is libc's. */
+char *dlerror(void)
+{
+    char *(*real)(void) = stub_libc_dlerror;
+    const char *ours = rt_natives_dlerror();
+
+    if (ours != NULL) {
+        (void)real();
+        return (char *)ours;
+    }
+    return real();
 }

@@ -1,6 +1,6 @@
 /*
  * stub_main.c: entry point of every built program: find and map its own
- * file, start Python, run.
+ * file, read what the environment asks of it, start Python, run.
  */
 #include "stub.h"
 
@@ -8,17 +8,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The absolute path of the running executable, from /proc/self/exe, in a
- * new malloc'd string. */
-static int stub_self_path(char **out, kl_err *err)
+/* The absolute path of the running executable in a new malloc'd string
+ * (*out), and the file to map (*file): "/proc/self/exe" and its target;
+ * without /proc, *out both times: the path the program was started by
+ * (the kernel's AT_EXECFN), made absolute against the directory it was
+ * started in, which has not changed yet. */
+static int stub_self_path(char **out, const char **file, kl_err *err)
 {
     size_t cap = 256;
     char *buf = NULL;
 
     *out = NULL;
+    *file = "/proc/self/exe";
     for (;;) {
         char *grown = realloc(buf, cap);
         ssize_t n;
@@ -30,10 +35,18 @@ static int stub_self_path(char **out, kl_err *err)
         buf = grown;
         n = readlink("/proc/self/exe", buf, cap);
         if (n < 0) {
-            kl_err_set(err, "cannot find the program file: /proc/self/exe: "
-                            "%s (is /proc mounted?)", strerror(errno));
+            const char *execfn = (const char *)getauxval(AT_EXECFN);
+            int saved = errno;
+
             free(buf);
-            return -1;
+            if (saved == ENOENT && execfn != NULL &&
+                (*out = realpath(execfn, NULL)) != NULL) {
+                *file = *out;
+                return 0;
+            }
+            return kl_err_set(err, "cannot find the program file: "
+                                   "/proc/self/exe: %s (is /proc mounted?)",
+                              strerror(saved));
         }
         if ((size_t)n < cap) {
             buf[n] = '\0';
@@ -57,16 +70,22 @@ static void stub_serve_files(const rt_program *prog)
 int main(int argc, char **argv)
 {
     rt_program prog;
+    const char *file;
     char *self;
     kl_err err;
 
-    if (stub_self_path(&self, &err) < 0 ||
-        rt_program_open(&prog, "/proc/self/exe", self, &err) < 0) {
+    if (stub_self_path(&self, &file, &err) < 0 ||
+        rt_program_open(&prog, file, self, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return STUB_EXIT_DAMAGED;
     }
     free(self);
+    if (rt_dlpath_setup(prog.path, &err) < 0) {
+        fprintf(stderr, "%s: %s\n", prog.path, err.msg);
+        return RT_EXIT_USAGE;
+    }
     stub_serve_files(&prog);
+    rt_natives_mount(&prog);
     if (stub_python_start(&prog, argc, argv, &err) < 0) {
         fprintf(stderr, "%s: %s\n", prog.path, err.msg);
         return STUB_EXIT_DAMAGED;

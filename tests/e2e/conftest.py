@@ -12,6 +12,7 @@ module-scoped fixtures.
 import json
 import os
 import shlex
+import shutil
 import struct
 import subprocess
 import sys
@@ -370,3 +371,74 @@ def build_extension(directory, name, pyinfo):
     assert r.returncode == 0, describe(r)
     src.unlink()
     return out
+
+
+# ---- shared libraries an extension module brings with it -------------------
+
+SHLIB_B = "int klb_base(void) { return 40; }\n"
+SHLIB_A = ("int klb_base(void);\n"
+           "int kla_value(int x) { return klb_base() + x; }\n")
+SHLIB_EXT = r"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+int kla_value(int x);
+static PyObject *value(PyObject *self, PyObject *arg)
+{
+    return PyLong_FromLong(kla_value((int)PyLong_AsLong(arg)));
+}
+static PyMethodDef methods[] = {{"value", value, METH_O, NULL}, {NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "_native", NULL, -1,
+                                 methods};
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&def); }
+"""
+
+# What the app prints: value(2), then for "maps" the libraries' mappings,
+# for "natives" every native object's mapping of its own, for "file" the
+# extension module's __file__.
+SHLIBS_APP = """
+import sys, mypkg, mypkg._native
+print(mypkg.value(2))
+def mapped(*keys):
+    return sorted({l.split(None, 5)[-1].strip() for l in open("/proc/self/maps")
+                   if any(k in l for k in keys)})
+if "maps" in sys.argv[1:]:
+    print(mapped("libkl"))
+if "natives" in sys.argv[1:]:
+    print(mapped("libkl", "_native"))
+if "file" in sys.argv[1:]:
+    print(mypkg._native.__file__)
+"""
+
+
+def cc(*args):
+    """Run cc in the test run's directory: python_cflags() may name the
+    Python headers by a path relative to it (unpacked into the build)."""
+    r = run(["cc", *map(str, args)])
+    assert r.returncode == 0, describe(r)
+
+
+def build_shlibs_app(root, pyinfo):
+    """Under root: an app whose extension module mypkg._native finds
+    libkla.so.1 in ../mypkg.libs through its RPATH ($ORIGIN), as
+    auditwheel lays them out, and libkla needs libklb.so.2 beside it,
+    found through the module's RPATH too (an RPATH is inherited by what
+    the object loads). value(2) is 42. Returns root."""
+    root = Path(root)
+    write_tree(root, {
+        "mypkg/__init__.py": "from mypkg._native import value\n",
+        "app.py": SHLIBS_APP,
+        "src/b.c": SHLIB_B, "src/a.c": SHLIB_A, "src/ext.c": SHLIB_EXT,
+    })
+    libs = root / "mypkg.libs"
+    libs.mkdir()
+    src = root / "src"
+    cc("-shared", "-fPIC", "-o", libs / "libklb.so.2", src / "b.c",
+       "-Wl,-soname,libklb.so.2")
+    cc("-shared", "-fPIC", "-o", libs / "libkla.so.1", src / "a.c",
+       "-Wl,-soname,libkla.so.1", libs / "libklb.so.2")
+    ext = root / "mypkg" / f"_native{pyinfo['ext_suffixes'][0]}"
+    cc("-shared", "-fPIC", *python_cflags(), "-o", ext, src / "ext.c",
+       libs / "libkla.so.1", "-Wl,--disable-new-dtags",
+       "-Wl,-rpath,$ORIGIN/../mypkg.libs")
+    shutil.rmtree(src)
+    return root

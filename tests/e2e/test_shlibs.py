@@ -4,66 +4,22 @@ RPATH ($ORIGIN), and libkla needs libklb.so.2 beside it, found through the
 module's RPATH too (an RPATH is inherited by what the object loads). kiln
 bundles both and the program loads them from memory (or, in a folder
 program, from its folder) before the module, in dependency order, without
-the build directory; python gives the same answers from the files."""
+the build directory; python gives the same answers from the files. A
+library without a DT_SONAME, which the loader cannot match by name, works
+too."""
 import os
 import shutil
 
 import pytest
 
-from conftest import (KILN_PYTHON, Bundle, build_extension, describe,
-                      kiln_build, python_cflags, python_run, run, write_tree)
-
-LIB_B = "int klb_base(void) { return 40; }\n"
-LIB_A = ("int klb_base(void);\n"
-         "int kla_value(int x) { return klb_base() + x; }\n")
-EXT = r"""
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-int kla_value(int x);
-static PyObject *value(PyObject *self, PyObject *arg)
-{
-    return PyLong_FromLong(kla_value((int)PyLong_AsLong(arg)));
-}
-static PyMethodDef methods[] = {{"value", value, METH_O, NULL}, {NULL}};
-static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "_native", NULL, -1,
-                                 methods};
-PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&def); }
-"""
-
-
-def cc(*args):
-    """Run cc in the test run's directory: python_cflags() may name the
-    Python headers by a path relative to it (unpacked into the build)."""
-    r = run(["cc", *map(str, args)])
-    assert r.returncode == 0, describe(r)
+from conftest import (KILN_PYTHON, Bundle, build_extension,
+                      build_shlibs_app, cc, describe, kiln_build,
+                      python_cflags, python_run, run, write_tree)
 
 
 @pytest.fixture
 def app(tmp_path, pyinfo):
-    write_tree(tmp_path, {
-        "mypkg/__init__.py": "from mypkg._native import value\n",
-        "app.py": """
-import sys, mypkg
-print(mypkg.value(2))
-if sys.argv[1:] == ["maps"]:
-    print(sorted({l.split(None, 5)[-1].strip() for l in open("/proc/self/maps")
-                  if "libkl" in l}))
-""",
-        "src/b.c": LIB_B, "src/a.c": LIB_A, "src/ext.c": EXT,
-    })
-    libs = tmp_path / "mypkg.libs"
-    libs.mkdir()
-    src = tmp_path / "src"
-    cc("-shared", "-fPIC", "-o", libs / "libklb.so.2", src / "b.c",
-       "-Wl,-soname,libklb.so.2")
-    cc("-shared", "-fPIC", "-o", libs / "libkla.so.1", src / "a.c",
-       "-Wl,-soname,libkla.so.1", libs / "libklb.so.2")
-    ext = tmp_path / "mypkg" / f"_native{pyinfo['ext_suffixes'][0]}"
-    cc("-shared", "-fPIC", *python_cflags(), "-o", ext, src / "ext.c",
-       libs / "libkla.so.1", "-Wl,--disable-new-dtags",
-       "-Wl,-rpath,$ORIGIN/../mypkg.libs")
-    shutil.rmtree(tmp_path / "src")
-    return tmp_path
+    return build_shlibs_app(tmp_path, pyinfo)
 
 
 @pytest.mark.parametrize("mode", ["onefile", "onedir"])
@@ -127,3 +83,101 @@ def run_limited(cmd, preexec, cwd):
     return subprocess.run([str(c) for c in cmd], cwd=cwd, text=True,
                           capture_output=True, preexec_fn=preexec,
                           timeout=120)
+
+
+# libklc.so has no DT_SONAME (linked without -soname, as many build
+# systems do) and two versions of klc_value: the old KLC_0 (x + 1) and the
+# default KLC_1 (x + 100). libkld.so.1 (KLC_1) and the module (KLC_0, on
+# purpose) name it as -L mypkg.libs -lklc gives it, a bare DT_NEEDED
+# "libklc.so". value(2) = kld_value(2) + klc_value@KLC_0(2) = 204 + 3 =
+# 207; a loader that lost the versions would bind the oldest and say 9.
+LIB_C = r"""
+int klc_value_0(int x) { return x + 1; }
+int klc_value_1(int x) { return x + 100; }
+__asm__(".symver klc_value_0, klc_value@KLC_0");
+__asm__(".symver klc_value_1, klc_value@@KLC_1");
+"""
+LIB_C_MAP = """
+KLC_0 { global: klc_value; local: *; };
+KLC_1 { global: klc_value; } KLC_0;
+"""
+LIB_D = ("int klc_value(int x);\n"
+         "int kld_value(int x) { return klc_value(x) * 2; }\n")
+EXT_PLAIN = r"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+int klc_old(int x);
+__asm__(".symver klc_old, klc_value@KLC_0");
+int kld_value(int x);
+static PyObject *value(PyObject *self, PyObject *arg)
+{
+    int x = (int)PyLong_AsLong(arg);
+    return PyLong_FromLong(kld_value(x) + klc_old(x));
+}
+static PyMethodDef methods[] = {{"value", value, METH_O, NULL}, {NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "_plain", NULL, -1,
+                                 methods};
+PyMODINIT_FUNC PyInit__plain(void) { return PyModule_Create(&def); }
+"""
+
+
+@pytest.fixture
+def app_nosoname(tmp_path, pyinfo):
+    root = tmp_path / "app"
+    write_tree(root, {
+        "mypkg/__init__.py": "from mypkg._plain import value\n",
+        "app.py": """
+import mypkg
+print(mypkg.value(2))
+print(sorted({l.split(None, 5)[-1].strip() for l in open("/proc/self/maps")
+              if "libkl" in l}))
+""",
+        "src/c.c": LIB_C, "src/c.map": LIB_C_MAP, "src/d.c": LIB_D,
+        "src/ext.c": EXT_PLAIN,
+    })
+    libs, src = root / "mypkg.libs", root / "src"
+    libs.mkdir()
+    cc("-shared", "-fPIC", "-o", libs / "libklc.so", src / "c.c",
+       f"-Wl,--version-script={src / 'c.map'}")
+    cc("-shared", "-fPIC", "-o", libs / "libkld.so.1", src / "d.c",
+       "-Wl,-soname,libkld.so.1", f"-L{libs}", "-lklc")
+    cc("-shared", "-fPIC", *python_cflags(), "-o",
+       root / "mypkg" / f"_plain{pyinfo['ext_suffixes'][0]}", src / "ext.c",
+       libs / "libkld.so.1", f"-L{libs}", "-lklc", "-Wl,--disable-new-dtags",
+       "-Wl,-rpath,$ORIGIN/../mypkg.libs")
+    shutil.rmtree(src)
+    return root
+
+
+@pytest.mark.parametrize("mode", ["onefile", "onefile-cache", "onedir"])
+def test_a_library_without_soname(app_nosoname, mode, tmp_path):
+    app = app_nosoname
+    want = python_run(app / "app.py", cwd=app)
+    assert (want.returncode, want.stdout.splitlines()[0]) == (0, "207"), \
+        describe(want)
+    out = tmp_path / "out" / "prog"
+    onedir = mode == "onedir"
+    kiln_build("app.py", "-q", "--onedir" if onedir else "--onefile", "-o",
+               out, cwd=app)
+    prog = out / "prog" if onedir else out
+    entries = Bundle.read(prog).entries
+    assert entries["libklc.so"]["kind"] == "shlib"
+    assert entries["libkld.so.1"]["kind"] == "shlib"
+    shutil.move(str(app / "mypkg.libs"), str(tmp_path / "moved.libs"))
+    env = dict(os.environ, LD_LIBRARY_PATH="",
+               XDG_CACHE_HOME=str(tmp_path / "cache"),
+               KILN_NATIVE="cache" if mode == "onefile-cache" else "")
+    got = run([prog], cwd=tmp_path, env=env)
+    assert got.returncode == 0 and got.stderr == "", describe(got)
+    value, maps = got.stdout.splitlines()
+    assert value == "207", describe(got)
+    if onedir:
+        where = [str(out / "_internal" / "mypkg.libs" / n)
+                 for n in ("libklc.so", "libkld.so.1")]
+    elif mode == "onefile-cache":
+        where = sorted(str(p) for p in (tmp_path / "cache").glob(
+            "kiln/natives/*/libkl*"))
+        assert len(where) == 2, where
+    else:
+        where = ["/memfd:libklc.so (deleted)", "/memfd:libkld.so.1 (deleted)"]
+    assert maps == str(sorted(where)), describe(got)

@@ -372,6 +372,54 @@ static void test_hostile(void)
     }
 }
 
+/* Hiding libm.so.6 from the loader: its DT_NEEDED entry is gone for the
+ * reader too, its version needs name the empty string (the main program
+ * to glibc), nothing else changes, and a name not needed changes nothing.
+ * The copy still loads (test_cut_image_loads checks what loads). */
+static void test_hide_needed(void)
+{
+    const char *libm[] = {"libm.so.6"}, *other[] = {"libnothere.so"};
+    size_t size, i, from_libm = 0, blank = 0;
+    uint8_t *img = load("libkltest.so", &size), *orig = xdup(img, size);
+    elf_info before, info;
+    kl_err err;
+
+    if (!CHECK(elf_read(orig, size, &before, &err) == 0))
+        goto out;
+    CHECK(elf_hide_needed(img, size, other, 1, &err) == 0 &&
+          memcmp(img, orig, size) == 0);
+    if (!CHECKF(elf_hide_needed(img, size, libm, 1, &err) == 1, "%s",
+                err.msg) ||
+        !CHECKF(elf_read(img, size, &info, &err) == 0, "%s", err.msg)) {
+        elf_info_free(&before);
+        goto out;
+    }
+    CHECK(!has_needed(&info, "libm.so.6") && has_needed(&info, "libc.so.6"));
+    CHECK(info.n_needed == before.n_needed - 1);
+    CHECK(strcmp(info.soname, before.soname) == 0);
+    CHECK(info.n_version_needs == before.n_version_needs);
+    for (i = 0; i < before.n_version_needs; i++)
+        from_libm += strcmp(before.version_needs[i].file, "libm.so.6") == 0;
+    for (i = 0; i < info.n_version_needs; i++) {
+        blank += info.version_needs[i].file[0] == '\0';
+        CHECK(strcmp(info.version_needs[i].version,
+                     before.version_needs[i].version) == 0);
+    }
+    CHECK(from_libm > 0 && blank == from_libm && !has_glibc_need(&info,
+                                                                 "libm.so.6"));
+    CHECK(has_glibc_need(&info, "libc.so.6"));
+    /* a second time: nothing left to hide */
+    CHECK(elf_hide_needed(img, size, libm, 1, &err) == 0);
+    /* not an ELF object */
+    CHECK(elf_hide_needed((uint8_t *)"not elf at all, not at all....", 30,
+                          libm, 1, &err) == -1);
+    elf_info_free(&info);
+    elf_info_free(&before);
+out:
+    free(img);
+    free(orig);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -386,5 +434,6 @@ int main(int argc, char **argv)
     test_truncations();
     test_flips();
     test_hostile();
+    test_hide_needed();
     return check_summary();
 }

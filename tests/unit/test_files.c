@@ -2,8 +2,9 @@
  * test_files.c: unit tests of a one-file program's tree (rt_files.c) over
  * a bundle written by the bundle writer: which paths it claims, what stat,
  * access, open and the directory listings give, the errors a read-only
- * file system gives, and the source flag that tells an empty source from
- * none. Checks as in check.h.
+ * file system gives, the source flag that tells an empty source from
+ * none, and the per-user cache (package trees, single objects). Checks as
+ * in check.h.
  *
  * Usage: test_files FIXTURES_DIR (unused)
  */
@@ -40,6 +41,7 @@ static const test_entry entries[] = {
     {BUNDLE_KIND_MODULE, "pkg.mod", "pkg/mod.py", code, src_mod},
     {BUNDLE_KIND_MODULE, "pkg.nosrc", "pkg/nosrc.py", code, NULL},
     {BUNDLE_KIND_PACKAGE, "pkg.sub", "pkg/sub/__init__.py", code, NULL},
+    {BUNDLE_KIND_SHLIB, "libx.so.1", "pkg.libs/libx.so.1", ext_bytes, NULL},
     {BUNDLE_KIND_METADATA, "pkg-1.0.dist-info/METADATA",
      "pkg-1.0.dist-info/METADATA", meta, NULL},
     {BUNDLE_KIND_PKGDATA, "pkg/data/a.txt", "pkg/data/a.txt", data_a, NULL},
@@ -295,6 +297,30 @@ static void test_open(void)
     OPEN_FAILS("/pkg/data/a.txt/x", O_RDONLY, ENOTDIR);
 }
 
+/* What dlopen() of a path under the program loads: a file, an extension
+ * module's shared object, a carried library at its location. */
+static void test_object(void)
+{
+    const bundle_entry *e;
+
+    CHECK(rt_files_object(ROOT "/pkg/_ext.cpython-311-x86_64-linux-gnu.so",
+                          &e) == 1 &&
+          strcmp(bundle_entry_name(&view, e), "pkg._ext") == 0);
+    CHECK(rt_files_object(ROOT "/pkg/data/../data/a.txt", &e) == 1 &&
+          strcmp(bundle_entry_name(&view, e), "pkg/data/a.txt") == 0);
+    CHECK(rt_files_object(ROOT "/pkg.libs/libx.so.1", &e) == 1 &&
+          strcmp(bundle_entry_name(&view, e), "libx.so.1") == 0);
+    CHECK(rt_files_object(ROOT "/libx.so.1", &e) == 0 && errno == ENOENT &&
+          e == NULL);
+    CHECK(rt_files_object(ROOT "/pkg/mod.py", &e) == 0 && errno == ENOEXEC);
+    CHECK(rt_files_object(ROOT "/pkg/data", &e) == 0 && errno == EISDIR);
+    CHECK(rt_files_object(ROOT "/pkg/none.so", &e) == 0 && errno == ENOENT);
+    CHECK(rt_files_object(ROOT "/pkg/data/a.txt/x", &e) == 0 &&
+          errno == ENOTDIR);
+    /* the tree itself does not list or open carried libraries */
+    OPEN_FAILS("/pkg.libs/libx.so.1", O_RDONLY, ENOENT);
+}
+
 static void test_changes(void)
 {
     errno = 0;
@@ -326,12 +352,22 @@ static char *file_text(const char *path)
     return s;
 }
 
+/* Remove the test's cache directory tmp and everything in it. */
+static void remove_tree(const char *tmp)
+{
+    kl_buf cmd = KL_BUF_INIT;
+
+    if (kl_buf_setf(&cmd, "rm -rf '%s'", tmp) == 0 && system(cmd.s) != 0)
+        fprintf(stderr, "test_files: could not remove %s\n", tmp);
+    kl_buf_free(&cmd);
+}
+
 /* A package directory of the tree becomes real files in a private cache,
  * written once, checked and rewritten when changed. */
 static void test_cache(void)
 {
     char tmp[] = "/tmp/kiln-test-cache-XXXXXX";
-    kl_buf dir = KL_BUF_INIT, f = KL_BUF_INIT, cmd = KL_BUF_INIT;
+    kl_buf dir = KL_BUF_INIT, f = KL_BUF_INIT;
     struct stat st;
     kl_err err;
     char *text;
@@ -369,10 +405,70 @@ static void test_cache(void)
     CHECK(rt_cache_tree(ROOT, "pkg", &dir, &err) == -1 &&
           strstr(err.msg, "not private") != NULL);
 out:
-    if (kl_buf_setf(&cmd, "rm -rf '%s'", tmp) == 0 && system(cmd.s) != 0)
-        fprintf(stderr, "test_files: could not remove %s\n", tmp);
-    kl_buf_free(&cmd);
+    remove_tree(tmp);
     kl_buf_free(&dir);
+    kl_buf_free(&f);
+}
+
+/* One object in the cache: written once under a directory named by its
+ * digest, used as it is later, rewritten when changed, refused in a cache
+ * others may write. */
+static void test_cache_object(void)
+{
+    char tmp[] = "/tmp/kiln-test-cacheobj-XXXXXX";
+    kl_buf path = KL_BUF_INIT, again = KL_BUF_INIT, other = KL_BUF_INIT,
+           f = KL_BUF_INIT;
+    struct stat st, st2;
+    kl_err err;
+    char *text;
+
+    if (!CHECK(mkdtemp(tmp) != NULL))
+        return;
+    setenv("XDG_CACHE_HOME", tmp, 1);
+    if (!CHECKF(rt_cachedir_object("natives", "libx.so.1", data_a,
+                                   strlen(data_a), 0500, &path, &err) == 0,
+                "%s", err.msg))
+        goto out;
+    kl_buf_setf(&f, "%s/kiln/natives/", tmp);
+    CHECKF(strncmp(path.s, f.s, f.len) == 0 &&
+               strlen(path.s) == f.len + 16 + strlen("/libx.so.1") &&
+               strcmp(strrchr(path.s, '/'), "/libx.so.1") == 0, "%s", path.s);
+    text = file_text(path.s);
+    CHECK(text && strcmp(text, data_a) == 0);
+    free(text);
+    CHECK(stat(path.s, &st) == 0 && (st.st_mode & 0777) == 0500);
+    /* there: used as it is */
+    CHECK(rt_cachedir_object("natives", "libx.so.1", data_a, strlen(data_a),
+                             0500, &again, &err) == 0 &&
+          strcmp(again.s, path.s) == 0 && stat(path.s, &st2) == 0 &&
+          st2.st_ino == st.st_ino);
+    /* other bytes or another name: another directory */
+    CHECK(rt_cachedir_object("natives", "libx.so.1", data_b, strlen(data_b),
+                             0500, &other, &err) == 0 &&
+          strcmp(other.s, path.s) != 0);
+    CHECK(rt_cachedir_object("natives", "liby.so.1", data_a, strlen(data_a),
+                             0500, &other, &err) == 0 &&
+          strcmp(other.s, path.s) != 0);
+    /* changed behind the program's back: written again */
+    chmod(path.s, 0700);
+    kl_file_replace(path.s, "bad bytes, same size", strlen(data_a), 0700, &err);
+    CHECK(rt_cachedir_object("natives", "libx.so.1", data_a, strlen(data_a),
+                             0500, &again, &err) == 0 &&
+          strcmp(again.s, path.s) == 0);
+    text = file_text(path.s);
+    CHECK(text && strcmp(text, data_a) == 0);
+    free(text);
+    /* a cache others may write is refused */
+    kl_buf_setf(&f, "%s/kiln/natives", tmp);
+    chmod(f.s, 0777);
+    CHECK(rt_cachedir_object("natives", "libx.so.1", data_a, strlen(data_a),
+                             0500, &again, &err) == -1 &&
+          strstr(err.msg, "not private") != NULL);
+out:
+    remove_tree(tmp);
+    kl_buf_free(&path);
+    kl_buf_free(&again);
+    kl_buf_free(&other);
     kl_buf_free(&f);
 }
 
@@ -392,7 +488,9 @@ int main(int argc, char **argv)
     test_stat();
     test_listing();
     test_open();
+    test_object();
     test_changes();
     test_cache();
+    test_cache_object();
     return check_summary();
 }

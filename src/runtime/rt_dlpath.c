@@ -1,0 +1,199 @@
+/*
+ * rt_dlpath.c: where a one-file program's native objects are handed to
+ * the dynamic loader from: a sealed memfd, as /proc/self/fd/N under a
+ * string never used before, or, where memory is refused (memfd_create
+ * refused, a memfd not mappable executable, no /proc) or KILN_NATIVE says
+ * so, the object's file in the per-user cache (rt_cachedir.c). The choice
+ * is made once per process, at its first native object, and kept.
+ */
+#include "rt_natives.h"
+#include "rt_files.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* What KILN_NATIVE asks for. */
+enum rt_dlpath_mode { RT_DLPATH_AUTO, RT_DLPATH_MEMORY, RT_DLPATH_CACHE };
+
+/* The process's choice: asked for (KILN_NATIVE), or taken at the first
+ * object (decided). */
+static struct {
+    enum rt_dlpath_mode asked;
+    enum rt_dlpath_mode now;   /* AUTO until decided */
+    int verbose;
+    const char *program;
+    kl_err why;                /* why memory was refused, once it was */
+} rt_dlpath_at;
+
+/* How many times the loader was handed /proc/self/fd/N, per N: the
+ * next path for N gets that many more slashes. */
+static unsigned *rt_dlpath_fd_uses;
+static size_t rt_dlpath_fd_cap;
+
+int rt_dlpath_setup(const char *program, kl_err *err)
+{
+    const char *mode = getenv("KILN_NATIVE");
+    const char *verbose = getenv("KILN_VERBOSE");
+
+    rt_dlpath_at.program = program;
+    rt_dlpath_at.verbose = verbose != NULL && verbose[0] != '\0' &&
+                           strcmp(verbose, "0") != 0;
+    if (mode == NULL || mode[0] == '\0')
+        rt_dlpath_at.asked = RT_DLPATH_AUTO;
+    else if (strcmp(mode, "memory") == 0)
+        rt_dlpath_at.asked = RT_DLPATH_MEMORY;
+    else if (strcmp(mode, "cache") == 0)
+        rt_dlpath_at.asked = RT_DLPATH_CACHE;
+    else
+        return kl_err_set(err, "KILN_NATIVE=%s: it takes memory (load native "
+                               "code from memory only) or cache (from files "
+                               "in the per-user cache); unset, memory, or the "
+                               "cache where memory is refused", mode);
+    rt_dlpath_at.now = rt_dlpath_at.asked;
+    return 0;
+}
+
+int rt_dlpath_in_cache(void)
+{
+    return rt_dlpath_at.now == RT_DLPATH_CACHE;
+}
+
+/* Set path to /proc/self/fd/N for memfd fd, with one more slash after
+ * "fd/" each time N was used before. */
+static int rt_dlpath_fd(int fd, kl_buf *path, kl_err *err)
+{
+    size_t need = (size_t)fd + 1;
+    char num[16];
+    unsigned i;
+
+    assert(fd >= 0);
+    if (need > rt_dlpath_fd_cap) {
+        size_t cap = need < 64 ? 64 : need * 2;
+        unsigned *grown = realloc(rt_dlpath_fd_uses, cap * sizeof *grown);
+
+        if (grown == NULL)
+            return kl_err_oom(err);
+        memset(grown + rt_dlpath_fd_cap, 0,
+               (cap - rt_dlpath_fd_cap) * sizeof *grown);
+        rt_dlpath_fd_uses = grown;
+        rt_dlpath_fd_cap = cap;
+    }
+    if (kl_buf_sets(path, "/proc/self/fd/") < 0)
+        return kl_err_oom(err);
+    for (i = 0; i < rt_dlpath_fd_uses[fd]; i++)
+        if (kl_buf_add(path, "/", 1) < 0)
+            return kl_err_oom(err);
+    snprintf(num, sizeof num, "%d", fd);
+    if (kl_buf_adds(path, num) < 0)
+        return kl_err_oom(err);
+    rt_dlpath_fd_uses[fd]++;
+    return 0;
+}
+
+/* Whether the loader can use memfd fd through path: 0 when it can, else
+ * -1 with why in err. */
+static int rt_dlpath_probe(int fd, const char *path, kl_err *err)
+{
+    struct stat by_path, by_fd;
+    void *m;
+
+    if (stat(path, &by_path) < 0)
+        return kl_err_set(err, "%s: %s (is /proc mounted?)", path,
+                          strerror(errno));
+    if (fstat(fd, &by_fd) < 0 || by_path.st_ino != by_fd.st_ino ||
+        by_path.st_dev != by_fd.st_dev)
+        return kl_err_set(err, "%s does not show the memfd (is /proc "
+                               "mounted?)", path);
+    m = mmap(NULL, 1, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED)
+        return kl_err_set(err, "a memfd cannot be mapped executable: %s",
+                          strerror(errno));
+    munmap(m, 1);
+    return 0;
+}
+
+/* From now on, native objects go to the cache, because of why; says so
+ * when asked (KILN_VERBOSE). */
+static void rt_dlpath_fall_back(const char *why)
+{
+    rt_dlpath_at.now = RT_DLPATH_CACHE;
+    kl_err_set(&rt_dlpath_at.why, "%s", why);
+    if (rt_dlpath_at.verbose) {
+        kl_buf base = KL_BUF_INIT;
+        kl_err err;
+
+        fprintf(stderr, "%s: loading native code from files in %s, not from "
+                        "memory: %s\n", rt_dlpath_at.program,
+                rt_cachedir_base("natives", &base, &err) == 0
+                    ? base.s : "the per-user cache", why);
+        fflush(stderr);
+        kl_buf_free(&base);
+    }
+}
+
+/* Place name's bytes in the cache (p->fd stays -1). */
+static int rt_dlpath_cache(const char *name, const void *data, size_t size,
+                           rt_dlpath *p, kl_err *err)
+{
+    if (rt_cachedir_object("natives", name, data, size, 0500, &p->path,
+                           err) == 0)
+        return 0;
+    if (rt_dlpath_at.asked == RT_DLPATH_CACHE)
+        return kl_err_prefix(err, "%s: the per-user cache cannot be used "
+                                  "(set XDG_CACHE_HOME to a directory of "
+                                  "yours)", name);
+    return kl_err_prefix(err, "%s: memory is refused (%s) and the per-user "
+                              "cache cannot be used (set XDG_CACHE_HOME to a "
+                              "directory of yours)", name,
+                         rt_dlpath_at.why.msg);
+}
+
+int rt_dlpath_open(const char *name, const void *data, size_t size,
+                   rt_dlpath *p, kl_err *err)
+{
+    kl_err why;
+
+    p->fd = -1;
+    if (rt_dlpath_at.now == RT_DLPATH_CACHE)
+        return rt_dlpath_cache(name, data, size, p, err);
+    p->fd = rt_files_memfd(name, data, size, 1, &why);
+    if (p->fd < 0) {
+        if (rt_dlpath_at.now == RT_DLPATH_AUTO && rt_files_memfd_refused()) {
+            rt_dlpath_fall_back(why.msg);
+            return rt_dlpath_cache(name, data, size, p, err);
+        }
+        return kl_err_set(err, "%s: %s%s", name, why.msg,
+                          rt_dlpath_at.now == RT_DLPATH_MEMORY &&
+                                  rt_dlpath_at.asked == RT_DLPATH_MEMORY
+                              ? " (KILN_NATIVE=memory; unset it to load "
+                                "from the per-user cache instead)"
+                              : "");
+    }
+    if (rt_dlpath_fd(p->fd, &p->path, err) < 0) {
+        rt_dlpath_close(p);
+        return -1;
+    }
+    if (rt_dlpath_at.now == RT_DLPATH_AUTO) {
+        if (rt_dlpath_probe(p->fd, p->path.s, &why) < 0) {
+            rt_dlpath_close(p);
+            rt_dlpath_fall_back(why.msg);
+            return rt_dlpath_cache(name, data, size, p, err);
+        }
+        rt_dlpath_at.now = RT_DLPATH_MEMORY;
+    }
+    return 0;
+}
+
+void rt_dlpath_close(rt_dlpath *p)
+{
+    if (p->fd >= 0)
+        close(p->fd);
+    p->fd = -1;
+    kl_buf_free(&p->path);
+}
