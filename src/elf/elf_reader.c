@@ -267,6 +267,8 @@ int elf_read(const void *image, uint64_t size, elf_info *info, kl_err *err)
     for (i = 0; i < im.eh.e_phnum; i++) {
         Elf64_Phdr ph = elf_phdr(&im, i);
 
+        if (ph.p_type == PT_INTERP)
+            info->program = 1;
         if (ph.p_type != PT_DYNAMIC)
             continue;
         if (have_dynamic++) {
@@ -278,6 +280,8 @@ int elf_read(const void *image, uint64_t size, elf_info *info, kl_err *err)
             return -1;
         }
     }
+    if (info->type == ET_EXEC)
+        info->program = 1;
     return 0;
 }
 
@@ -349,6 +353,32 @@ static int elf_find_dynamic(elf_image *im, elf_dynamic *dyn, kl_err *err)
                          "the dynamic string table", err) < 0)
         return -1;
     return 1;
+}
+
+int elf_dynstr_has(const void *image, uint64_t size, const char *name)
+{
+    elf_image im;
+    elf_info info;
+    elf_dynamic dyn;
+    kl_err err;
+    size_t n = strlen(name) + 1;
+    const uint8_t *t, *end, *hit;
+
+    memset(&im, 0, sizeof im);
+    im.p = image;
+    im.size = size;
+    if (elf_read_headers(&im, &info, &err) < 0 ||
+        elf_find_dynamic(&im, &dyn, &err) <= 0 ||
+        !elf_in_image(&im, im.strtab_off, im.strtab_size))
+        return 0;
+    t = im.p + im.strtab_off;
+    end = t + im.strtab_size;
+    for (; (size_t)(end - t) >= n &&
+           (hit = memmem(t, (size_t)(end - t), name, n)) != NULL;
+         t = hit + 1)
+        if (hit == im.p + im.strtab_off || hit[-1] == '\0')
+            return 1;
+    return 0;
 }
 
 /* True when s is one of names[0, n). */

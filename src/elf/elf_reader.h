@@ -34,6 +34,8 @@ typedef struct elf_version_need {
 typedef struct elf_info {
     uint16_t type;            /* ET_DYN, ET_EXEC, ... */
     uint16_t machine;         /* EM_X86_64, EM_AARCH64, ... */
+    int program;              /* an executable (ET_EXEC, or one naming an
+                                 interpreter, PT_INTERP): run, not loaded */
     uint64_t loadable_size;   /* bytes from the start of the file to the end
                                  of the last segment, the program headers
                                  included: all the loader ever reads */
@@ -58,6 +60,12 @@ void elf_info_free(elf_info *info);
  * elf_read() accepted) rewritten for the image cut to its loadable size:
  * the section header table is gone, so its fields are cleared. */
 void elf_cut_header(const void *image, uint8_t out[ELF_HEADER_SIZE]);
+
+/* Whether name is a whole string of the dynamic string table of
+ * image[0, size) (where the names of the symbols it defines and uses, the
+ * libraries it needs and its own name lie): e.g. "PyInit_foo" in an
+ * extension module foo. 0 for anything elf_read() would refuse. */
+int elf_dynstr_has(const void *image, uint64_t size, const char *name);
 
 /* The dynamic tag elf_hide_needed() gives entries the loader must skip:
  * in the range reserved for operating systems (DT_LOOS..DT_HIOS), and

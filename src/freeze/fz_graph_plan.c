@@ -6,6 +6,7 @@
  */
 #include "fz_graph.h"
 #include "fz_libs.h"
+#include "../elf/elf_reader.h"
 
 #include <assert.h>
 #include <fcntl.h>
@@ -155,28 +156,47 @@ static int fz_plan_in_tree(const fz_options *o, const char *name)
     return 0;
 }
 
-/* The first of list's files (fz_pkgdata.h pairs) that is native code (an
- * ELF file: a program or a library loaded by its path), or NULL. */
-static const char *fz_plan_first_native(const kl_strv *list)
+/* The first of list's files (fz_pkgdata.h pairs) that is a program
+ * (an ELF executable, which only runs from a real path), or NULL. A
+ * shared library is no reason: the program loads it from memory when
+ * code dlopens its path. An ELF file kiln cannot read counts as a
+ * program. */
+static const char *fz_plan_first_program(const kl_strv *list)
 {
     size_t i;
 
     for (i = 0; i < list->n; i++) {
+        const char *file = fz_pkgdata_src(list->v[i]);
         unsigned char magic[4];
-        int fd = open(fz_pkgdata_src(list->v[i]), O_RDONLY | O_CLOEXEC);
+        int fd = open(file, O_RDONLY | O_CLOEXEC);
         ssize_t n = fd < 0 ? -1 : read(fd, magic, sizeof magic);
+        elf_info info;
+        kl_map m;
+        kl_err err;
+        int program;
 
         if (fd >= 0)
             close(fd);
-        if (n == 4 && memcmp(magic, "\177ELF", 4) == 0)
+        if (n != 4 || memcmp(magic, "\177ELF", 4) != 0)
+            continue;
+        if (kl_map_file(file, &m, &err) < 0)
+            return list->v[i];
+        if (elf_read(m.data, m.size, &info, &err) < 0) {
+            program = 1;
+        } else {
+            program = info.program;
+            elf_info_free(&info);
+        }
+        kl_unmap(&m);
+        if (program)
             return list->v[i];
     }
     return NULL;
 }
 
 /* Decide whether package m, plan entry p->entries[at], gets real files at
- * run time: when --files names it, or when its data holds native code
- * (list), which only works from a real path. Says which and why. */
+ * run time: when --files names it, or when its data (list) holds a
+ * program, which only runs from a real path. Says which and why. */
 static int fz_plan_route(fz_graph *g, const fz_module *m, const kl_strv *list,
                          plan *p, size_t at)
 {
@@ -186,13 +206,14 @@ static int fz_plan_route(fz_graph *g, const fz_module *m, const kl_strv *list,
     for (i = 0; i < g->opt->n_files; i++)
         if (strcmp(g->opt->files[i], m->name) == 0)
             break;
-    if (i == g->opt->n_files && (native = fz_plan_first_native(list)) == NULL)
+    if (i == g->opt->n_files &&
+        (native = fz_plan_first_program(list)) == NULL)
         return 0;
     assert(at < p->n && strcmp(p->entries[at].name, m->name) == 0);
     p->entries[at].files = 1;
     if (native)
         kl_note("package %s gets real files at run time: its data holds "
-                "native code (%s)", m->name, native);
+                "a program (%s)", m->name, native);
     else
         kl_note("package %s gets real files at run time: --files names it",
                 m->name);

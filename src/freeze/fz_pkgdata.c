@@ -5,6 +5,8 @@
  */
 #include "fz_pkgdata.h"
 
+#include "../elf/elf_reader.h"
+
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +36,28 @@ static int fz_ends_with(const char *name, const char *suffix)
     return n >= s && strcmp(name + n - s, suffix) == 0;
 }
 
-int fz_pkgdata_is_data(const char *name, const kl_strv *suffixes)
+/* Whether the file at path, named name, is an extension module: its
+ * dynamic symbols name PyInit_<the name up to its first dot>. */
+static int fz_pkgdata_is_extension(const char *path, const char *name)
+{
+    kl_buf init = KL_BUF_INIT;
+    kl_map m;
+    kl_err err;
+    int r;
+
+    if (kl_map_file(path, &m, &err) < 0)
+        return 1;
+    if (kl_buf_setf(&init, "PyInit_%.*s", (int)strcspn(name, "."), name) < 0)
+        r = 1;
+    else
+        r = elf_dynstr_has(m.data, m.size, init.s);
+    kl_buf_free(&init);
+    kl_unmap(&m);
+    return r;
+}
+
+int fz_pkgdata_is_data(const char *path, const char *name,
+                       const kl_strv *suffixes)
 {
     size_t i;
 
@@ -43,7 +66,7 @@ int fz_pkgdata_is_data(const char *name, const kl_strv *suffixes)
             return 0;
     for (i = 0; i < suffixes->n; i++)
         if (fz_ends_with(name, suffixes->v[i]))
-            return 0;
+            return path != NULL && !fz_pkgdata_is_extension(path, name);
     return 1;
 }
 
@@ -69,8 +92,10 @@ typedef struct fz_walk {
     kl_strv *out;
 } fz_walk;
 
-/* True when directory entry name of a walk is left out. */
-static int fz_walk_skips(const fz_walk *w, const char *name, int is_dir)
+/* True when directory entry name (the file at path) of a walk is left
+ * out. */
+static int fz_walk_skips(const fz_walk *w, const char *path, const char *name,
+                         int is_dir)
 {
     size_t i;
 
@@ -80,7 +105,7 @@ static int fz_walk_skips(const fz_walk *w, const char *name, int is_dir)
     if (is_dir)
         return 0;
     if (w->suffixes != NULL)
-        return !fz_pkgdata_is_data(name, w->suffixes);
+        return !fz_pkgdata_is_data(path, name, w->suffixes);
     for (i = 0; i < sizeof fz_installer_only / sizeof fz_installer_only[0];
          i++)
         if (strcmp(name, fz_installer_only[i]) == 0)
@@ -114,7 +139,7 @@ static int fz_walk_dir(const fz_walk *w, const char *dir, const char *loc,
                        kl_path_join(&dst, loc, name) < 0))
             r = kl_err_oom(err);
         if (r == 0 && stat(src.s, &st) == 0 &&
-            !fz_walk_skips(w, name, S_ISDIR(st.st_mode))) {
+            !fz_walk_skips(w, src.s, name, S_ISDIR(st.st_mode))) {
             if (S_ISDIR(st.st_mode) && depth < 64)
                 r = fz_walk_dir(w, src.s, dst.s, depth + 1, err);
             else if (S_ISREG(st.st_mode))

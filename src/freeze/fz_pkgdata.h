@@ -15,11 +15,14 @@
 /* The file on disk of list item `item`. */
 const char *fz_pkgdata_src(const char *item);
 
-/* True when file `name` is package data: not code (.py, .pyc, .pyo,
- * .pyi, an extension module: a name ending in one of suffixes) and not a
- * file only building needs (.c, .h, .cpp, .hpp, .pyx, .pxd, .pxi, .a,
+/* True when file `name` (at path, or NULL when only the name is known) is
+ * package data: not code (.py, .pyc, .pyo, .pyi, an extension module: a
+ * name ending in one of suffixes whose file defines PyInit_<name>; a
+ * library such as libfoo.so that code loads with ctypes is data) and not
+ * a file only building needs (.c, .h, .cpp, .hpp, .pyx, .pxd, .pxi, .a,
  * .o). */
-int fz_pkgdata_is_data(const char *name, const kl_strv *suffixes);
+int fz_pkgdata_is_data(const char *path, const char *name,
+                       const kl_strv *suffixes);
 
 /* Append to out the package data of the package in directory dir, whose
  * location inside the program is loc ("pkg/sub"): every data file in dir,

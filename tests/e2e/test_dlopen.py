@@ -3,9 +3,10 @@
 The program carries libkla.so.1 and libklb.so.2 (an extension module's
 libraries, auditwheel's layout). ctypes.CDLL("libkla.so.1") loads the
 carried copy, from memory in a one-file program; CDLL of a path under the
-program loads its bytes from memory (a library put next to the package with
---add-data, an extension module's own file), and a library shipped as
-package data loads from the package's real files; an extension module's
+program loads its bytes from memory (a library next to the package's
+modules, package data like any file that is not a module; a library put
+beside the package with --add-data; an extension module's own file), and so
+does a library in a package's data directory; an extension module's
 dlopen of a bare name finds a library through its $ORIGIN RUNPATH as it
 does from files; ctypes.util.find_library names carried libraries. Each
 object is loaded once, and what the program prints is what python prints
@@ -83,8 +84,8 @@ if sys.argv[1:] == ["maps"]:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, pyinfo):
-    """The shlibs app with: libplug.so next to mypkg (given to kiln with
-    --add-data), plugpkg whose package data is libpdata.so.1, libextra.so
+    """The shlibs app with: libplug.so next to mypkg's modules (package
+    data: it defines no PyInit_libplug), plugpkg whose package data is libpdata.so.1, libextra.so
     in mypkg.libs (--add-data) that mypkg._loader dlopens by name through
     its RUNPATH, and python's output, with mypkg.libs on LD_LIBRARY_PATH
     (python cannot load libkla.so.1 by name before mypkg is imported
@@ -117,8 +118,7 @@ def programs(app, tmp_path_factory):
     directory's libraries are moved away."""
     root, _ = app
     out = tmp_path_factory.mktemp("programs")
-    data = ["--add-data", "mypkg/libplug.so:mypkg",
-            "--add-data", "mypkg.libs/libextra.so:mypkg.libs"]
+    data = ["--add-data", "mypkg.libs/libextra.so:mypkg.libs"]
     kiln_build("dlapp.py", "-q", *data, "-o", out / "onefile", cwd=root)
     kiln_build("dlapp.py", "-q", "--onedir", *data, "-o", out / "onedir",
                cwd=root)
@@ -157,11 +157,12 @@ def test_one_file_loads_each_library_once_from_memory(programs, tmp_path):
     assert got.returncode == 0, describe(got)
     maps = eval(got.stdout.splitlines()[-1])
     names = dict(maps)
-    for lib in ("libkla.so.1", "libklb.so.2", "libplug.so", "libextra.so"):
+    for lib in ("libkla.so.1", "libklb.so.2", "libplug.so", "libextra.so",
+                "libpdata.so.1"):
         assert names.get(f"/memfd:{lib} (deleted)") == 1, maps
-    # Package data that holds native code has real files (the cache).
-    (pdata,) = [n for n in names if n.endswith("/plugpkg/libpdata.so.1")]
-    assert pdata.startswith(str(tmp_path / "c" / "kiln" / "files")), maps
+    # A library in a package's data needs no real files: nothing is
+    # written.
+    assert not (tmp_path / "c").exists()
     assert len(maps) == 5, maps
 
 
@@ -185,4 +186,5 @@ def test_cache_mode_answers_dlopen_from_the_cache(programs, tmp_path):
     names = [n for n, _ in eval(got.stdout.splitlines()[-1])]
     assert sorted(os.path.basename(n) for n in names
                   if n.startswith(natives)) == [
-        "libextra.so", "libkla.so.1", "libklb.so.2", "libplug.so"], names
+        "libextra.so", "libkla.so.1", "libklb.so.2", "libpdata.so.1",
+        "libplug.so"], names

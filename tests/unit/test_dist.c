@@ -355,11 +355,11 @@ static void test_pkgdata(void)
 
     kl_strv_push(&sufs, ".cpython-311-x86_64-linux-gnu.so");
     kl_strv_push(&sufs, ".so");
-    CHECK(fz_pkgdata_is_data("x.html", &sufs) && fz_pkgdata_is_data("py.typed", &sufs));
-    CHECK(!fz_pkgdata_is_data("m.py", &sufs) && !fz_pkgdata_is_data("m.pyi", &sufs) &&
-          !fz_pkgdata_is_data("m.pyc", &sufs) && !fz_pkgdata_is_data("m.c", &sufs) &&
-          !fz_pkgdata_is_data("m.pxd", &sufs) && !fz_pkgdata_is_data("libx.a", &sufs) &&
-          !fz_pkgdata_is_data("m.cpython-311-x86_64-linux-gnu.so", &sufs));
+    CHECK(fz_pkgdata_is_data(NULL, "x.html", &sufs) && fz_pkgdata_is_data(NULL, "py.typed", &sufs));
+    CHECK(!fz_pkgdata_is_data(NULL, "m.py", &sufs) && !fz_pkgdata_is_data(NULL, "m.pyi", &sufs) &&
+          !fz_pkgdata_is_data(NULL, "m.pyc", &sufs) && !fz_pkgdata_is_data(NULL, "m.c", &sufs) &&
+          !fz_pkgdata_is_data(NULL, "m.pxd", &sufs) && !fz_pkgdata_is_data(NULL, "libx.a", &sufs) &&
+          !fz_pkgdata_is_data(NULL, "m.cpython-311-x86_64-linux-gnu.so", &sufs));
     put("pkg/__init__.py", "");
     put("pkg/x.html", "x");
     put("pkg/helper.c", "");

@@ -105,6 +105,7 @@ static void test_library_with_runpath(void)
     CHECKF(info.runpath && strcmp(info.runpath, "$ORIGIN/../lib") == 0, "%s",
            info.runpath ? info.runpath : "(none)");
     CHECK(info.rpath == NULL);
+    CHECK(!info.program);
     CHECK(has_needed(&info, "libm.so.6"));
     CHECK(has_needed(&info, "libc.so.6"));
     CHECK(!has_needed(&info, "libkltest.so.1"));
@@ -420,6 +421,40 @@ out:
     free(orig);
 }
 
+/* elf_dynstr_has finds whole strings of the dynamic string table only:
+ * the symbols a library defines and the names it needs, not a piece of
+ * one, nor anything in an image that is not ELF. */
+static void test_dynstr_has(void)
+{
+    size_t size;
+    uint8_t *img = load("libkltest.so", &size);
+
+    CHECK(elf_dynstr_has(img, size, "kltest_add"));
+    CHECK(elf_dynstr_has(img, size, "libkltest.so.1"));
+    CHECK(elf_dynstr_has(img, size, "libm.so.6"));
+    CHECK(!elf_dynstr_has(img, size, "kltest_ad"));
+    CHECK(!elf_dynstr_has(img, size, "test_add"));
+    CHECK(!elf_dynstr_has(img, size, "PyInit_libkltest"));
+    CHECK(!elf_dynstr_has("not an ELF image", 16, "kltest_add"));
+    free(img);
+}
+
+/* The executable that runs these tests is a program. */
+static void test_program(const char *self)
+{
+    kl_map m;
+    elf_info info;
+    kl_err err;
+
+    if (!CHECKF(kl_map_file(self, &m, &err) == 0, "%s", err.msg))
+        return;
+    if (CHECKF(elf_read(m.data, m.size, &info, &err) == 0, "%s", err.msg)) {
+        CHECK(info.program);
+        elf_info_free(&info);
+    }
+    kl_unmap(&m);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -435,5 +470,7 @@ int main(int argc, char **argv)
     test_flips();
     test_hostile();
     test_hide_needed();
+    test_dynstr_has();
+    test_program("/proc/self/exe");
     return check_summary();
 }
