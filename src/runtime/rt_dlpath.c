@@ -1,6 +1,6 @@
 /*
  * rt_dlpath.c: where a one-file program's native objects are handed to
- * the dynamic loader from: a sealed memfd, as /proc/self/fd/N under a
+ * the dynamic loader from: a sealed memfd, as /proc/PID/fd/N under a
  * string never used before, or, where memory is refused (memfd_create
  * refused, a memfd not mappable executable, no /proc) or KILN_NATIVE says
  * so, the object's file in the per-user cache (rt_cachedir.c). The choice
@@ -31,8 +31,8 @@ static struct {
     kl_err why;                /* why memory was refused, once it was */
 } rt_dlpath_at;
 
-/* How many times the loader was handed /proc/self/fd/N, per N: the
- * next path for N gets that many more slashes. */
+/* How many times the loader was handed the path of descriptor N, per N:
+ * the next path for N gets that many more slashes. */
 static unsigned *rt_dlpath_fd_uses;
 static size_t rt_dlpath_fd_cap;
 
@@ -64,8 +64,35 @@ int rt_dlpath_in_cache(void)
     return rt_dlpath_at.now == RT_DLPATH_CACHE;
 }
 
-/* Set path to /proc/self/fd/N for memfd fd, with one more slash after
- * "fd/" each time N was used before. */
+/* The directory memfd fd is named in: /proc/PID/fd/ when it shows fd
+ * there (a debugger attached to the process opens the same object by
+ * that name, where /proc/self/fd/N would be one of its own descriptors),
+ * else /proc/self/fd/ (a /proc of another PID namespace). Checked once per
+ * process, a forked child's included. */
+static int rt_dlpath_fd_dir(int fd, kl_buf *dir, kl_err *err)
+{
+    static pid_t checked;
+    static int by_pid;
+    pid_t pid = getpid();
+
+    if (pid != checked) {
+        struct stat by_path, by_fd;
+        char path[64];
+
+        snprintf(path, sizeof path, "/proc/%ld/fd/%d", (long)pid, fd);
+        by_pid = stat(path, &by_path) == 0 && fstat(fd, &by_fd) == 0 &&
+                 by_path.st_ino == by_fd.st_ino &&
+                 by_path.st_dev == by_fd.st_dev;
+        checked = pid;
+    }
+    if ((by_pid ? kl_buf_setf(dir, "/proc/%ld/fd/", (long)pid)
+                : kl_buf_sets(dir, "/proc/self/fd/")) < 0)
+        return kl_err_oom(err);
+    return 0;
+}
+
+/* Set path to /proc/PID/fd/N (or /proc/self/fd/N) for memfd fd, with one
+ * more slash after "fd/" each time N was used before. */
 static int rt_dlpath_fd(int fd, kl_buf *path, kl_err *err)
 {
     size_t need = (size_t)fd + 1;
@@ -84,8 +111,8 @@ static int rt_dlpath_fd(int fd, kl_buf *path, kl_err *err)
         rt_dlpath_fd_uses = grown;
         rt_dlpath_fd_cap = cap;
     }
-    if (kl_buf_sets(path, "/proc/self/fd/") < 0)
-        return kl_err_oom(err);
+    if (rt_dlpath_fd_dir(fd, path, err) < 0)
+        return -1;
     for (i = 0; i < rt_dlpath_fd_uses[fd]; i++)
         if (kl_buf_add(path, "/", 1) < 0)
             return kl_err_oom(err);

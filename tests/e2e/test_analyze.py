@@ -15,9 +15,9 @@ import subprocess
 
 import pytest
 
-from conftest import (Bundle, describe, kiln, kiln_build, python_cflags,
+from conftest import (SHLIB_A as LIB_A, SHLIB_B as LIB_B, SHLIB_EXT as EXT,
+                      Bundle, cc, describe, kiln, kiln_build, python_cflags,
                       python_run, run, write_tree)
-from test_shlibs import EXT, LIB_A, LIB_B, cc
 
 SSL_APP = """
 import ssl, sqlite3, ctypes, lzma, bz2, zlib

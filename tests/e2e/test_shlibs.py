@@ -7,6 +7,7 @@ program, from its folder) before the module, in dependency order, without
 the build directory; python gives the same answers from the files. A
 library without a DT_SONAME, which the loader cannot match by name, works
 too."""
+import re
 import os
 import shutil
 
@@ -181,3 +182,33 @@ def test_a_library_without_soname(app_nosoname, mode, tmp_path):
     else:
         where = ["/memfd:libklc.so (deleted)", "/memfd:libkld.so.1 (deleted)"]
     assert maps == str(sorted(where)), describe(got)
+
+
+LINK_MAP_APP = """
+import ctypes, os, mypkg
+class Info(ctypes.Structure):
+    _fields_ = [("addr", ctypes.c_void_p), ("name", ctypes.c_char_p)]
+names = []
+@ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Info), ctypes.c_size_t,
+                  ctypes.c_void_p)
+def each(info, size, data):
+    names.append((info.contents.name or b"").decode())
+    return 0
+ctypes.CDLL(None).dl_iterate_phdr(each, None)
+print(os.getpid())
+print("\\n".join(n for n in names if "/fd/" in n))
+"""
+
+
+def test_loaded_objects_are_named_by_the_process_id(app, tmp_path):
+    """The loader knows memfd-loaded objects as /proc/PID/fd/N, a name that
+    means the same object to a debugger attached to the process (gdb opens
+    each name in its own process, where /proc/self/fd/N is its own
+    descriptor), never used twice."""
+    (app / "app.py").write_text(LINK_MAP_APP)
+    kiln_build("app.py", "-q", "-o", tmp_path / "prog", cwd=app)
+    got = run([tmp_path / "prog"], cwd=tmp_path)
+    assert got.returncode == 0, describe(got)
+    pid, *names = got.stdout.splitlines()
+    assert len(names) >= 4 and len(set(names)) == len(names), names
+    assert all(re.fullmatch(rf"/proc/{pid}/fd/+\d+", n) for n in names), names
