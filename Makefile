@@ -73,7 +73,7 @@ STUB_SRC    := $(filter-out src/common/kl_msg.c src/common/kl_json.c,\
                src/elf/elf_reader.c
 # Python-free code the C unit tests link against.
 PURE_SRC    := $(call src_of,common bundle elf plan emit report) \
-               src/runtime/rt_files.c src/runtime/rt_cache.c src/runtime/rt_cachedir.c \
+               src/runtime/rt_files.c src/runtime/rt_memfd.c src/runtime/rt_cache.c src/runtime/rt_cachedir.c \
                src/freeze/fz_names.c src/freeze/fz_data.c \
                src/freeze/fz_dist.c src/freeze/fz_distfile.c \
                src/freeze/fz_native.c src/freeze/fz_pkgdata.c \

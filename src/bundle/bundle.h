@@ -214,6 +214,16 @@ int bundle_read(const bundle_view *v, const bundle_entry *e,
                 enum bundle_part part, const uint8_t **data, size_t *size,
                 uint8_t **owned, kl_err *err);
 
+/* The stored bytes of one part of an entry that is stored as is (neither
+ * compressed nor external), bounds-checked but NOT checked against its
+ * checksum: for a caller that checks them while it copies them once
+ * (kl_sum against e->data_check or e->aux_check) or reads only what a
+ * damaged image cannot mislead (the ELF reader checks every offset).
+ * *data points into the mapping. Fails for any other part. */
+int bundle_span(const bundle_view *v, const bundle_entry *e,
+                enum bundle_part part, const uint8_t **data, size_t *size,
+                kl_err *err);
+
 /* Check the whole-bundle checksum and every entry's payload checksums and
  * decompressed sizes. External entries' files are not read here (the
  * bundle does not know where the program lies): the caller checks them

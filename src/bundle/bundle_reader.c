@@ -341,6 +341,32 @@ int bundle_check_external(const bundle_view *v, const bundle_entry *e,
     return 0;
 }
 
+int bundle_span(const bundle_view *v, const bundle_entry *e,
+                enum bundle_part part, const uint8_t **data, size_t *size,
+                kl_err *err)
+{
+    uint64_t off = part == BUNDLE_PART_DATA ? e->data_off : e->aux_off;
+    uint64_t stored = part == BUNDLE_PART_DATA ? e->data_size : e->aux_size;
+    uint64_t raw = part == BUNDLE_PART_DATA ? e->data_raw_size : e->aux_raw_size;
+    unsigned zflag = part == BUNDLE_PART_DATA ? BUNDLE_FLAG_DATA_ZSTD
+                                              : BUNDLE_FLAG_AUX_ZSTD;
+
+    *data = NULL;
+    *size = 0;
+    if ((part == BUNDLE_PART_DATA && (e->flags & BUNDLE_FLAG_EXTERNAL)) ||
+        (e->flags & zflag))
+        return kl_err_set(err, "%s: its data is not stored as is in the "
+                               "bundle (internal error)",
+                          bundle_entry_name(v, e));
+    if (!bundle_in_range(off, stored, v->header->payload_size))
+        return kl_err_set(err, bundle_damaged, "entry outside the bundle");
+    if (raw != stored)
+        return kl_err_set(err, bundle_damaged, "size mismatch");
+    *data = v->payload + off;
+    *size = (size_t)stored;
+    return 0;
+}
+
 int bundle_read(const bundle_view *v, const bundle_entry *e,
                 enum bundle_part part, const uint8_t **data, size_t *size,
                 uint8_t **owned, kl_err *err)

@@ -164,10 +164,20 @@ static void rt_dlpath_fall_back(const char *why)
     }
 }
 
-/* Place name's bytes in the cache (p->fd stays -1). */
-static int rt_dlpath_cache(const char *name, const void *data, size_t size,
-                           rt_dlpath *p, kl_err *err)
+int rt_dlpath_damaged(const char *name, rt_dlpath *p, kl_err *err)
 {
+    p->damaged = 1;
+    return kl_err_set(err, "%s: the program's bundle is damaged (checksum "
+                           "mismatch); rebuild it with kiln build", name);
+}
+
+/* Place name's bytes in the cache (p->fd stays -1), checked first when
+ * check is not NULL. */
+static int rt_dlpath_cache(const char *name, const void *data, size_t size,
+                           const uint64_t *check, rt_dlpath *p, kl_err *err)
+{
+    if (check != NULL && kl_checksum(KL_CHECKSUM_SEED, data, size) != *check)
+        return rt_dlpath_damaged(name, p, err);
     if (rt_cachedir_object("natives", name, data, size, 0500, &p->path,
                            err) == 0)
         return 0;
@@ -182,18 +192,23 @@ static int rt_dlpath_cache(const char *name, const void *data, size_t size,
 }
 
 int rt_dlpath_open(const char *name, const void *data, size_t size,
-                   rt_dlpath *p, kl_err *err)
+                   const uint64_t *check, rt_dlpath *p, kl_err *err)
 {
     kl_err why;
+    uint64_t sum;
 
     p->fd = -1;
+    p->damaged = 0;
     if (rt_dlpath_at.now == RT_DLPATH_CACHE)
-        return rt_dlpath_cache(name, data, size, p, err);
-    p->fd = rt_files_memfd(name, data, size, 1, &why);
+        return rt_dlpath_cache(name, data, size, check, p, err);
+    p->fd = rt_memfd_create(name, data, size,
+                            RT_MEMFD_CLOEXEC |
+                                (check ? RT_MEMFD_DROP_SOURCE : 0u),
+                            check ? &sum : NULL, &why);
     if (p->fd < 0) {
-        if (rt_dlpath_at.now == RT_DLPATH_AUTO && rt_files_memfd_refused()) {
+        if (rt_dlpath_at.now == RT_DLPATH_AUTO && rt_memfd_refused()) {
             rt_dlpath_fall_back(why.msg);
-            return rt_dlpath_cache(name, data, size, p, err);
+            return rt_dlpath_cache(name, data, size, check, p, err);
         }
         return kl_err_set(err, "%s: %s%s", name, why.msg,
                           rt_dlpath_at.now == RT_DLPATH_MEMORY &&
@@ -201,6 +216,10 @@ int rt_dlpath_open(const char *name, const void *data, size_t size,
                               ? " (KILN_NATIVE=memory; unset it to load "
                                 "from the per-user cache instead)"
                               : "");
+    }
+    if (check != NULL && sum != *check) {
+        rt_dlpath_close(p);
+        return rt_dlpath_damaged(name, p, err);
     }
     if (rt_dlpath_fd(p->fd, &p->path, err) < 0) {
         rt_dlpath_close(p);
@@ -210,7 +229,7 @@ int rt_dlpath_open(const char *name, const void *data, size_t size,
         if (rt_dlpath_probe(p->fd, p->path.s, &why) < 0) {
             rt_dlpath_close(p);
             rt_dlpath_fall_back(why.msg);
-            return rt_dlpath_cache(name, data, size, p, err);
+            return rt_dlpath_cache(name, data, size, NULL, p, err);
         }
         rt_dlpath_at.now = RT_DLPATH_MEMORY;
     }

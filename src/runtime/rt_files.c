@@ -19,16 +19,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#ifndef MFD_NOEXEC_SEAL
-#define MFD_NOEXEC_SEAL 0x0008u
-#endif
-#ifndef F_ADD_SEALS
-#define F_ADD_SEALS 1033
-#define F_SEAL_SEAL 0x0001
-#define F_SEAL_SHRINK 0x0002
-#define F_SEAL_GROW 0x0004
-#define F_SEAL_WRITE 0x0008
-#endif
 
 /* The exit status of a damaged program (rt.h's RT_EXIT_DAMAGED). */
 #define RT_FILES_EXIT_DAMAGED 126
@@ -68,49 +58,6 @@ struct rt_files_dir {
     uint64_t ino, parent_ino;
     struct dirent rec;
 };
-
-/* The errno memfd_create refused memory files with (no such call, a
- * filter, a policy), kept so that later calls fail at once; 0 until then. */
-static int rt_files_refused;
-
-int rt_files_memfd(const char *name, const void *data, size_t size,
-                   int cloexec, kl_err *err)
-{
-    unsigned flags = MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL |
-                     (cloexec ? MFD_CLOEXEC : 0u);
-    int fd, saved, refused = __atomic_load_n(&rt_files_refused,
-                                             __ATOMIC_RELAXED);
-
-    if (refused) {
-        errno = refused;
-        return kl_err_set(err, "memfd_create: %s", strerror(errno));
-    }
-    fd = memfd_create(name, flags);
-    if (fd < 0 && errno == EINVAL)
-        fd = memfd_create(name, flags & ~MFD_NOEXEC_SEAL);
-    if (fd < 0) {
-        saved = errno;
-        if (saved == ENOSYS || saved == EPERM || saved == EACCES ||
-            saved == EINVAL)
-            __atomic_store_n(&rt_files_refused, saved, __ATOMIC_RELAXED);
-        return kl_err_set(err, "memfd_create: %s", strerror(saved));
-    }
-    if (kl_write_all(fd, data, size, "a memfd", err) < 0 ||
-        lseek(fd, 0, SEEK_SET) < 0) {
-        saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    (void)fcntl(fd, F_ADD_SEALS,
-                F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-    return fd;
-}
-
-int rt_files_memfd_refused(void)
-{
-    return __atomic_load_n(&rt_files_refused, __ATOMIC_RELAXED) != 0;
-}
 
 void rt_files_mount(const bundle_view *v, const char *root, const char *path,
                     const struct stat *st)
@@ -567,8 +514,10 @@ int rt_files_open(const char *path, int flags)
     }
     base = strrchr(rel.s, '/');
     base = base ? base + 1 : rel.s;
-    fd = rt_files_memfd(base, data, size, (flags & O_CLOEXEC) != 0, &err);
-    if (fd < 0 && rt_files_memfd_refused())
+    fd = rt_memfd_create(base, data, size,
+                         (flags & O_CLOEXEC) ? RT_MEMFD_CLOEXEC : 0, NULL,
+                         &err);
+    if (fd < 0 && rt_memfd_refused())
         fd = rt_files_cached(base, data, size, flags);
     saved = errno;
     free(owned);

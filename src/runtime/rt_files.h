@@ -17,16 +17,27 @@
 
 #include "../bundle/bundle.h"
 
+/* ---- rt_memfd.c: memory files ---------------------------------------- */
+
+/* rt_memfd_create's flags. */
+#define RT_MEMFD_CLOEXEC 1u     /* close-on-exec */
+#define RT_MEMFD_DROP_SOURCE 2u /* data lies in a read-only file mapping:
+                                   its pages are dropped (MADV_DONTNEED)
+                                   as they are copied */
+
 /* Create a memfd called `name` holding data[0, size), sealed against
- * change and positioned at 0; close-on-exec when cloexec. Returns the
+ * change and positioned at 0. The bytes are copied a megabyte at a time;
+ * when sum is not NULL, *sum gets their checksum (kl_checksum with
+ * KL_CHECKSUM_SEED), computed as they are copied, so that a caller can
+ * check bytes it has not checked yet in the same pass. Returns the
  * descriptor, or -1 with err set (errno is kept). Once memfd_create has
  * refused (ENOSYS, EPERM, EACCES: a filter or a policy), later calls fail
  * at once with the same errno. */
-int rt_files_memfd(const char *name, const void *data, size_t size,
-                   int cloexec, kl_err *err);
+int rt_memfd_create(const char *name, const void *data, size_t size,
+                    unsigned flags, uint64_t *sum, kl_err *err);
 
 /* True once memfd_create has refused memory files in this process. */
-int rt_files_memfd_refused(void);
+int rt_memfd_refused(void);
 
 /* Serve the files of bundle v under root ("<root>/..."): modules' sources
  * (<root>/pkg/mod.py), extension modules, package data, distribution

@@ -124,16 +124,21 @@ static int rt_natives_needs(const rt_program *prog, const void *image,
 }
 
 /* Place data[0, size), called name, for the loader (rt_dlpath_open), with
- * the DT_NEEDED entries naming hide's libraries hidden in a copy. */
+ * the DT_NEEDED entries naming hide's libraries hidden in a copy. check:
+ * as rt_dlpath_open's (NULL: the bytes were checked); bytes that fail it
+ * set p->damaged. */
 static int rt_natives_place(const char *name, const uint8_t *data,
-                            size_t size, const kl_strv *hide, rt_dlpath *p,
-                            kl_err *err)
+                            size_t size, const uint64_t *check,
+                            const kl_strv *hide, rt_dlpath *p, kl_err *err)
 {
     uint8_t *copy;
     int r;
 
     if (hide->n == 0)
-        return rt_dlpath_open(name, data, size, p, err);
+        return rt_dlpath_open(name, data, size, check, p, err);
+    if (check != NULL &&
+        kl_checksum(KL_CHECKSUM_SEED, data, size) != *check)
+        return rt_dlpath_damaged(name, p, err);
     if ((copy = malloc(size ? size : 1)) == NULL)
         return kl_err_oom(err);
     memcpy(copy, data, size);
@@ -142,9 +147,27 @@ static int rt_natives_place(const char *name, const uint8_t *data,
     if (r < 0)
         kl_err_prefix(err, "%s", name);
     else
-        r = rt_dlpath_open(name, copy, size, p, err);
+        r = rt_dlpath_open(name, copy, size, NULL, p, err);
     free(copy);
     return r;
+}
+
+/* The bytes of one-file entry e for the loader: as stored when they are
+ * (*check then points to the checksum they must have, checked as they
+ * are copied: one pass over them), else read and checked (bundle_read;
+ * *owned may get a buffer to free, *check is NULL). */
+static int rt_natives_bytes(const bundle_view *v, const bundle_entry *e,
+                            const uint8_t **data, size_t *size,
+                            uint8_t **owned, const uint64_t **check,
+                            kl_err *err)
+{
+    *owned = NULL;
+    *check = NULL;
+    if (!(e->flags & BUNDLE_FLAG_DATA_ZSTD)) {
+        *check = &e->data_check;
+        return bundle_span(v, e, BUNDLE_PART_DATA, data, size, err);
+    }
+    return bundle_read(v, e, BUNDLE_PART_DATA, data, size, owned, err);
 }
 
 /* Set up one-file entry e's object for the loader in p: the carried
@@ -159,19 +182,27 @@ static int rt_natives_stage_bytes(const rt_program *prog,
     const char *name = bundle_entry_name(v, e);
     kl_strv hide = KL_STRV_INIT;
     const uint8_t *data;
-    uint8_t *owned = NULL;
+    const uint64_t *check;
+    uint8_t *owned;
     size_t size;
     int r;
 
-    if (bundle_read(v, e, BUNDLE_PART_DATA, &data, &size, &owned, err) < 0) {
+    if (rt_natives_bytes(v, e, &data, &size, &owned, &check, err) < 0) {
         if (damage_ends)
             rt_program_damaged(prog, err);
         return -1;
     }
     r = rt_natives_needs(prog, data, size, name, &hide, has_soname, err);
+    if (r < 0 && check != NULL &&
+        kl_checksum(KL_CHECKSUM_SEED, data, size) != *check) {
+        /* Read before they were checked, damaged bytes say so. */
+        rt_dlpath_damaged(name, p, err);
+    }
     if (r == 0)
-        r = rt_natives_place(rt_natives_file_name(v, e), data, size, &hide, p,
-                             err);
+        r = rt_natives_place(rt_natives_file_name(v, e), data, size, check,
+                             &hide, p, err);
+    if (r < 0 && p->damaged && damage_ends)
+        rt_program_damaged(prog, err);
     rt_program_release(prog, data, size);
     free(owned);
     kl_strv_free(&hide);
@@ -411,6 +442,7 @@ int rt_natives_dlopen_beside(const char *caller, const char *file, int flags,
     uint8_t *owned = NULL;
     size_t size;
     const char *path, *slash;
+    const uint64_t *check;
     kl_buf found = KL_BUF_INIT;
     elf_info info;
     kl_err err;
@@ -420,9 +452,8 @@ int rt_natives_dlopen_beside(const char *caller, const char *file, int flags,
         return 0;
     pthread_mutex_lock(&rt_natives_lock);
     e = rt_natives_loaded_by(prog, caller);
-    if (e != NULL &&
-        bundle_read(&prog->bundle, e, BUNDLE_PART_DATA, &data, &size, &owned,
-                    &err) == 0) {
+    if (e != NULL && rt_natives_bytes(&prog->bundle, e, &data, &size, &owned,
+                                      &check, &err) == 0) {
         if (elf_read(data, size, &info, &err) == 0) {
             const char *dirs = info.runpath ? info.runpath : info.rpath;
 

@@ -31,16 +31,22 @@ int rt_dlpath_setup(const char *program, kl_err *err);
 
 /* A shared object placed where the dynamic loader can open it: path is
  * the string to hand it, fd the memfd behind it (-1 for a file in the
- * cache). */
+ * cache); damaged is set when its bytes failed their checksum. */
 typedef struct rt_dlpath {
     kl_buf path;
     int fd;
+    int damaged;
 } rt_dlpath;
-#define RT_DLPATH_INIT {KL_BUF_INIT, -1}
+#define RT_DLPATH_INIT {KL_BUF_INIT, -1, 0}
 
 /* Place the shared object data[0, size), called name (its file name),
- * for the loader. In memory, a sealed memfd named name, given as
- * /proc/self/fd/N with one more slash after "fd/" each time N was given
+ * for the loader. check is NULL when the bytes were checked already;
+ * else they lie in the program's mapping, unchecked, and must have the
+ * checksum *check: in memory they are checked as they are copied (their
+ * pages dropped from the process as they go), before the cache is
+ * written; bytes that fail set p->damaged and fail. In memory, a sealed
+ * memfd named name, given as /proc/PID/fd/N (rt_dlpath.c says when
+ * /proc/self/fd/N) with one more slash after "fd/" each time N was given
  * before: glibc knows a loaded object by that string and returns it for a
  * later dlopen of the same string, so no string may name two objects.
  * In the cache, <cache>/natives/<digest>/<name> (rt_cachedir_object).
@@ -50,7 +56,11 @@ typedef struct rt_dlpath {
  * SELinux, a no-exec policy) or /proc/self/fd does not show it (no
  * /proc). The caller hands p->path to the loader, then rt_dlpath_close. */
 int rt_dlpath_open(const char *name, const void *data, size_t size,
-                   rt_dlpath *p, kl_err *err);
+                   const uint64_t *check, rt_dlpath *p, kl_err *err);
+
+/* Set err to say that the bytes of name in the program are damaged and
+ * mark p (p->damaged). Returns -1. */
+int rt_dlpath_damaged(const char *name, rt_dlpath *p, kl_err *err);
 
 /* Close p's memfd (the loaded object needs none: its path string is never
  * handed out for other bytes) and free its path. */

@@ -448,6 +448,25 @@ def test_flipped_byte_in_lazy_module(lazy, pristine, layout, damaged, module,
     assert (r.returncode, r.stdout) == (0, expected), describe(r)
 
 
+@pytest.mark.parametrize("at", ["start", "middle", "end"])
+def test_flipped_byte_in_carried_library(lazy, pristine, layout, damaged, at):
+    """A library the program carries is damaged (checked as it is copied
+    into memory): the program runs until a module needs it, then ends
+    with one line and status 126, as for any damage to the program."""
+    e = layout.entries["libbz2.so.1.0"]
+    assert e["kind"] == "shlib"
+    off = e["data_abs"] + {"start": 0, "middle": e["data_size"] // 2,
+                           "end": e["data_size"] - 1}[at]
+    prog = damaged(flip(pristine, off))
+    r = run([prog])
+    assert (r.returncode, r.stdout) == (0, "fine\n"), describe(r)
+    r = run([prog, "bz2"])
+    assert r.returncode == 126 and r.stdout == "", describe(r)
+    assert "libbz2.so.1.0" in message(r, prog), describe(r)
+    assert "damaged" in message(r, prog), describe(r)
+    assert_verify_fails(prog)
+
+
 def test_flipped_byte_in_source_of_main(pristine, layout, damaged):
     """Damaged source text only costs the traceback its source lines."""
     e = layout.entries["__main__"]

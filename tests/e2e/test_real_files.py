@@ -56,7 +56,7 @@ def test_one_file_writes_packages_once_to_a_private_cache(tmp_path):
     app(tmp_path)
     r = kiln_build("app.py", "--files", "cfg", "-o", "prog", cwd=tmp_path)
     assert ("package tool gets real files at run time: its data holds "
-            "native code (tool/bin/echo)") in r.stderr, describe(r)
+            "a program (tool/bin/echo)") in r.stderr, describe(r)
     assert "package cfg gets real files at run time: --files names it" \
         in r.stderr, describe(r)
     env = cache_env(tmp_path)
