@@ -238,6 +238,13 @@ int bundle_entry_order(unsigned kind_a, const char *name_a, unsigned kind_b,
 
 /* ---- writer (kiln command only) --------------------------------------- */
 
+/* Eight bytes of a payload replaced as it is stored: bytes [off, off + 8)
+ * become bytes[] (an edited entry of a dynamic section). */
+typedef struct bundle_patch {
+    uint64_t off;
+    uint8_t bytes[8];
+} bundle_patch;
+
 /* Where the bytes of one payload come from, and how they are stored. */
 typedef struct bundle_source {
     const void *bytes;     /* these size bytes; or NULL to read fd */
@@ -246,6 +253,8 @@ typedef struct bundle_source {
     const void *head;      /* when head_size > 0, these bytes replace the */
     size_t head_size;      /* first head_size bytes (an edited header)    */
     int level;             /* zstd level; 0 stores the bytes as they are */
+    const bundle_patch *patches; /* n_patches more replacements, each */
+    size_t n_patches;            /* inside [head_size, size)          */
 } bundle_source;
 
 /* A bundle being written to a file, in three steps:

@@ -271,15 +271,29 @@ static int writer_pad(bundle_writer *w, uint64_t a, kl_err *err)
     return 0;
 }
 
-/* Bytes [off, off + n) of src, head replacement applied: in place when
- * src is in memory and the head is not involved, else read into w->buf.
- * NULL with err set when the file cannot be read. */
+/* Whether one of src's patches overlaps [off, off + n). */
+static int writer_patched(const bundle_source *src, uint64_t off, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < src->n_patches; i++)
+        if (src->patches[i].off < off + n && src->patches[i].off + 8 > off)
+            return 1;
+    return 0;
+}
+
+/* Bytes [off, off + n) of src, head replacement and patches applied: in
+ * place when src is in memory and neither is involved, else read into
+ * w->buf. NULL with err set when the file cannot be read. */
 static const uint8_t *writer_chunk(bundle_writer *w, const bundle_source *src,
                                    uint64_t off, size_t n, const char *name,
                                    kl_err *err)
 {
+    size_t i;
+
     assert(n <= WRITER_CHUNK);
-    if (src->bytes != NULL && off >= src->head_size)
+    if (src->bytes != NULL && off >= src->head_size &&
+        !writer_patched(src, off, n))
         return (const uint8_t *)src->bytes + off;
     if (src->bytes != NULL)
         memcpy(w->buf, (const uint8_t *)src->bytes + off, n);
@@ -290,6 +304,14 @@ static const uint8_t *writer_chunk(bundle_writer *w, const bundle_source *src,
                                             : n;
 
         memcpy(w->buf, (const uint8_t *)src->head + off, k);
+    }
+    for (i = 0; i < src->n_patches; i++) {
+        const bundle_patch *pt = &src->patches[i];
+        uint64_t k;
+
+        for (k = 0; k < 8; k++)
+            if (pt->off + k >= off && pt->off + k < off + n)
+                w->buf[pt->off + k - off] = pt->bytes[k];
     }
     return w->buf;
 }
@@ -390,7 +412,7 @@ static int writer_put_part(bundle_writer *w, const bundle_source *src,
                            uint64_t *raw_size, uint64_t *check,
                            int *compressed, kl_err *err)
 {
-    static const bundle_source none = {NULL, -1, 0, NULL, 0, 0};
+    static const bundle_source none = {NULL, -1, 0, NULL, 0, 0, NULL, 0};
     uint64_t stored = 0;
 
     if (src == NULL)

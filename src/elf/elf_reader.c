@@ -381,6 +381,37 @@ int elf_dynstr_has(const void *image, uint64_t size, const char *name)
     return 0;
 }
 
+int elf_fixed_paths(const void *image, uint64_t size, uint64_t offs[2],
+                    size_t *n)
+{
+    elf_image im;
+    elf_info info;
+    elf_dynamic dyn;
+    kl_err err;
+    uint64_t i;
+
+    *n = 0;
+    memset(&im, 0, sizeof im);
+    im.p = image;
+    im.size = size;
+    if (elf_read_headers(&im, &info, &err) < 0 ||
+        elf_find_dynamic(&im, &dyn, &err) <= 0)
+        return 0;
+    for (i = 0; i < dyn.n && *n < 2; i++) {
+        uint64_t at = dyn.off + i * sizeof(Elf64_Dyn);
+        Elf64_Dyn d;
+        const char *s;
+
+        memcpy(&d, im.p + at, sizeof d);
+        if ((d.d_tag != DT_RPATH && d.d_tag != DT_RUNPATH) ||
+            elf_string(&im, d.d_un.d_val, &s, &err) < 0)
+            continue;
+        if (strstr(s, "$ORIGIN") == NULL && strstr(s, "${ORIGIN}") == NULL)
+            offs[(*n)++] = at;
+    }
+    return 0;
+}
+
 /* True when s is one of names[0, n). */
 static int elf_among(const char *s, const char *const *names, size_t n)
 {

@@ -67,6 +67,19 @@ void elf_cut_header(const void *image, uint8_t out[ELF_HEADER_SIZE]);
  * extension module foo. 0 for anything elf_read() would refuse. */
 int elf_dynstr_has(const void *image, uint64_t size, const char *name);
 
+/* The dynamic tag the entries elf_fixed_paths() finds are given when a
+ * program is built: a tag no loader knows, which it skips, in the range
+ * reserved for operating systems. */
+#define ELF_DT_HIDDEN_PATH 0x6b6c6e02
+
+/* The file offsets (offs[0, *n), at most 2) of the DT_RPATH and
+ * DT_RUNPATH entries of image[0, size) whose directories are all fixed
+ * paths, none relative to the object ($ORIGIN): directories of the
+ * machine the object was built or installed on, which a built program
+ * must never search. 0, with *n 0 for an image elf_read() would refuse. */
+int elf_fixed_paths(const void *image, uint64_t size, uint64_t offs[2],
+                    size_t *n);
+
 /* The dynamic tag elf_hide_needed() gives entries the loader must skip:
  * in the range reserved for operating systems (DT_LOOS..DT_HIOS), and
  * none that glibc knows. */

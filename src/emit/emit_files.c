@@ -12,27 +12,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* When the shared object at path (opened into src) has parts the loader
- * never reads, make src cover only its loadable part, with the header
- * edited to match (head, owned by the caller). Anything that is not a
- * readable ELF object is kept whole. */
-static void emit_strip(const char *path, bundle_source *src,
-                       uint8_t head[ELF_HEADER_SIZE])
+/* Prepare native object e, opened into d->src from path: the search
+ * paths of the machine it was built on hidden (elf_fixed_paths: a built
+ * program never searches them) with patches in d; and, when e->strip and
+ * it has parts the loader never reads, src made to cover only its
+ * loadable part, with the header edited to match (d->head). Anything that
+ * is not a readable ELF object is kept whole. */
+static void emit_native(const plan_entry *e, const char *path, emit_data *d)
 {
     kl_map m;
     elf_info info;
     kl_err ignored;
+    uint64_t offs[2];
+    size_t n, i, k;
 
     if (kl_map_file(path, &m, &ignored) < 0)
         return;
-    if (m.size == src->size &&
+    if (m.size == d->src.size &&
         elf_read(m.data, m.size, &info, &ignored) == 0) {
-        if (info.loadable_size < m.size) {
-            elf_cut_header(m.data, head);
-            src->size = info.loadable_size;
-            src->head = head;
-            src->head_size = ELF_HEADER_SIZE;
+        if (e->strip && info.loadable_size < m.size) {
+            elf_cut_header(m.data, d->head);
+            d->src.size = info.loadable_size;
+            d->src.head = d->head;
+            d->src.head_size = ELF_HEADER_SIZE;
         }
+        elf_fixed_paths(m.data, m.size, offs, &n);
+        for (i = 0; i < n; i++) {
+            d->patches[i].off = offs[i];
+            for (k = 0; k < 8; k++)
+                d->patches[i].bytes[k] =
+                    (uint8_t)((uint64_t)ELF_DT_HIDDEN_PATH >> (8 * k));
+        }
+        d->src.patches = d->patches;
+        d->src.n_patches = n;
         elf_info_free(&info);
     }
     kl_unmap(&m);
@@ -41,15 +53,15 @@ static void emit_strip(const char *path, bundle_source *src,
 int emit_data_open(const plan_entry *e, emit_data *d, kl_err *err)
 {
     bundle_source src = {e->data.bytes, -1, e->data.size, NULL, 0,
-                         e->data.level};
+                         e->data.level, NULL, 0};
 
     d->src = src;
     if (e->data.file == NULL)
         return 0;
     if (kl_open_regular(e->data.file, &d->src.fd, &d->src.size, err) < 0)
         return -1;
-    if (e->strip)
-        emit_strip(e->data.file, &d->src, d->head);
+    if (e->kind == BUNDLE_KIND_EXTENSION || e->kind == BUNDLE_KIND_SHLIB)
+        emit_native(e, e->data.file, d);
     return 0;
 }
 
@@ -63,7 +75,7 @@ void emit_data_close(emit_data *d)
 static int emit_put(bundle_writer *w, const plan_entry *e, kl_err *err)
 {
     bundle_source aux = {e->aux.bytes, -1, e->aux.size, NULL, 0,
-                         e->aux.level};
+                         e->aux.level, NULL, 0};
     emit_data data;
     int r;
 

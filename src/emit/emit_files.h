@@ -12,11 +12,13 @@
 
 /* A plan entry's data opened for storing: src reads from memory or from
  * an open file; a shared object to strip is cut to its loadable part,
- * with the edited header in head (src points at it, so an emit_data is
+ * with the edited header in head, and a native object's fixed search
+ * paths are hidden by patches (src points at both, so an emit_data is
  * not copied while open). */
 typedef struct emit_data {
     bundle_source src;
     uint8_t head[ELF_HEADER_SIZE];
+    bundle_patch patches[2];
 } emit_data;
 
 /* Open e's data part for storing into *d. Errors name the file. Close

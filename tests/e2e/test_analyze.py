@@ -16,8 +16,8 @@ import subprocess
 import pytest
 
 from conftest import (SHLIB_A as LIB_A, SHLIB_B as LIB_B, SHLIB_EXT as EXT,
-                      Bundle, cc, describe, kiln, kiln_build, python_cflags,
-                      python_run, run, write_tree)
+                      KILN_PYTHON, Bundle, cc, describe, kiln, kiln_build,
+                      python_cflags, python_run, run, write_tree)
 
 SSL_APP = """
 import ssl, sqlite3, ctypes, lzma, bz2, zlib
@@ -243,3 +243,49 @@ def test_analyze_reports_the_glibc_floor_of_a_numpy_program(numpy_venv,
     assert (2, 17) <= floor, report["glibc"]
     text = kiln("analyze", tmp_path / "prog").stdout.splitlines()[0]
     assert f"runs with glibc {report['glibc']} or newer" in text
+
+
+def test_build_machine_search_paths_are_never_searched(tmp_path, pyinfo):
+    """An extension module whose RUNPATH names a directory of the build
+    machine, and which needs a base-system library the program has not
+    loaded yet (libgcc_s), makes python search that directory first; the
+    program carries the module with that RUNPATH hidden, so it never looks
+    there, and readelf sees no RUNPATH in the bytes it carries."""
+    build_dir = tmp_path / "build-machine" / "lib"
+    build_dir.mkdir(parents=True)
+    write_tree(tmp_path, {
+        "mypkg/__init__.py": "from mypkg._native import value\n",
+        "app.py": "import mypkg\nprint(mypkg.value(2))\n",
+        "ext.c": EXT.replace("int kla_value(int x);",
+                             "static int kla_value(int x) { return 40 + x; }"),
+    })
+    ext = tmp_path / "mypkg" / f"_native{pyinfo['ext_suffixes'][0]}"
+    cc("-shared", "-fPIC", *python_cflags(), "-o", ext, tmp_path / "ext.c",
+       "-Wl,--no-as-needed", "-lgcc_s", "-Wl,--enable-new-dtags",
+       f"-Wl,-rpath,{build_dir}")
+    strace = shutil.which("strace") or "/usr/bin/strace"
+    trace = ["-f", "-e", "trace=%file", "-o"]
+    want = run([strace, *trace, tmp_path / "python.log", KILN_PYTHON, "-E",
+                "-s", tmp_path / "app.py"], cwd=tmp_path)
+    assert (want.returncode, want.stdout) == (0, "42\n"), describe(want)
+    # python looks in the RUNPATH: the test can see a search.
+    assert str(build_dir) in (tmp_path / "python.log").read_text()
+
+    kiln_build("app.py", "-q", "-o", "prog", cwd=tmp_path)
+    got = run([strace, *trace, tmp_path / "prog.log", tmp_path / "prog"],
+              cwd=tmp_path)
+    assert (got.returncode, got.stdout) == (0, "42\n"), describe(got)
+    searched = [l for l in (tmp_path / "prog.log").read_text().splitlines()
+                if str(tmp_path / "build-machine") in l]
+    assert searched == []
+
+    data = (tmp_path / "prog").read_bytes()
+    e = Bundle(data).entries["mypkg._native"]
+    carried = tmp_path / "carried.so"
+    carried.write_bytes(data[e["data_abs"]:e["data_abs"] + e["data_size"]])
+    dynamic = subprocess.run(["readelf", "-d", "-W", str(carried)], text=True,
+                             capture_output=True, check=True).stdout
+    assert "RUNPATH" not in dynamic and "RPATH" not in dynamic, dynamic
+    assert "RUNPATH" in subprocess.run(["readelf", "-d", "-W", str(ext)],
+                                       text=True, capture_output=True,
+                                       check=True).stdout

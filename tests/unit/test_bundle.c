@@ -146,12 +146,15 @@ static int is_text_big(enum fill f, size_t n)
 
 /* ---- building ----------------------------------------------------------- */
 
-/* Where the writer takes payloads from: memory, a file, or a file whose
- * first bytes are wrong and replaced by a head. Every way must give the
- * same bundle. */
-enum how { FROM_MEMORY, FROM_FILE, FROM_FILE_HEAD };
-#define HOW_COUNT 3
-static const char *const how_names[] = {"memory", "file", "file+head"};
+/* Where the writer takes payloads from: memory, a file, a file whose
+ * first bytes are wrong and replaced by a head, or memory or a file with
+ * two runs of 8 wrong bytes (in the middle and at the end) replaced by
+ * patches. Every way must give the same bundle. */
+enum how { FROM_MEMORY, FROM_FILE, FROM_FILE_HEAD, FROM_MEMORY_PATCHED,
+           FROM_FILE_PATCHED };
+#define HOW_COUNT 5
+static const char *const how_names[] = {"memory", "file", "file+head",
+                                        "memory+patches", "file+patches"};
 #define HEAD_MAX 7
 
 static int spec_cmp(const void *a, const void *b)
@@ -206,15 +209,20 @@ static uint8_t *fd_contents(int fd, size_t *size)
 
 /* Fill src for bytes p[0, n) the way `how` says. A file source gets its
  * own descriptor (returned; -1 for memory) and, for FROM_FILE_HEAD, head
- * receives the true first bytes while the file holds them flipped. */
+ * receives the true first bytes while the file holds them flipped; for
+ * the patched ways, patches receive the true bytes of two runs that the
+ * source holds flipped (*copy: a memory source's bytes, for the caller
+ * to free). */
 static int source_for(bundle_source *src, const uint8_t *p, size_t n,
-                      int level, enum how how, uint8_t head[HEAD_MAX])
+                      int level, enum how how, uint8_t head[HEAD_MAX],
+                      bundle_patch patches[2], uint8_t **copy_out)
 {
     uint8_t *copy;
-    size_t k, i;
+    size_t k, i, j;
     int fd;
 
     memset(src, 0, sizeof *src);
+    *copy_out = NULL;
     src->fd = -1;
     src->size = n;
     src->level = level;
@@ -227,6 +235,22 @@ static int source_for(bundle_source *src, const uint8_t *p, size_t n,
     for (i = 0; i < k; i++) {
         head[i] = copy[i];
         copy[i] ^= 0x5a;
+    }
+    if ((how == FROM_MEMORY_PATCHED || how == FROM_FILE_PATCHED) && n >= 16) {
+        patches[0].off = n / 2 - 4;
+        patches[1].off = n - 8;
+        src->patches = patches;
+        src->n_patches = patches[0].off + 8 <= patches[1].off ? 2 : 1;
+        for (j = 0; j < src->n_patches; j++)
+            for (i = 0; i < 8; i++) {
+                patches[j].bytes[i] = copy[patches[j].off + i];
+                copy[patches[j].off + i] ^= 0xa5;
+            }
+    }
+    if (how == FROM_MEMORY_PATCHED) {
+        src->bytes = copy;
+        *copy_out = copy;
+        return -1;
     }
     fd = memfd_with(copy, n);
     free(copy);
@@ -268,11 +292,12 @@ static uint8_t *file_from(spec *s, size_t n, int level, uint64_t at,
         exit(2);
     for (i = 0; i < n; i++) {
         bundle_source data, aux;
-        uint8_t dhead[HEAD_MAX], ahead[HEAD_MAX];
+        uint8_t dhead[HEAD_MAX], ahead[HEAD_MAX], *dcopy, *acopy;
+        bundle_patch dpatch[2], apatch[2];
         int dfd = source_for(&data, order[i]->data, order[i]->dsize, level,
-                             how, dhead);
+                             how, dhead, dpatch, &dcopy);
         int afd = source_for(&aux, order[i]->aux, order[i]->asize, level, how,
-                             ahead);
+                             ahead, apatch, &acopy);
 
         err.msg[0] = 0;
         CHECKF(bundle_writer_put(w, &data, &aux, &err) == 0, "put %s: %s",
@@ -281,6 +306,8 @@ static uint8_t *file_from(spec *s, size_t n, int level, uint64_t at,
             close(dfd);
         if (afd >= 0)
             close(afd);
+        free(dcopy);
+        free(acopy);
     }
     err.msg[0] = 0;
     if (!CHECKF(bundle_writer_finish(w, &err) == 0, "%s", err.msg))
@@ -858,7 +885,7 @@ static void test_many(void)
         bundle_source src = {many_names[k], -1,
                              many_kind(k) == BUNDLE_KIND_NAMESPACE
                                  ? 0 : strlen(many_names[k]),
-                             NULL, 0, k % 2 ? 3 : 0};
+                             NULL, 0, k % 2 ? 3 : 0, NULL, 0};
 
         if (!CHECKF(bundle_writer_put(w, &src, NULL, &err) == 0, "%s: %s",
                     many_names[k], err.msg))

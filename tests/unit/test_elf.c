@@ -439,6 +439,29 @@ static void test_dynstr_has(void)
     free(img);
 }
 
+/* elf_fixed_paths finds an RPATH of fixed directories, at the offset of
+ * its dynamic entry, and leaves a RUNPATH relative to $ORIGIN alone. */
+static void test_fixed_paths(void)
+{
+    size_t size, n = 9;
+    uint8_t *img = load("libkltest-rpath.so", &size);
+    uint64_t offs[2];
+    Elf64_Dyn d;
+
+    elf_fixed_paths(img, size, offs, &n);
+    if (CHECKF(n == 1, "%zu entries", n)) {
+        memcpy(&d, img + offs[0], sizeof d);
+        CHECK(d.d_tag == DT_RPATH);
+    }
+    free(img);
+    img = load("libkltest.so", &size);
+    elf_fixed_paths(img, size, offs, &n);
+    CHECKF(n == 0, "%zu entries", n);
+    elf_fixed_paths("not an ELF image", 16, offs, &n);
+    CHECK(n == 0);
+    free(img);
+}
+
 /* The executable that runs these tests is a program. */
 static void test_program(const char *self)
 {
@@ -471,6 +494,7 @@ int main(int argc, char **argv)
     test_hostile();
     test_hide_needed();
     test_dynstr_has();
+    test_fixed_paths();
     test_program("/proc/self/exe");
     return check_summary();
 }

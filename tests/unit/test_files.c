@@ -73,9 +73,9 @@ static void make_bundle(void)
     for (i = 0; ok && i < N_ENTRIES; i++) {
         const test_entry *t = &entries[i];
         bundle_source d = {t->data, -1, t->data ? strlen(t->data) : 0,
-                           NULL, 0, i % 2 ? 3 : 0};
+                           NULL, 0, i % 2 ? 3 : 0, NULL, 0};
         bundle_source s = {t->source, -1, t->source ? strlen(t->source) : 0,
-                           NULL, 0, 0};
+                           NULL, 0, 0, NULL, 0};
 
         ok = bundle_writer_put(w, t->data ? &d : NULL, t->source ? &s : NULL,
                                &err) == 0;

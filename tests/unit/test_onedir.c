@@ -59,9 +59,9 @@ static uint8_t *fd_bytes(int fd, size_t *n)
  * go to ext_fd and data_fd. Returns the bundle file's bytes. */
 static uint8_t *external_bundle(int ext_fd, int data_fd, size_t *size)
 {
-    bundle_source c = {code, -1, sizeof code, NULL, 0, 0};
-    bundle_source x = {ext_bytes, -1, sizeof ext_bytes, NULL, 0, 3};
-    bundle_source d = {data_bytes, -1, sizeof data_bytes, NULL, 0, 0};
+    bundle_source c = {code, -1, sizeof code, NULL, 0, 0, NULL, 0};
+    bundle_source x = {ext_bytes, -1, sizeof ext_bytes, NULL, 0, 3, NULL, 0};
+    bundle_source d = {data_bytes, -1, sizeof data_bytes, NULL, 0, 0, NULL, 0};
     bundle_writer *w = bundle_writer_new();
     int fd = temp_fd();
     kl_err err;
@@ -139,7 +139,7 @@ out:
 
 static void test_writer_refuses(void)
 {
-    bundle_source x = {ext_bytes, -1, sizeof ext_bytes, NULL, 0, 0};
+    bundle_source x = {ext_bytes, -1, sizeof ext_bytes, NULL, 0, 0, NULL, 0};
     static const char *const bad[] = {"", "a/b", ".", "..", "/x"};
     bundle_writer *w = bundle_writer_new();
     int fd = temp_fd(), out = temp_fd();
