@@ -53,7 +53,7 @@ mount -t proc proc "$root/proc" &&
 mount -t tmpfs -o mode=1777 tmpfs "$root/tmp" &&
 mkdir "$root/tmp/programs" &&
 mount --bind "$programs" "$root/tmp/programs" &&
-chroot=$(command -v chroot) &&
+chroot=$(PATH=$PATH:/usr/sbin:/sbin command -v chroot) &&
 exec env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
 	"$chroot" "$root" "$@"
 """
@@ -160,6 +160,8 @@ print(lzma.is_check_supported(lzma.CHECK_SHA256))
 
 # The apps that take the certificates' folder as their argument.
 TAKES_CERTS = {"ssl"}
+# The libraries named apps must map from memory (memfds named after them).
+FROM_MEMORY = {"ssl": ("libssl", "libcrypto"), "sqlite3": ("libsqlite3",)}
 
 
 @pytest.fixture(scope="session")
@@ -202,6 +204,7 @@ def program(folder, numpy_venv):
 
 
 def app_args(name, certs):
+    """The app's arguments, with certs as the certificates' folder."""
     return [str(certs)] if name in TAKES_CERTS else []
 
 
@@ -250,8 +253,13 @@ def test_runs_where_its_libraries_are_not(name, minbase, namespaces, folder,
     prog = program(name)
     got = in_root(namespaces, minbase, folder, f"{IN_ROOT}/{prog.name}",
                   *app_args(name, f"{IN_ROOT}/certs"))
-    assert (got.returncode, got.stderr) == (0, ""), describe(got)
-    assert got.stdout == want, describe(got)
+    assert (got.returncode, got.stderr) == (0, ""), (
+        "the program fails on a machine with only glibc's libraries and "
+        "libgcc_s (a library it needs that is not there must come with "
+        f"it):\n{describe(got)}")
+    assert got.stdout == want, (
+        f"the program prints, in the root, what python does not print "
+        f"here ({want!r}):\n{describe(got)}")
 
 
 @pytest.mark.parametrize("name", sorted(APPS))
@@ -272,10 +280,6 @@ def test_maps_only_glibc_and_libgcc_from_the_machine(name, folder, program,
                     and not MACHINE_LIBS.search(m)]
     assert not from_machine, (
         f"mapped from this machine's files: {from_machine}\n{describe(got)}")
-    if name in ("ssl", "sqlite3"):
-        wanted = {"ssl": ("libssl", "libcrypto"),
-                  "sqlite3": ("libsqlite3",)}[name]
-        for lib in wanted:
-            assert any(re.fullmatch(rf"/memfd:{lib}\.so[.\d]* \(deleted\)", m)
-                       for m in files), (
-                f"{lib} is not mapped from a memfd:\n{maps}")
+    for lib in FROM_MEMORY.get(name, ()):
+        assert any(re.fullmatch(rf"/memfd:{lib}\.so[.\d]* \(deleted\)", m)
+                   for m in files), f"{lib} is not mapped from a memfd:\n{maps}"
