@@ -46,8 +46,8 @@ mount -t tmpfs -o mode=1777 tmpfs /tmp &&
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm || exit 125
 fd=3
 for k in $keep; do
-	mkdir "$k" && mount --no-canonicalize --bind "/proc/self/fd/$fd" "$k" ||
-		exit 125
+	mkdir "$k" && mount --no-canonicalize --bind "/proc/self/fd/$fd" "$k" &&
+		eval "exec $fd<&-" || exit 125
 	fd=$((fd + 1))
 done
 unset IFS
