@@ -20,6 +20,9 @@ DEPS ?= $(BUILD)/deps
 INSTALL_DEPS ?= auto
 # The venv pytest runs in, and the Python it is made from.
 VENV ?= $(BUILD)/venv
+# The minimal Debian root the portability tests run programs in
+# (tests/setup/minbase_root.sh; made once, shared by the matrix's runs).
+MINBASE ?= $(BUILD)/minbase-root
 TEST_PYTHON ?= python3
 MATRIX_REQUIRED ?=
 PREFIX ?= /usr/local
@@ -158,7 +161,7 @@ testenv:
 # DEPS/bin holds what mk/testenv unpacked without root (strace).
 e2e: programs testenv
 	PATH="$(abspath $(DEPS))/bin:$$PATH" KILN_BUILD=$(abspath $(BUILD)) KILN_PYTHON=$(PY_EXE) \
-	  $(VENV)/bin/python -m pytest -q tests/e2e
+	  KILN_MINBASE=$(abspath $(MINBASE)) $(VENV)/bin/python -m pytest -q tests/e2e
 
 # The compatibility corpus (tests/corpus/): real PyPI packages, each built
 # as a one-file and a folder program and compared with the venv's python.
@@ -179,7 +182,8 @@ corpus: programs testenv
 # The end-to-end tests once more per installed matrix Python (mk/matrix).
 matrix: testenv
 	@sh mk/matrix '$(MAKE)' '$(BUILD)' '$(PY_EXE)' '$(MATRIX_REQUIRED)' \
-	  DEPS='$(abspath $(DEPS))' VENV='$(abspath $(VENV))' INSTALL_DEPS='$(INSTALL_DEPS)' \
+	  DEPS='$(abspath $(DEPS))' VENV='$(abspath $(VENV))' MINBASE='$(abspath $(MINBASE))' \
+	  INSTALL_DEPS='$(INSTALL_DEPS)' \
 	  TEST_PYTHON='$(TEST_PYTHON)'
 
 # One part after the other: they share the venv and the machine's cores.

@@ -27,6 +27,9 @@ KILN = KILN_BUILD / "kiln"
 STUB = KILN_BUILD / "kiln-stub"
 KILN_PYTHON = os.environ.get("KILN_PYTHON") or "python3"
 
+# strace, from PATH (`make e2e` puts the one mk/testenv unpacked first).
+STRACE = shutil.which("strace") or "/usr/bin/strace"
+
 # Generous limits: a hang is a failure, not a stuck suite.
 BUILD_TIMEOUT = 180
 RUN_TIMEOUT = 60
@@ -211,6 +214,43 @@ def assert_one_error_line(r, *, status=1):
     assert "Traceback" not in r.stderr, describe(r)
 
 
+@pytest.fixture(scope="session")
+def strace_exe():
+    """STRACE, which must be installed."""
+    assert os.access(STRACE, os.X_OK), (
+        f"{STRACE} is missing: these tests trace programs with strace "
+        "(Debian package strace; `make test` gets it, mk/testenv)")
+    return STRACE
+
+
+def in_namespaces(script, *args, **kw):
+    """Run the sh SCRIPT, with ARGS as $1..., in mount and PID namespaces
+    of its own (as tests/setup/fresh_machine.sh runs commands), where it
+    may mount (a /proc, a tmpfs) and chroot: as root, directly; as a user,
+    in a user namespace that maps the user to root (unshare
+    --map-root-user). Nothing it mounts or starts outlives it. Returns
+    the CompletedProcess, as run does."""
+    cmd = ["unshare", "--mount", "--pid", "--fork", "--propagation",
+           "private"]
+    if os.geteuid() != 0:
+        cmd.insert(1, "--map-root-user")
+    return run([*cmd, "sh", "-c", script, "sh", *args], **kw)
+
+
+@pytest.fixture(scope="session")
+def namespaces():
+    """in_namespaces, once it is known to work here."""
+    r = in_namespaces("mount -t proc proc /proc && mount -t tmpfs tmpfs /tmp")
+    assert r.returncode == 0, (
+        "these tests run programs in mount and PID namespaces of their own "
+        "(unshare, util-linux), as root or through a user namespace; this "
+        "machine refuses them: run as root, or allow user namespaces "
+        "(sysctl kernel.unprivileged_userns_clone=1, "
+        "user.max_user_namespaces > 0); a chrooted process may not make "
+        "one (enter the root with pivot_root)\n" + describe(r))
+    return in_namespaces
+
+
 # ---- the Python kiln embeds -------------------------------------------------
 
 _PYINFO_CODE = r"""
@@ -312,9 +352,42 @@ def pypi_venv():
     return make_venv(KILN_BUILD / "e2e-venv", PYPI_PINS)
 
 
+# The corpus's pins (tests/corpus/pins.txt), for end-to-end tests of its
+# packages that carry native code: the same versions, so pip's cache
+# already holds their wheels.
+CORPUS_PINS_FILE = REPO / "tests" / "corpus" / "pins.txt"
+
+
+def dist_key(name):
+    """A distribution's name as pip compares them."""
+    return name.lower().replace("_", "-")
+
+
+def corpus_pins(*names):
+    """The lines of tests/corpus/pins.txt that pin the named
+    distributions, in the file's order; every name must have one."""
+    pins = [line.strip() for line in CORPUS_PINS_FILE.read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+    want = {dist_key(n) for n in names}
+    found = [p for p in pins if dist_key(p.split("==")[0]) in want]
+    missing = want - {dist_key(p.split("==")[0]) for p in found}
+    assert not missing, f"{CORPUS_PINS_FILE} pins no {sorted(missing)}"
+    return tuple(found)
+
+
+@pytest.fixture(scope="session")
+def natives_venv():
+    """A venv with the corpus's packages whose wheels bring native
+    libraries: numpy (OpenBLAS in numpy.libs), Pillow (pillow.libs), lxml
+    and cryptography (with cffi), kept in KILN_BUILD between runs."""
+    return make_venv(KILN_BUILD / "e2e-venv-natives",
+                     corpus_pins("numpy", "pillow", "lxml", "cryptography",
+                                 "cffi", "pycparser"))
+
+
 # numpy from its manylinux wheel: extension modules that bring their own
 # libraries (numpy.libs: OpenBLAS, libgfortran, libquadmath).
-NUMPY_PINS = ("numpy==2.1.3",)
+NUMPY_PINS = corpus_pins("numpy")
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,8 @@ import shutil
 import pytest
 
 from conftest import (build_program, describe, inspect_names, run,
-                      write_tree, KILN_PYTHON)
+                      write_tree, KILN_PYTHON, STRACE)
 
-STRACE = shutil.which("strace") or "/usr/bin/strace"
 TRACE = "file,openat,open,stat,newfstatat,statx,access,readlink"
 
 

@@ -15,7 +15,7 @@
 # It tests the committed HEAD, not the work tree: commit first. The base
 # root is cached as build/fresh-machine/bookworm-base.tar (delete it to
 # start from a new debootstrap); each run unpacks fresh copies. Each command
-# runs chrooted in its own mount and PID namespaces with its own /proc:
+# runs in the root, in its own mount and PID namespaces with its own /proc:
 # nothing it mounts or starts outlives it. Network: the Debian mirror, and
 # PyPI for pytest (through the host's pip certificate and proxy, if any).
 set -eu
@@ -97,7 +97,11 @@ new_root() {
 }
 
 # in_root ROOT USER COMMAND: COMMAND (sh) in ROOT as USER (root or builder),
-# from USER's home, with a clean environment.
+# from USER's home, with a clean environment. ROOT becomes the root of the
+# command's mount namespace (pivot_root) rather than a chroot: a chrooted
+# process may not make a user namespace, which the tests that run
+# programs in a root of their own need as a user (tests/e2e/conftest.py,
+# in_namespaces).
 in_root() {
 	if [ "$2" = root ]; then spec=0:0 home=/root; else spec=1000:1000 home=/home/builder; fi
 	set -- "$1" "$spec" "$home" "$3"
@@ -108,10 +112,12 @@ in_root() {
 	timeout --kill-after=30 "$LIMIT" \
 	unshare --mount --pid --fork --propagation private sh -c '
 		root=$1 spec=$2 home=$3 cmd=$4; shift 4
+		mount --bind "$root" "$root" &&
 		mount -t proc proc "$root/proc" &&
 		mount -t tmpfs -o mode=1777 shm "$root/dev/shm" &&
 		mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts" &&
-		exec chroot --userspec="$spec" "$root" /usr/bin/env -i HOME="$home" \
+		cd "$root" && pivot_root . . && umount -l . &&
+		exec chroot --userspec="$spec" / /usr/bin/env -i HOME="$home" \
 			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 			LANG=C.UTF-8 TERM=dumb "$@" /bin/sh -c "cd && $cmd"
 	' sh "$@"

@@ -1,17 +1,21 @@
 """Writes the corpus's test CA and the certificate of its local HTTPS
-server (127.0.0.1 and localhost) into this directory:
+server (127.0.0.1 and localhost) into this directory, or into the one its
+argument names:
 
     ca.pem          the test CA's certificate (trusted by the smoke apps)
     server.pem      the server's certificate, signed by the CA
     server-key.pem  the server's private key
 
-The files are committed; run this again only to replace them
+The files here are committed; run this again only to replace them
 (`python make_certs.py`, with the `cryptography` package of the corpus
 venv). They are valid from 2024 to 2124, so no run of the corpus ever sees
-them expire. Nothing here is secret: the key serves 127.0.0.1 in tests.
+them expire. tests/e2e/test_portable.py makes a fresh set for each of its
+runs (`python make_certs.py DIR`). Nothing here is secret: the key serves
+127.0.0.1 in tests.
 """
 import datetime
 import ipaddress
+import sys
 from pathlib import Path
 
 from cryptography import x509
@@ -34,7 +38,7 @@ def pem(cert):
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def main():
+def main(out):
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder()
           .subject_name(name("kiln corpus test CA"))
@@ -74,12 +78,12 @@ def main():
                              critical=False)
               .sign(ca_key, hashes.SHA256()))
 
-    (HERE / "ca.pem").write_bytes(pem(ca))
-    (HERE / "server.pem").write_bytes(pem(server))
-    (HERE / "server-key.pem").write_bytes(key.private_bytes(
+    (out / "ca.pem").write_bytes(pem(ca))
+    (out / "server.pem").write_bytes(pem(server))
+    (out / "server-key.pem").write_bytes(key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)
