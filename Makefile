@@ -129,11 +129,13 @@ $(call obj,src/report/report_html.c): ALL_CFLAGS += -I$(BUILD)/gen
 
 # The runtime's Python glue, compiled by the Python kiln embeds into
 # marshalled code (C arrays): a built program runs it without compiling.
-GLUE_PY := src/runtime/rt_glue.py src/runtime/rt_glue_metadata.py
+GLUE_PY := src/runtime/rt_glue.py src/runtime/rt_glue_metadata.py \
+           src/runtime/rt_reexec.py
 $(BUILD)/gen/rt_glue_code.h: $(GLUE_PY) mk/glue_code.py $(CONFIG)
 	@mkdir -p $(@D)
 	$(PY_EXE) -I mk/glue_code.py rt_glue_code=src/runtime/rt_glue.py \
-	  rt_glue_metadata_code=src/runtime/rt_glue_metadata.py > $@.tmp
+	  rt_glue_metadata_code=src/runtime/rt_glue_metadata.py \
+	  rt_reexec_code=src/runtime/rt_reexec.py > $@.tmp
 	@mv $@.tmp $@
 $(call obj,src/runtime/rt_glue.c): $(BUILD)/gen/rt_glue_code.h
 $(call obj,src/runtime/rt_glue.c): ALL_CFLAGS += -I$(BUILD)/gen

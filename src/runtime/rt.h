@@ -91,7 +91,19 @@ PyObject *rt_importer_find_spec(PyObject *importer, PyObject *name);
  * to its path inside the program. NULL with an exception set. */
 PyObject *rt_importer_get_code(PyObject *importer, PyObject *name);
 
-/* ---- rt_glue.c: importlib.metadata and importlib.resources over the bundle */
+/* ---- rt_glue.c: importlib.metadata and importlib.resources over the bundle,
+ * and the standard library's own re-executions of sys.executable */
+
+/* When sys.argv is a command line the standard library builds to start
+ * sys.executable again (multiprocessing: `--multiprocessing-fork
+ * NAME=N...`, or interpreter flags then `-c` with its spawn, forkserver or
+ * resource tracker program; rt_reexec.py lists them exactly), run it as
+ * python would, with the program's main script given to multiprocessing
+ * from the bundle (importer's get_code("__main__")): 1. 0 for any other
+ * command line, which is the program's, with nothing done (the glue is not
+ * even run unless the command line starts like one). -1 with an exception
+ * set, SystemExit included. */
+int rt_glue_reexec(PyObject *importer);
 
 /* find_distributions(context) for the importer `loader` of prog, whose
  * modules' locations start with `root` ("<root>/"): a new iterator of

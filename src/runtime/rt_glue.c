@@ -9,7 +9,9 @@
  * time a program asks for either; a program that never does pays nothing,
  * and one that reads resources does not import importlib.metadata.
  * The bundle is listed here, in C; files are read through the importer's
- * get_data and get_source.
+ * get_data and get_source. Also: the command lines the standard library
+ * builds to run sys.executable again (multiprocessing's children), run by
+ * rt_reexec.py in a namespace of its own.
  */
 #include "rt.h"
 
@@ -70,6 +72,54 @@ static PyObject *rt_glue_function(const char *name, int metadata)
         PyErr_Format(PyExc_RuntimeError, "kiln's importlib glue has no %s",
                      name);
     return fn;
+}
+
+/* Whether argv (sys.argv) may be one of the standard library's command
+ * lines for sys.executable: its first argument is --multiprocessing-fork,
+ * or options (arguments starting with '-', -X taking the next) lead to -c.
+ * The exact check is rt_reexec.py's. */
+static int rt_glue_reexec_maybe(PyObject *argv)
+{
+    Py_ssize_t i, n = PyList_Check(argv) ? PyList_GET_SIZE(argv) : 0;
+
+    if (n < 2)
+        return 0;
+    if (PyUnicode_Check(PyList_GET_ITEM(argv, 1)) &&
+        PyUnicode_CompareWithASCIIString(PyList_GET_ITEM(argv, 1),
+                                         "--multiprocessing-fork") == 0)
+        return 1;
+    for (i = 1; i < n; i++) {
+        PyObject *a = PyList_GET_ITEM(argv, i);
+
+        if (!PyUnicode_Check(a) || PyUnicode_GET_LENGTH(a) < 2 ||
+            PyUnicode_READ_CHAR(a, 0) != '-')
+            return 0;
+        if (PyUnicode_CompareWithASCIIString(a, "-c") == 0)
+            return 1;
+        if (PyUnicode_CompareWithASCIIString(a, "-X") == 0)
+            i++;
+    }
+    return 0;
+}
+
+int rt_glue_reexec(PyObject *importer)
+{
+    PyObject *argv = PySys_GetObject("argv"); /* borrowed */
+    PyObject *ns, *fn, *r;
+    int bad, ran;
+
+    if (argv == NULL || !rt_glue_reexec_maybe(argv))
+        return 0;
+    ns = PyDict_New();
+    bad = ns == NULL ||
+          PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0 ||
+          rt_glue_run(rt_reexec_code, sizeof rt_reexec_code, ns) < 0;
+    fn = bad ? NULL : PyDict_GetItemString(ns, "run");
+    r = fn ? PyObject_CallOneArg(fn, importer) : NULL;
+    ran = r ? PyObject_IsTrue(r) : -1;
+    Py_XDECREF(r);
+    Py_XDECREF(ns);
+    return ran;
 }
 
 /* A new list of the .dist-info directory names the bundle holds files of,

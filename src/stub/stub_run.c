@@ -214,6 +214,24 @@ done:
     return r;
 }
 
+/* Run the program's own code as the bundle's run mode says (target: its
+ * run target). 1 when it failed (an exception is set), else 0. */
+static int stub_run_main(uint32_t mode, const char *target)
+{
+    switch (mode) {
+    case BUNDLE_RUN_SCRIPT:
+        return stub_run_script() < 0;
+    case BUNDLE_RUN_MODULE:
+        return stub_run_module(target) < 0;
+    case BUNDLE_RUN_ENTRY:
+        return stub_run_entry(target) < 0;
+    default:
+        PyErr_Format(PyExc_RuntimeError,
+                     "the bundle names no code to run (run mode %u)", mode);
+        return 1;
+    }
+}
+
 int stub_run(rt_program *prog)
 {
     const bundle_header *h = prog->bundle.header;
@@ -222,21 +240,15 @@ int stub_run(rt_program *prog)
 
     if (stub_install_excepthook() < 0)
         PyErr_Clear();
-    switch (h->run_mode) {
-    case BUNDLE_RUN_SCRIPT:
-        failed = stub_run_script() < 0;
+    switch (rt_glue_reexec(rt_importer_get())) {
+    case 1:
+        failed = 0;
         break;
-    case BUNDLE_RUN_MODULE:
-        failed = stub_run_module(target) < 0;
-        break;
-    case BUNDLE_RUN_ENTRY:
-        failed = stub_run_entry(target) < 0;
+    case -1:
+        failed = 1;
         break;
     default:
-        PyErr_Format(PyExc_RuntimeError,
-                     "the bundle names no code to run (run mode %u)",
-                     h->run_mode);
-        failed = 1;
+        failed = stub_run_main(h->run_mode, target);
     }
     if (failed) {
         if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
