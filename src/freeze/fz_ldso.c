@@ -65,7 +65,8 @@ static long fz_ldso_new_part(const uint8_t *m, size_t size)
 
         if ((size - FZ_LDSO_OLD_HEADER) / FZ_LDSO_OLD_ENTRY < n)
             return -1;
-        at = (FZ_LDSO_OLD_HEADER + (size_t)n * FZ_LDSO_OLD_ENTRY + 7) & ~7u;
+        at = (FZ_LDSO_OLD_HEADER + (size_t)n * FZ_LDSO_OLD_ENTRY + 7) &
+             ~(size_t)7;
     }
     if (size < FZ_LDSO_NEW_HEADER || size - FZ_LDSO_NEW_HEADER < at ||
         memcmp(m + at, FZ_LDSO_MAGIC_NEW, strlen(FZ_LDSO_MAGIC_NEW)) != 0)
@@ -83,12 +84,8 @@ static const char *fz_ldso_string(const uint8_t *base, size_t size,
     return (const char *)base + off;
 }
 
-/* Look for needed in the ld.so cache: *out gets the path of an entry of
- * that name for the given machine (one without hwcap bits preferred: it
- * runs on every CPU), malloc'd, or stays NULL. A missing or unreadable
- * cache is an empty one. */
-static int fz_ldso_cache(const char *needed, uint16_t machine, char **out,
-                         kl_err *err)
+int fz_ldso_cache(const char *cache, const char *needed, uint16_t machine,
+                  char **out, kl_err *err)
 {
     kl_map m;
     kl_err ignored;
@@ -97,7 +94,8 @@ static int fz_ldso_cache(const char *needed, uint16_t machine, char **out,
     const char *any = NULL;
     long at;
 
-    if (kl_map_file(FZ_LDSO_CACHE, &m, &ignored) < 0)
+    *out = NULL;
+    if (kl_map_file(cache, &m, &ignored) < 0)
         return 0;
     at = fz_ldso_new_part(m.data, (size_t)m.size);
     if (at < 0) {
@@ -154,8 +152,7 @@ int fz_ldso_find(const char *needed, uint16_t machine, char **out,
     kl_buf file = KL_BUF_INIT;
     int r = 0;
 
-    *out = NULL;
-    if (fz_ldso_cache(needed, machine, out, err) < 0)
+    if (fz_ldso_cache(FZ_LDSO_CACHE, needed, machine, out, err) < 0)
         return -1;
     for (p = fz_ldso_defaults(machine); *out == NULL && *p != '\0';) {
         size_t n = strcspn(p, ":");

@@ -75,4 +75,13 @@ void fz_libs_free(fz_libs *libs);
 int fz_ldso_find(const char *needed, uint16_t machine, char **out,
                  kl_err *err);
 
+/* Look for needed in the ld.so cache file at cache (ldconfig's format
+ * 1.1, alone or after the 1.7.0 entries): *out gets the real path of an
+ * entry of that name whose file is an ELF object for machine (one without
+ * hardware-capability bits preferred: it runs on every CPU), malloc'd,
+ * or NULL. A missing, unreadable, old-only or damaged cache is an empty
+ * one: no read outside it. Fails only when out of memory. */
+int fz_ldso_cache(const char *cache, const char *needed, uint16_t machine,
+                  char **out, kl_err *err);
+
 #endif
