@@ -65,7 +65,11 @@ typedef struct bundle_header {
     uint32_t folder_off;      /* string: the folder of a folder program,
                                  relative to the program's directory */
     uint32_t folder_len;      /* 0: a one-file program, no folder */
-    uint32_t reserved[7];
+    uint32_t runtime_path_off; /* string: directories searched on disk for
+                                  modules after the bundle, ':'-separated,
+                                  $ORIGIN the program's directory */
+    uint32_t runtime_path_len; /* 0: none, nothing looked up on disk */
+    uint32_t reserved[5];
 } bundle_header;
 
 enum bundle_kind {
@@ -188,6 +192,10 @@ const char *bundle_run_target(const bundle_view *v);
  * program's directory ("_internal"); "" for a one-file program. */
 const char *bundle_folder(const bundle_view *v);
 
+/* The directories the program searches on disk for modules after its
+ * bundle, ':'-separated, as --runtime-path gave them ("" for none). */
+const char *bundle_runtime_path(const bundle_view *v);
+
 /* True when entries of this kind may live in a file next to the program
  * (their data is a whole file: extension modules, shared libraries, data,
  * package data, metadata). */
@@ -283,6 +291,12 @@ int bundle_writer_add(bundle_writer *w, unsigned kind, const char *name,
  * run time (BUNDLE_FLAG_FILES). Fails for an entry that is not a
  * package. */
 int bundle_writer_mark_files(bundle_writer *w, kl_err *err);
+
+/* Make the program search the directories of `paths` (':'-separated, none
+ * empty; copied) on disk for modules after its bundle. Before
+ * bundle_writer_begin(). */
+int bundle_writer_set_runtime_path(bundle_writer *w, const char *paths,
+                                   kl_err *err);
 
 /* Make the bundle a folder program's: external entries' files lie in
  * `folder` (copied; one path component, not "." or "..") next to the

@@ -233,6 +233,12 @@ int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err)
          !bundle_path_stays_inside(v->strings + h->folder_off, h->folder_len,
                                    1)))
         return kl_err_set(err, bundle_damaged, "bad folder name");
+    if (h->runtime_path_len > 0 &&
+        (!bundle_in_range(h->runtime_path_off,
+                          (uint64_t)h->runtime_path_len + 1,
+                          h->strings_size) ||
+         v->strings[h->runtime_path_off + h->runtime_path_len] != '\0'))
+        return kl_err_set(err, bundle_damaged, "bad runtime path");
     for (i = 0; i < h->entry_count; i++)
         if (bundle_check_entry(v, &v->entries[i], i, err) < 0)
             return -1;
@@ -318,6 +324,13 @@ const char *bundle_run_target(const bundle_view *v)
     if (v->header->run_target_len == 0)
         return "";
     return v->strings + v->header->run_target_off;
+}
+
+const char *bundle_runtime_path(const bundle_view *v)
+{
+    if (v->header->runtime_path_len == 0)
+        return "";
+    return v->strings + v->header->runtime_path_off;
 }
 
 const char *bundle_folder(const bundle_view *v)

@@ -40,6 +40,7 @@ struct bundle_writer {
     enum bundle_run_mode run_mode;
     char *run_target;      /* owned */
     char *folder;          /* owned; NULL for a one-file program */
+    char *runtime_path;    /* owned; NULL for none */
     uint32_t python_hex;
     int fd;                /* the output; -1 before begin */
     uint64_t at;           /* file offset of the bundle */
@@ -74,6 +75,7 @@ void bundle_writer_free(bundle_writer *w)
     free(w->items);
     free(w->run_target);
     free(w->folder);
+    free(w->runtime_path);
     free(w->buf);
     free(w->zbuf);
     ZSTD_freeCCtx(w->cctx);
@@ -179,6 +181,31 @@ int bundle_writer_set_folder(bundle_writer *w, const char *folder,
     return 0;
 }
 
+int bundle_writer_set_runtime_path(bundle_writer *w, const char *paths,
+                                   kl_err *err)
+{
+    const char *p;
+    char *copy;
+
+    if (w->fd >= 0)
+        return kl_err_set(err, "runtime path set after the payloads began "
+                               "(internal error)");
+    for (p = paths;; p++)
+        if ((*p == ':' || *p == '\0') && (p == paths || p[-1] == ':'))
+            return kl_err_set(err, "'%s' is not a list of directories: an "
+                                   "entry is empty", paths);
+        else if (*p == '\0')
+            break;
+    if (strlen(paths) > UINT32_MAX / 2)
+        return kl_err_set(err, "the runtime path is too long");
+    copy = strdup(paths);
+    if (copy == NULL)
+        return kl_err_oom(err);
+    free(w->runtime_path);
+    w->runtime_path = copy;
+    return 0;
+}
+
 /* Where a payload of this kind must start. */
 static uint64_t writer_payload_align(unsigned kind)
 {
@@ -214,6 +241,8 @@ int bundle_writer_begin(bundle_writer *w, int fd, uint64_t at, kl_err *err)
     strings_size += strlen(w->run_target ? w->run_target : "") + 1;
     if (w->folder != NULL)
         strings_size += strlen(w->folder) + 1;
+    if (w->runtime_path != NULL)
+        strings_size += strlen(w->runtime_path) + 1;
     if (strings_size > UINT32_MAX)
         return kl_err_set(err, "too many names for one bundle");
 
@@ -534,6 +563,12 @@ static uint8_t *writer_index(bundle_writer *w)
         hdr.folder_off = (uint32_t)str_at;
         hdr.folder_len = (uint32_t)strlen(w->folder);
         memcpy(strings + str_at, w->folder, hdr.folder_len + 1);
+        str_at += hdr.folder_len + 1;
+    }
+    if (w->runtime_path != NULL) {
+        hdr.runtime_path_off = (uint32_t)str_at;
+        hdr.runtime_path_len = (uint32_t)strlen(w->runtime_path);
+        memcpy(strings + str_at, w->runtime_path, hdr.runtime_path_len + 1);
     }
     memcpy(buf, &hdr, sizeof hdr);
     return buf;

@@ -40,7 +40,7 @@ typedef struct cli_build_args {
     const char *module, *entry, *script_name, *output, *name, *venv,
         *python, *report;
     cli_list requirements, pips, hidden, excludes, collect, collect_data,
-        files, system_libs, bundle_libs, paths, datas;
+        files, system_libs, bundle_libs, runtime_paths, paths, datas;
     int no_source, compress, no_strip, verbose, quiet, help;
     int onefile, onedir, force;
     unsigned char given[CLI_MAX_OPTS]; /* option i was on the command line */

@@ -79,6 +79,12 @@ static int cli_build_check(const cli_build_args *a, const fz_options *o)
                                 strlen(o->collect_data[i])))
             return cli_usage_error("build", "--collect-data %s: not a package "
                                    "name", o->collect_data[i]);
+    for (i = 0; i < o->n_runtime_paths; i++)
+        if (o->runtime_paths[i][0] == '\0' ||
+            strchr(o->runtime_paths[i], ':') != NULL)
+            return cli_usage_error("build", "--runtime-path '%s': not a "
+                                   "directory name (empty, or with ':')",
+                                   o->runtime_paths[i]);
     for (i = 0; i < o->n_files; i++)
         if (!cli_is_dotted_name(o->files[i], strlen(o->files[i])))
             return cli_usage_error("build", "--files %s: not a package name",

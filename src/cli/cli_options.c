@@ -75,6 +75,12 @@ static const cli_opt cli_opts[] = {
     {"bundle-lib", 0, CLI_LIST, CLI_OFF(bundle_libs), "NAME",
      "bundle shared library NAME (or pattern) even though\n"
      "it is on the base-system list (repeatable)"},
+    {"runtime-path", 0, CLI_LIST, CLI_OFF(runtime_paths), "DIR",
+     "at run time, also import modules from directory DIR\n"
+     "on disk, after the bundle; $ORIGIN is the program's\n"
+     "directory ('$ORIGIN/plugins'); sys.path changes then\n"
+     "work as in python (repeatable; default: nothing is\n"
+     "looked up on disk)"},
     {"paths", 'p', CLI_LIST, CLI_OFF(paths), "DIR",
      "also search DIR for modules (repeatable)"},
     {"add-data", 0, CLI_LIST, CLI_OFF(datas), "SRC:DEST",
@@ -361,6 +367,8 @@ void cli_options_to_fz(cli_build_args *a)
     o->n_system_libs = a->system_libs.n;
     o->bundle_libs = a->bundle_libs.v;
     o->n_bundle_libs = a->bundle_libs.n;
+    o->runtime_paths = a->runtime_paths.v;
+    o->n_runtime_paths = a->runtime_paths.n;
     o->paths = a->paths.v;
     o->n_paths = a->paths.n;
     o->datas = a->datas.v;

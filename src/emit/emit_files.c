@@ -175,6 +175,8 @@ int emit_program_write(const plan *p, const kl_map *stub, int fd,
     if (bundle_writer_set_run(w, p->run_mode, p->run_target, p->python_hex,
                               err) < 0 ||
         (folder != NULL && bundle_writer_set_folder(w, folder, err) < 0) ||
+        (p->runtime_path != NULL &&
+         bundle_writer_set_runtime_path(w, p->runtime_path, err) < 0) ||
         bundle_writer_begin(w, fd, at, err) < 0)
         goto done;
     for (i = 0; i < p->n; i++) {

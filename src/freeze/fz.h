@@ -59,6 +59,9 @@ typedef struct fz_options {
     const char *const *bundle_libs; /* --bundle-lib: base-system libraries
                                        bundled all the same */
     size_t n_bundle_libs;
+    const char *const *runtime_paths; /* --runtime-path: directories the
+                                         program searches on disk */
+    size_t n_runtime_paths;
     const char *const *paths;      /* --paths: extra module directories */
     size_t n_paths;
     const char *const *datas;      /* --add-data SRC:DEST */

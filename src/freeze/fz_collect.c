@@ -8,6 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Give the plan --runtime-path's directories, ':'-separated. */
+static int fz_collect_runtime_path(const fz_options *opt, plan *p,
+                                   kl_err *err)
+{
+    kl_buf paths = KL_BUF_INIT;
+    size_t i;
+
+    if (opt->n_runtime_paths == 0)
+        return 0;
+    for (i = 0; i < opt->n_runtime_paths; i++)
+        if (kl_buf_addf(&paths, "%s%s", i ? ":" : "",
+                        opt->runtime_paths[i]) < 0) {
+            kl_buf_free(&paths);
+            return kl_err_oom(err);
+        }
+    free(p->runtime_path);
+    p->runtime_path = kl_buf_detach(&paths);
+    return 0;
+}
+
 /* Put the modules the run mode starts from into the graph and tell the
  * plan how the program starts. */
 static int fz_collect_main(const fz_options *opt, fz_graph *g, plan *p,
@@ -55,6 +75,8 @@ int fz_collect(const fz_options *opt, fz_env *env, plan *p, kl_err *err)
     if (fz_graph_new(opt, env, &g, err) < 0)
         return -1;
     r = fz_collect_main(opt, g, p, err);
+    if (r == 0)
+        r = fz_collect_runtime_path(opt, p, err);
     if (r == 0)
         r = fz_graph_resolve(g, err);
     /* --add-data first: a file it places where package data would go

@@ -67,6 +67,7 @@ void plan_free(plan *p)
     free(p->omitted);
     free(p->entries);
     free(p->run_target);
+    free(p->runtime_path);
     plan_init(p);
 }
 

@@ -106,6 +106,9 @@ typedef struct plan {
     size_t cap_omitted;
     enum bundle_run_mode run_mode;
     char *run_target;  /* owned; "" for none */
+    char *runtime_path; /* owned; NULL, or directories searched on disk
+                           for modules after the bundle (':'-separated,
+                           $ORIGIN for the program's directory) */
     uint32_t python_hex;
 } plan;
 

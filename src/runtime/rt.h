@@ -73,6 +73,13 @@ int rt_importer_install(rt_program *prog, const char *main_alias);
  * Sets a Python exception and returns -1 on failure. */
 int rt_importer_remove_path_finder(void);
 
+/* Append the directories of prog's runtime path (bundle_runtime_path;
+ * $ORIGIN and ${ORIGIN} become the directory of prog->path) to sys.path,
+ * where PathFinder, left in sys.meta_path after the bundle importer,
+ * looks for modules on disk as python does. A missing directory is kept,
+ * as python keeps one. -1 with an exception set. */
+int rt_importer_add_runtime_path(const rt_program *prog);
+
 /* Put the importer's path hook first on sys.path_hooks, so that
  * pkgutil.iter_modules and walk_packages list bundled modules for paths
  * inside the program (the root, packages' __path__). Call after the

@@ -685,6 +685,44 @@ int rt_importer_add_path_hook(void)
     return r;
 }
 
+int rt_importer_add_runtime_path(const rt_program *prog)
+{
+    const char *p = bundle_runtime_path(&prog->bundle);
+    const char *slash = strrchr(prog->path, '/');
+    PyObject *path = PySys_GetObject("path"); /* borrowed */
+    int origin_len = slash ? (int)(slash - prog->path) : 0;
+    kl_buf dir = KL_BUF_INIT;
+    int r = 0;
+
+    if (path == NULL || !PyList_Check(path)) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.path is not a list");
+        return -1;
+    }
+    while (r == 0 && *p != '\0') {
+        size_t n = strcspn(p, ":");
+        PyObject *s;
+
+        if (n >= 7 && memcmp(p, "$ORIGIN", 7) == 0)
+            r = kl_buf_setf(&dir, "%.*s%.*s", origin_len, prog->path,
+                            (int)(n - 7), p + 7);
+        else if (n >= 9 && memcmp(p, "${ORIGIN}", 9) == 0)
+            r = kl_buf_setf(&dir, "%.*s%.*s", origin_len, prog->path,
+                            (int)(n - 9), p + 9);
+        else
+            r = kl_buf_setf(&dir, "%.*s", (int)n, p);
+        if (r < 0) {
+            PyErr_NoMemory();
+            break;
+        }
+        s = PyUnicode_DecodeFSDefault(dir.s);
+        r = s == NULL || PyList_Append(path, s) < 0 ? -1 : 0;
+        Py_XDECREF(s);
+        p += n + (p[n] == ':');
+    }
+    kl_buf_free(&dir);
+    return r;
+}
+
 int rt_importer_remove_path_finder(void)
 {
     PyObject *meta_path = PySys_GetObject("meta_path");

@@ -216,15 +216,28 @@ PyObject *rt_importer_m_find_distributions(PyObject *obj,
     return rt_glue_find_distributions(self->prog, obj, self->prefix, context);
 }
 
+/* Set while _kiln_path_hook makes a finder: the glue it runs the first
+ * time imports modules, and a program with --runtime-path lets PathFinder
+ * look for those through the same entries. */
+static int rt_importer_hook_busy;
+
 /* _kiln_path_hook(path): the importer's entry on sys.path_hooks: a path
  * entry finder for a directory inside the program (rt_glue.c);
- * ImportError for any other path, so that the next hook is asked. */
+ * ImportError for any other path, so that the next hook is asked, and
+ * for a path asked for while a finder is being made (that lookup then
+ * finds nothing there; the finder being made replaces PathFinder's
+ * cached None when it is done). */
 PyObject *rt_importer_m_path_hook(PyObject *obj, PyObject *path)
 {
     rt_importer *self = (rt_importer *)obj;
     Py_ssize_t plen = PyUnicode_GET_LENGTH(self->prefix);
     PyObject *rel, *finder;
 
+    if (rt_importer_hook_busy) {
+        PyErr_SetString(PyExc_ImportError, "a path entry finder is being "
+                                           "made");
+        return NULL;
+    }
     if (!PyUnicode_Check(path)) {
         PyErr_SetString(PyExc_ImportError, "not a path inside the program");
         return NULL;
@@ -240,7 +253,9 @@ PyObject *rt_importer_m_path_hook(PyObject *obj, PyObject *path)
     }
     if (rel == NULL)
         return NULL;
+    rt_importer_hook_busy = 1;
     finder = rt_glue_path_finder(obj, self->prefix, rel);
+    rt_importer_hook_busy = 0;
     Py_DECREF(rel);
     return finder;
 }

@@ -180,8 +180,10 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
             return -1;
         return stub_status_err(st, "main phase", err);
     }
-    if (rt_importer_remove_path_finder() < 0 ||
-        rt_importer_add_path_hook() < 0)
+    if (rt_importer_add_path_hook() < 0 ||
+        (bundle_runtime_path(&prog->bundle)[0] == '\0'
+             ? rt_importer_remove_path_finder()
+             : rt_importer_add_runtime_path(prog)) < 0)
         goto fail_py;
     if (PySys_SetObject("frozen", Py_True) < 0)
         goto fail_py;

@@ -68,13 +68,18 @@ class Bundle:
          self.strings_off, self.strings_size, self.payload_off,
          self.payload_size, self.python_hex, self.run_mode,
          self.run_target_off, self.run_target_len, self.flags,
-         folder_off, folder_len) = h[:18]
+         folder_off, folder_len, runtime_path_off,
+         runtime_path_len) = h[:20]
         assert self.header_magic == HEADER_MAGIC, "no kiln header"
         strings = self.bundle_offset + self.strings_off
         # A folder program's folder, relative to the executable ("" for
         # a one-file program).
         self.folder = data[strings + folder_off:
                            strings + folder_off + folder_len].decode()
+        # --runtime-path's directories, ':'-separated ("" for none).
+        self.runtime_path = data[strings + runtime_path_off:
+                                 strings + runtime_path_off +
+                                 runtime_path_len].decode()
         self.entries = {}
         for i in range(self.entry_count):
             f = struct.unpack_from(ENTRY_FMT, data, self.bundle_offset +
