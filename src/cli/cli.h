@@ -135,6 +135,13 @@ int cli_path_args(int argc, char **argv, const char *cmd, const char *usage,
  * exe's string (the caller frees exe either way). */
 int cli_map_path(const char **path, kl_buf *exe, kl_map *map, kl_err *err);
 
+/* Map the file of external entry e of the folder program whose executable
+ * is exe (bundle v) into *m (kl_unmap), checked against the size and
+ * checksum the bundle recorded. Fails, saying the folder is incomplete or
+ * the file damaged, with *m empty. */
+int cli_map_external(const char *exe, const bundle_view *v,
+                     const bundle_entry *e, kl_map *m, kl_err *err);
+
 /* List every entry of plan p and why it is in (for --verbose), on
  * stderr. */
 void cli_report_plan(const plan *p);

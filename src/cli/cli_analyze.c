@@ -217,8 +217,6 @@ static int cli_an_object(cli_an *a, const bundle_view *v, const fz_libs *libs,
 static int cli_an_program(cli_an *a, const char *exe, const kl_map *map,
                           const bundle_view *v, kl_err *err)
 {
-    const char *slash = strrchr(exe, '/');
-    kl_buf file = KL_BUF_INIT;
     uint32_t k;
     int r;
 
@@ -237,19 +235,8 @@ static int cli_an_program(cli_an *a, const char *exe, const kl_map *map,
         if (kind == NULL)
             continue;
         if (e->flags & BUNDLE_FLAG_EXTERNAL) {
-            if (kl_buf_setf(&file, "%.*s%s%s/%s",
-                            slash ? (int)(slash + 1 - exe) : 0, exe,
-                            slash ? "" : "./", bundle_folder(v),
-                            bundle_entry_path(v, e)) < 0) {
-                r = kl_err_oom(err);
+            if ((r = cli_map_external(exe, v, e, &m, err)) < 0)
                 break;
-            }
-            if (kl_map_file(file.s, &m, err) < 0 ||
-                bundle_check_external(v, e, m.data, m.size, err) < 0) {
-                kl_unmap(&m);
-                r = -1;
-                break;
-            }
             data = m.data;
             size = (size_t)m.size;
         } else if (bundle_read(v, e, BUNDLE_PART_DATA, &data, &size, &owned,
@@ -262,7 +249,6 @@ static int cli_an_program(cli_an *a, const char *exe, const kl_map *map,
         free(owned);
         kl_unmap(&m);
     }
-    kl_buf_free(&file);
     return r;
 }
 

@@ -50,9 +50,7 @@ static void cli_inspect_list(const char *path, const bundle_view *v)
 static int cli_verify_files(const char *path, const bundle_view *v,
                             kl_err *err)
 {
-    const char *slash = strrchr(path, '/');
-    kl_buf file = KL_BUF_INIT;
-    kl_map m = {NULL, 0};
+    kl_map m;
     uint32_t k;
     int r = 0;
 
@@ -61,19 +59,9 @@ static int cli_verify_files(const char *path, const bundle_view *v,
 
         if (!(e->flags & BUNDLE_FLAG_EXTERNAL))
             continue;
-        if (kl_buf_setf(&file, "%.*s%s%s/%s",
-                        slash ? (int)(slash + 1 - path) : 0, path,
-                        slash ? "" : "./", bundle_folder(v),
-                        bundle_entry_path(v, e)) < 0) {
-            r = kl_err_oom(err);
-            break;
-        }
-        r = kl_map_file(file.s, &m, err) < 0
-                ? kl_err_prefix(err, "the program's folder is incomplete")
-                : bundle_check_external(v, e, m.data, m.size, err);
+        r = cli_map_external(path, v, e, &m, err);
         kl_unmap(&m);
     }
-    kl_buf_free(&file);
     return r;
 }
 

@@ -355,20 +355,30 @@ static int elf_find_dynamic(elf_image *im, elf_dynamic *dyn, kl_err *err)
     return 1;
 }
 
+/* Read image[0, size)'s headers into im and find its dynamic section
+ * (dyn): 1 when it has one, 0 when not, -1 on damage (err says why). */
+static int elf_open_dynamic(const void *image, uint64_t size, elf_image *im,
+                            elf_dynamic *dyn, kl_err *err)
+{
+    elf_info info;
+
+    memset(im, 0, sizeof *im);
+    im->p = image;
+    im->size = size;
+    if (elf_read_headers(im, &info, err) < 0)
+        return -1;
+    return elf_find_dynamic(im, dyn, err);
+}
+
 int elf_dynstr_has(const void *image, uint64_t size, const char *name)
 {
     elf_image im;
-    elf_info info;
     elf_dynamic dyn;
     kl_err err;
     size_t n = strlen(name) + 1;
     const uint8_t *t, *end, *hit;
 
-    memset(&im, 0, sizeof im);
-    im.p = image;
-    im.size = size;
-    if (elf_read_headers(&im, &info, &err) < 0 ||
-        elf_find_dynamic(&im, &dyn, &err) <= 0 ||
+    if (elf_open_dynamic(image, size, &im, &dyn, &err) <= 0 ||
         !elf_in_image(&im, im.strtab_off, im.strtab_size))
         return 0;
     t = im.p + im.strtab_off;
@@ -381,21 +391,25 @@ int elf_dynstr_has(const void *image, uint64_t size, const char *name)
     return 0;
 }
 
+size_t elf_origin_len(const char *s, size_t n)
+{
+    if (n >= 7 && memcmp(s, "$ORIGIN", 7) == 0)
+        return 7;
+    if (n >= 9 && memcmp(s, "${ORIGIN}", 9) == 0)
+        return 9;
+    return 0;
+}
+
 int elf_fixed_paths(const void *image, uint64_t size, uint64_t offs[2],
                     size_t *n)
 {
     elf_image im;
-    elf_info info;
     elf_dynamic dyn;
     kl_err err;
     uint64_t i;
 
     *n = 0;
-    memset(&im, 0, sizeof im);
-    im.p = image;
-    im.size = size;
-    if (elf_read_headers(&im, &info, &err) < 0 ||
-        elf_find_dynamic(&im, &dyn, &err) <= 0)
+    if (elf_open_dynamic(image, size, &im, &dyn, &err) <= 0)
         return 0;
     for (i = 0; i < dyn.n && *n < 2; i++) {
         uint64_t at = dyn.off + i * sizeof(Elf64_Dyn);
@@ -475,17 +489,11 @@ int elf_hide_needed(uint8_t *image, uint64_t size, const char *const *names,
                     size_t n_names, kl_err *err)
 {
     elf_image im;
-    elf_info info;
     elf_dynamic dyn;
     uint64_t i;
     int hidden = 0, r;
 
-    memset(&im, 0, sizeof im);
-    im.p = image;
-    im.size = size;
-    if (elf_read_headers(&im, &info, err) < 0)
-        return -1;
-    if ((r = elf_find_dynamic(&im, &dyn, err)) <= 0)
+    if ((r = elf_open_dynamic(image, size, &im, &dyn, err)) <= 0)
         return r;
     for (i = 0; i < dyn.n; i++) {
         uint64_t at = dyn.off + i * sizeof(Elf64_Dyn);

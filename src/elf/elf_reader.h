@@ -67,6 +67,11 @@ void elf_cut_header(const void *image, uint8_t out[ELF_HEADER_SIZE]);
  * extension module foo. 0 for anything elf_read() would refuse. */
 int elf_dynstr_has(const void *image, uint64_t size, const char *name);
 
+/* The length of the $ORIGIN or ${ORIGIN} that s[0, n) starts with (the
+ * object's directory, in a DT_RPATH or DT_RUNPATH and in kiln's
+ * --runtime-path), or 0. */
+size_t elf_origin_len(const char *s, size_t n);
+
 /* The dynamic tag the entries elf_fixed_paths() finds are given when a
  * program is built: a tag no loader knows, which it skips, in the range
  * reserved for operating systems. */

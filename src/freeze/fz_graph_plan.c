@@ -9,10 +9,8 @@
 #include "../elf/elf_reader.h"
 
 #include <assert.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Storage levels for payloads and sources. */
 typedef struct fz_levels {
@@ -166,21 +164,17 @@ static const char *fz_plan_first_program(const kl_strv *list)
     size_t i;
 
     for (i = 0; i < list->n; i++) {
-        const char *file = fz_pkgdata_src(list->v[i]);
-        unsigned char magic[4];
-        int fd = open(file, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd < 0 ? -1 : read(fd, magic, sizeof magic);
         elf_info info;
         kl_map m;
         kl_err err;
         int program;
 
-        if (fd >= 0)
-            close(fd);
-        if (n != 4 || memcmp(magic, "\177ELF", 4) != 0)
+        if (kl_map_file(fz_pkgdata_src(list->v[i]), &m, &err) < 0)
             continue;
-        if (kl_map_file(file, &m, &err) < 0)
-            return list->v[i];
+        if (m.size < 4 || memcmp(m.data, "\177ELF", 4) != 0) {
+            kl_unmap(&m);
+            continue;
+        }
         if (elf_read(m.data, m.size, &info, &err) < 0) {
             program = 1;
         } else {

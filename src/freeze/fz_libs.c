@@ -26,19 +26,11 @@ static int fz_libs_expand(kl_buf *b, const char *dir, size_t n,
     if (kl_buf_sets(b, "") < 0)
         return -1;
     while (i < n) {
-        if (n - i >= 7 && memcmp(dir + i, "$ORIGIN", 7) == 0) {
-            if (kl_buf_adds(b, origin) < 0)
-                return -1;
-            i += 7;
-        } else if (n - i >= 9 && memcmp(dir + i, "${ORIGIN}", 9) == 0) {
-            if (kl_buf_adds(b, origin) < 0)
-                return -1;
-            i += 9;
-        } else {
-            if (kl_buf_add(b, dir + i, 1) < 0)
-                return -1;
-            i++;
-        }
+        size_t k = elf_origin_len(dir + i, n - i);
+
+        if ((k ? kl_buf_adds(b, origin) : kl_buf_add(b, dir + i, 1)) < 0)
+            return -1;
+        i += k ? k : 1;
     }
     return 0;
 }

@@ -9,6 +9,7 @@
  * linecache and inspect find their source through get_source().
  */
 #include "rt_importer.h"
+#include "../elf/elf_reader.h"
 
 #include <marshal.h>
 
@@ -699,17 +700,11 @@ int rt_importer_add_runtime_path(const rt_program *prog)
         return -1;
     }
     while (r == 0 && *p != '\0') {
-        size_t n = strcspn(p, ":");
+        size_t n = strcspn(p, ":"), k = elf_origin_len(p, n);
         PyObject *s;
 
-        if (n >= 7 && memcmp(p, "$ORIGIN", 7) == 0)
-            r = kl_buf_setf(&dir, "%.*s%.*s", origin_len, prog->path,
-                            (int)(n - 7), p + 7);
-        else if (n >= 9 && memcmp(p, "${ORIGIN}", 9) == 0)
-            r = kl_buf_setf(&dir, "%.*s%.*s", origin_len, prog->path,
-                            (int)(n - 9), p + 9);
-        else
-            r = kl_buf_setf(&dir, "%.*s", (int)n, p);
+        r = kl_buf_setf(&dir, "%.*s%.*s", k ? origin_len : 0, prog->path,
+                        (int)(n - k), p + k);
         if (r < 0) {
             PyErr_NoMemory();
             break;

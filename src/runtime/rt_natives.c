@@ -414,14 +414,11 @@ static int rt_natives_search(const char *dirs, const char *root,
     const char *p, *end;
 
     for (p = dirs; *p != '\0'; p = *end ? end + 1 : end) {
-        size_t n, skip = 0;
+        size_t n, skip;
 
         end = p + strcspn(p, ":");
         n = (size_t)(end - p);
-        if (n >= 7 && memcmp(p, "$ORIGIN", 7) == 0)
-            skip = 7;
-        else if (n >= 9 && memcmp(p, "${ORIGIN}", 9) == 0)
-            skip = 9;
+        skip = elf_origin_len(p, n);
         if (skip == 0 || (n > skip && p[skip] != '/'))
             continue;
         if (kl_buf_setf(found, "%s/%.*s%.*s/%s", root, (int)origin_len, origin,
