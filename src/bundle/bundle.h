@@ -69,7 +69,11 @@ typedef struct bundle_header {
                                   modules after the bundle, ':'-separated,
                                   $ORIGIN the program's directory */
     uint32_t runtime_path_len; /* 0: none, nothing looked up on disk */
-    uint32_t reserved[5];
+    uint32_t options_off;     /* string: interpreter options fixed at build
+                                 time, one "NAME" or "NAME VALUE" per line
+                                 (docs/format.md) */
+    uint32_t options_len;     /* 0: none, python's defaults */
+    uint32_t reserved[3];
 } bundle_header;
 
 enum bundle_kind {
@@ -196,6 +200,10 @@ const char *bundle_folder(const bundle_view *v);
  * bundle, ':'-separated, as --runtime-path gave them ("" for none). */
 const char *bundle_runtime_path(const bundle_view *v);
 
+/* The interpreter options fixed at build time, one "NAME" or
+ * "NAME VALUE" per '\n'-terminated line ("" for none). */
+const char *bundle_options(const bundle_view *v);
+
 /* True when entries of this kind may live in a file next to the program
  * (their data is a whole file: extension modules, shared libraries, data,
  * package data, metadata). */
@@ -297,6 +305,12 @@ int bundle_writer_mark_files(bundle_writer *w, kl_err *err);
  * bundle_writer_begin(). */
 int bundle_writer_set_runtime_path(bundle_writer *w, const char *paths,
                                    kl_err *err);
+
+/* Fix the program's interpreter options: text is one "NAME" or
+ * "NAME VALUE" per '\n'-terminated line (copied). Before
+ * bundle_writer_begin(). */
+int bundle_writer_set_options(bundle_writer *w, const char *text,
+                              kl_err *err);
 
 /* Make the bundle a folder program's: external entries' files lie in
  * `folder` (copied; one path component, not "." or "..") next to the

@@ -239,6 +239,12 @@ int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err)
                           h->strings_size) ||
          v->strings[h->runtime_path_off + h->runtime_path_len] != '\0'))
         return kl_err_set(err, bundle_damaged, "bad runtime path");
+    if (h->options_len > 0 &&
+        (!bundle_in_range(h->options_off, (uint64_t)h->options_len + 1,
+                          h->strings_size) ||
+         v->strings[h->options_off + h->options_len] != '\0' ||
+         v->strings[h->options_off + h->options_len - 1] != '\n'))
+        return kl_err_set(err, bundle_damaged, "bad interpreter options");
     for (i = 0; i < h->entry_count; i++)
         if (bundle_check_entry(v, &v->entries[i], i, err) < 0)
             return -1;
@@ -331,6 +337,13 @@ const char *bundle_runtime_path(const bundle_view *v)
     if (v->header->runtime_path_len == 0)
         return "";
     return v->strings + v->header->runtime_path_off;
+}
+
+const char *bundle_options(const bundle_view *v)
+{
+    if (v->header->options_len == 0)
+        return "";
+    return v->strings + v->header->options_off;
 }
 
 const char *bundle_folder(const bundle_view *v)

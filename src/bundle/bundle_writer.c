@@ -41,6 +41,7 @@ struct bundle_writer {
     char *run_target;      /* owned */
     char *folder;          /* owned; NULL for a one-file program */
     char *runtime_path;    /* owned; NULL for none */
+    char *options;         /* owned; NULL for none */
     uint32_t python_hex;
     int fd;                /* the output; -1 before begin */
     uint64_t at;           /* file offset of the bundle */
@@ -76,6 +77,7 @@ void bundle_writer_free(bundle_writer *w)
     free(w->run_target);
     free(w->folder);
     free(w->runtime_path);
+    free(w->options);
     free(w->buf);
     free(w->zbuf);
     ZSTD_freeCCtx(w->cctx);
@@ -206,6 +208,28 @@ int bundle_writer_set_runtime_path(bundle_writer *w, const char *paths,
     return 0;
 }
 
+int bundle_writer_set_options(bundle_writer *w, const char *text,
+                              kl_err *err)
+{
+    size_t n = strlen(text);
+    char *copy;
+
+    if (w->fd >= 0)
+        return kl_err_set(err, "options set after the payloads began "
+                               "(internal error)");
+    if (n > 0 && text[n - 1] != '\n')
+        return kl_err_set(err, "interpreter options do not end a line "
+                               "(internal error)");
+    if (n > UINT32_MAX / 2)
+        return kl_err_set(err, "the interpreter options are too long");
+    copy = n > 0 ? strdup(text) : NULL;
+    if (n > 0 && copy == NULL)
+        return kl_err_oom(err);
+    free(w->options);
+    w->options = copy;
+    return 0;
+}
+
 /* Where a payload of this kind must start. */
 static uint64_t writer_payload_align(unsigned kind)
 {
@@ -243,6 +267,8 @@ int bundle_writer_begin(bundle_writer *w, int fd, uint64_t at, kl_err *err)
         strings_size += strlen(w->folder) + 1;
     if (w->runtime_path != NULL)
         strings_size += strlen(w->runtime_path) + 1;
+    if (w->options != NULL)
+        strings_size += strlen(w->options) + 1;
     if (strings_size > UINT32_MAX)
         return kl_err_set(err, "too many names for one bundle");
 
@@ -569,6 +595,12 @@ static uint8_t *writer_index(bundle_writer *w)
         hdr.runtime_path_off = (uint32_t)str_at;
         hdr.runtime_path_len = (uint32_t)strlen(w->runtime_path);
         memcpy(strings + str_at, w->runtime_path, hdr.runtime_path_len + 1);
+        str_at += hdr.runtime_path_len + 1;
+    }
+    if (w->options != NULL) {
+        hdr.options_off = (uint32_t)str_at;
+        hdr.options_len = (uint32_t)strlen(w->options);
+        memcpy(strings + str_at, w->options, hdr.options_len + 1);
     }
     memcpy(buf, &hdr, sizeof hdr);
     return buf;

@@ -38,15 +38,19 @@ typedef struct cli_build_args {
     fz_options fz;             /* filled by cli_options_to_fz() */
     const char *script;        /* SCRIPT */
     const char *module, *entry, *script_name, *output, *name, *venv,
-        *python, *report;
+        *python, *report, *optimize, *hash_seed;
     cli_list requirements, pips, hidden, excludes, collect, collect_data,
-        files, system_libs, bundle_libs, runtime_paths, paths, datas;
+        files, system_libs, bundle_libs, runtime_paths, paths, datas,
+        warnings, xoptions;
     int no_source, compress, no_strip, verbose, quiet, help;
+    int unbuffered, python_env, meipass;
     int onefile, onedir, force;
     unsigned char given[CLI_MAX_OPTS]; /* option i was on the command line */
 } cli_build_args;
 
-enum cli_opt_kind { CLI_FLAG, CLI_VALUE, CLI_LIST };
+/* CLI_OPTIONAL: a value that may be left out on the command line (stored
+ * as "") or attached to a short option (-OO gives "O"). */
+enum cli_opt_kind { CLI_FLAG, CLI_VALUE, CLI_LIST, CLI_OPTIONAL };
 
 /* One option: its long name (also its [tool.kiln] key), short letter or
  * 0, kind, where it goes in cli_build_args, and its help. */

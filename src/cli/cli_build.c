@@ -89,6 +89,10 @@ static int cli_build_check(const cli_build_args *a, const fz_options *o)
         if (!cli_is_dotted_name(o->files[i], strlen(o->files[i])))
             return cli_usage_error("build", "--files %s: not a package name",
                                    o->files[i]);
+    if (a->optimize != NULL && o->optimize < 0)
+        return cli_usage_error("build", "-O%s: the optimization level is 0, "
+                               "1 or 2 (-O, -OO, --optimize=N)",
+                               a->optimize);
     if (a->name && (a->name[0] == '\0' || strchr(a->name, '/')))
         return cli_usage_error("build", "--name %s: not a file name", a->name);
     if (a->quiet && a->verbose)

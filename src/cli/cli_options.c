@@ -81,6 +81,30 @@ static const cli_opt cli_opts[] = {
      "directory ('$ORIGIN/plugins'); sys.path changes then\n"
      "work as in python (repeatable; default: nothing is\n"
      "looked up on disk)"},
+    {"optimize", 'O', CLI_OPTIONAL, CLI_OFF(optimize), "LEVEL",
+     "run as `python -O` (-O, --optimize, optimize = 1)\n"
+     "or `python -OO` (-OO, --optimize=2): bytecode\n"
+     "compiled without asserts (and docstrings at 2),\n"
+     "sys.flags.optimize set"},
+    {"unbuffered", 'u', CLI_FLAG, CLI_OFF(unbuffered), NULL,
+     "run as `python -u`: stdout and stderr unbuffered"},
+    {"warnings", 'W', CLI_LIST, CLI_OFF(warnings), "SPEC",
+     "run as `python -W SPEC`: a warning filter,\n"
+     "action:message:category:module:lineno (repeatable)"},
+    {"xoption", 'X', CLI_LIST, CLI_OFF(xoptions), "OPT",
+     "run as `python -X OPT` (utf8, dev, faulthandler,\n"
+     "importtime, int_max_str_digits=N, ...; repeatable)"},
+    {"hash-seed", 0, CLI_VALUE, CLI_OFF(hash_seed), "N",
+     "fix the str hash seed as PYTHONHASHSEED=N does\n"
+     "(0 to 4294967295; default random)"},
+    {"python-env", 0, CLI_FLAG, CLI_OFF(python_env), NULL,
+     "honour PYTHON* environment variables at run time\n"
+     "(PYTHONWARNINGS, PYTHONUTF8, PYTHONHASHSEED, ...);\n"
+     "by default the program ignores them"},
+    {"meipass", 0, CLI_FLAG, CLI_OFF(meipass), NULL,
+     "set sys._MEIPASS, as PyInstaller does, to where\n"
+     "the program's files are (the program itself, or\n"
+     "a folder program's folder)"},
     {"paths", 'p', CLI_LIST, CLI_OFF(paths), "DIR",
      "also search DIR for modules (repeatable)"},
     {"add-data", 0, CLI_LIST, CLI_OFF(datas), "SRC:DEST",
@@ -194,6 +218,9 @@ static int cli_options_set(cli_build_args *a, const cli_opt *o,
         return 0;
     case CLI_LIST:
         return cli_list_add((cli_list *)field, value);
+    case CLI_OPTIONAL:
+        *(const char **)field = value ? value : "";
+        return 0;
     }
     return 0;
 }
@@ -201,7 +228,7 @@ static int cli_options_set(cli_build_args *a, const cli_opt *o,
 int cli_options_parse(int argc, char **argv, cli_build_args *a, int *status)
 {
     struct option longopts[CLI_N_OPTS + 1];
-    char shorts[2 + 2 * CLI_N_OPTS + 1];
+    char shorts[2 + 3 * CLI_N_OPTS + 1];
     size_t i, ns = 0;
     int c, idx;
 
@@ -211,11 +238,15 @@ int cli_options_parse(int argc, char **argv, cli_build_args *a, int *status)
     for (i = 0; i < CLI_N_OPTS; i++) {
         longopts[i].name = cli_opts[i].name;
         longopts[i].has_arg = cli_opts[i].kind == CLI_FLAG ? no_argument
-                                                           : required_argument;
+                              : cli_opts[i].kind == CLI_OPTIONAL
+                                  ? optional_argument
+                                  : required_argument;
         longopts[i].val = 256 + (int)i;
         if (cli_opts[i].letter) {
             shorts[ns++] = (char)cli_opts[i].letter;
             if (cli_opts[i].kind != CLI_FLAG)
+                shorts[ns++] = ':';
+            if (cli_opts[i].kind == CLI_OPTIONAL)
                 shorts[ns++] = ':';
         }
     }
@@ -284,19 +315,21 @@ static int cli_options_apply(cli_build_args *a, const cli_opt *o,
 {
     static const char *const want[] = {
         [CLI_FLAG] = "true or false", [CLI_VALUE] = "a string",
-        [CLI_LIST] = "a list of strings",
+        [CLI_LIST] = "a list of strings", [CLI_OPTIONAL] = "a number",
     };
     static const enum fz_setting_type types[] = {
         [CLI_FLAG] = FZ_SETTING_BOOL, [CLI_VALUE] = FZ_SETTING_STR,
-        [CLI_LIST] = FZ_SETTING_LIST,
+        [CLI_LIST] = FZ_SETTING_LIST, [CLI_OPTIONAL] = FZ_SETTING_INT,
     };
     size_t i;
 
-    if (s->type != types[o->kind])
+    if (s->type != types[o->kind] &&
+        !(o->kind == CLI_VALUE && s->type == FZ_SETTING_INT))
         return kl_err_set(err, "%s:%d: [tool.kiln] %s must be %s, not %s",
                           path, s->line, s->key, want[o->kind],
                           s->type == FZ_SETTING_BOOL ? "a boolean"
                           : s->type == FZ_SETTING_STR ? "a string"
+                          : s->type == FZ_SETTING_INT ? "a number"
                           : s->type == FZ_SETTING_LIST
                               ? "a list"
                               : s->type_name ? s->type_name : "that");
@@ -307,6 +340,7 @@ static int cli_options_apply(cli_build_args *a, const cli_opt *o,
         *(int *)((char *)a + o->off) = s->flag;
         return 0;
     case CLI_VALUE:
+    case CLI_OPTIONAL:
         return cli_options_set(a, o, s->str) < 0 ? kl_err_oom(err) : 0;
     case CLI_LIST:
         for (i = 0; i < s->list.n; i++)
@@ -346,6 +380,21 @@ int cli_options_from_project(cli_build_args *a, const fz_project *proj,
     return 0;
 }
 
+/* The optimization level -O VALUE gives: -O alone (""), -OO ("O"),
+ * --optimize=N; -1 for anything else. */
+static int cli_options_optimize(const char *value)
+{
+    if (value == NULL)
+        return 0;
+    if (value[0] == '\0')
+        return 1;
+    if (strcmp(value, "O") == 0)
+        return 2;
+    if (value[0] >= '0' && value[0] <= '2' && value[1] == '\0')
+        return value[0] - '0';
+    return -1;
+}
+
 void cli_options_to_fz(cli_build_args *a)
 {
     fz_options *o = &a->fz;
@@ -369,6 +418,15 @@ void cli_options_to_fz(cli_build_args *a)
     o->n_bundle_libs = a->bundle_libs.n;
     o->runtime_paths = a->runtime_paths.v;
     o->n_runtime_paths = a->runtime_paths.n;
+    o->optimize = cli_options_optimize(a->optimize);
+    o->unbuffered = a->unbuffered;
+    o->warnings = a->warnings.v;
+    o->n_warnings = a->warnings.n;
+    o->xoptions = a->xoptions.v;
+    o->n_xoptions = a->xoptions.n;
+    o->hash_seed = a->hash_seed;
+    o->python_env = a->python_env;
+    o->meipass = a->meipass;
     o->paths = a->paths.v;
     o->n_paths = a->paths.n;
     o->datas = a->datas.v;

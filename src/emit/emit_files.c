@@ -177,6 +177,8 @@ int emit_program_write(const plan *p, const kl_map *stub, int fd,
         (folder != NULL && bundle_writer_set_folder(w, folder, err) < 0) ||
         (p->runtime_path != NULL &&
          bundle_writer_set_runtime_path(w, p->runtime_path, err) < 0) ||
+        (p->options != NULL &&
+         bundle_writer_set_options(w, p->options, err) < 0) ||
         bundle_writer_begin(w, fd, at, err) < 0)
         goto done;
     for (i = 0; i < p->n; i++) {

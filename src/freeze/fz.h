@@ -62,6 +62,17 @@ typedef struct fz_options {
     const char *const *runtime_paths; /* --runtime-path: directories the
                                          program searches on disk */
     size_t n_runtime_paths;
+    int optimize;                  /* -O: 0, 1 or 2 */
+    int unbuffered;                /* -u: unbuffered stdio */
+    const char *const *warnings;   /* -W: warning filters */
+    size_t n_warnings;
+    const char *const *xoptions;   /* -X: interpreter options */
+    size_t n_xoptions;
+    const char *hash_seed;         /* --hash-seed: a number, "random" or
+                                      NULL */
+    int python_env;                /* --python-env: PYTHON* variables
+                                      honoured at run time */
+    int meipass;                   /* --meipass: sys._MEIPASS set */
     const char *const *paths;      /* --paths: extra module directories */
     size_t n_paths;
     const char *const *datas;      /* --add-data SRC:DEST */
@@ -102,9 +113,22 @@ typedef struct fz_site {
 int fz_site_open(const fz_options *opt, fz_site **out, kl_err *err);
 void fz_site_close(fz_site *site);
 
+/* Check the interpreter options of opt (-W filters with the warnings
+ * module's parsers, -X names and values against this Python's, the hash
+ * seed) and write them as a bundle's options text into *text (malloc'd;
+ * NULL when there is none). Fails with one line naming the option. */
+int fz_interp_options(const fz_options *opt, char **text, kl_err *err);
+
+/* True when the program built with opt runs frozen module `name` from
+ * the interpreter's own frozen table: always, unless -X frozen_modules=off
+ * leaves only importlib's bootstrap modules frozen (the others are then
+ * bundled like any module). */
+int fz_interp_frozen_used(const fz_options *opt, const char *name);
+
 /* A project's pyproject.toml (fz_project.c). */
 enum fz_setting_type {
-    FZ_SETTING_BOOL = 1, FZ_SETTING_STR, FZ_SETTING_LIST, FZ_SETTING_OTHER
+    FZ_SETTING_BOOL = 1, FZ_SETTING_STR, FZ_SETTING_LIST, FZ_SETTING_INT,
+    FZ_SETTING_OTHER
 };
 
 /* One key of [tool.kiln]. */
@@ -113,7 +137,8 @@ typedef struct fz_setting {
     int line;                  /* 1-based, in pyproject.toml; 0 unknown */
     enum fz_setting_type type;
     int flag;                  /* FZ_SETTING_BOOL */
-    char *str;                 /* FZ_SETTING_STR */
+    char *str;                 /* FZ_SETTING_STR; FZ_SETTING_INT in
+                                  decimal */
     kl_strv list;              /* FZ_SETTING_LIST: every item a string */
     const char *type_name;     /* FZ_SETTING_OTHER: Python's type name */
 } fz_setting;

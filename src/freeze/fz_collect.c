@@ -77,6 +77,10 @@ int fz_collect(const fz_options *opt, fz_env *env, plan *p, kl_err *err)
     r = fz_collect_main(opt, g, p, err);
     if (r == 0)
         r = fz_collect_runtime_path(opt, p, err);
+    if (r == 0) {
+        free(p->options);
+        r = fz_interp_options(opt, &p->options, err);
+    }
     if (r == 0)
         r = fz_graph_resolve(g, err);
     /* --add-data first: a file it places where package data would go

@@ -65,11 +65,12 @@ static int fz_pyc_current(const uint8_t *hdr, const char *disk_path,
 }
 
 /* New reference to the code object in the embedded Python's own bytecode
- * cache (__pycache__) for source file disk_path, when that .pyc is current;
+ * cache (__pycache__) for source file disk_path at optimization level
+ * optimize (its .opt-N.pyc above 0), when that .pyc is current;
  * NULL, with no exception set, when there is none to trust. Loading it is
  * about ten times faster than compiling. */
 static PyObject *fz_cached_code(const char *disk_path, const uint8_t *src,
-                                   size_t n)
+                                   size_t n, int optimize)
 {
     PyObject *util, *cache = NULL, *magic = NULL, *code = NULL;
     uint8_t *pyc = NULL;
@@ -78,7 +79,11 @@ static PyObject *fz_cached_code(const char *disk_path, const uint8_t *src,
 
     util = PyImport_ImportModule("importlib.util");
     if (util != NULL) {
-        cache = PyObject_CallMethod(util, "cache_from_source", "s", disk_path);
+        cache = optimize > 0
+                    ? PyObject_CallMethod(util, "cache_from_source", "si",
+                                          disk_path, optimize)
+                    : PyObject_CallMethod(util, "cache_from_source", "ss",
+                                          disk_path, "");
         magic = PyObject_GetAttrString(util, "MAGIC_NUMBER");
     }
     if (cache == NULL || magic == NULL || !PyUnicode_Check(cache) ||
@@ -128,19 +133,19 @@ static PyObject *fz_compile_name(const char *disk_path)
 }
 
 /* New reference: source bytes (NUL-terminated) compiled under the name
- * fname, then passed once through marshal, so that the code object is the
+ * fname at optimization level optimize, then passed once through marshal, so that the code object is the
  * one loading a .pyc would give. marshal writes a compiled code object
  * and a loaded one slightly differently (which strings are interned, which
  * objects are shared), so without this a module's bytes would depend on
  * whether its .pyc was current (fz_cached_code) or not. NULL with a Python
  * exception set on failure. */
 static PyObject *fz_compile_loaded(const uint8_t *bytes, PyObject *fname,
-                                   PyCompilerFlags *flags)
+                                   PyCompilerFlags *flags, int optimize)
 {
     PyObject *code, *dumped, *loaded;
 
     code = Py_CompileStringObject((const char *)bytes, fname, Py_file_input,
-                                  flags, -1);
+                                  flags, optimize);
     if (code == NULL)
         return NULL;
     dumped = PyMarshal_WriteObjectToString(code, Py_MARSHAL_VERSION);
@@ -154,7 +159,7 @@ static PyObject *fz_compile_loaded(const uint8_t *bytes, PyObject *fname,
 }
 
 int fz_compile(const char *disk_path, const char *rel, int use_cache,
-               PyObject **code, PyObject **marshalled, PyObject **source,
+               int optimize, PyObject **code, PyObject **marshalled, PyObject **source,
                kl_err *err)
 {
     PyCompilerFlags flags = {0, PY_MINOR_VERSION};
@@ -176,9 +181,9 @@ int fz_compile(const char *disk_path, const char *rel, int use_cache,
     if (fname == NULL || relname == NULL || raw == NULL)
         goto fail_py;
     if (use_cache)
-        *code = fz_cached_code(disk_path, bytes, n);
-    if (*code == NULL && (*code = fz_compile_loaded(bytes, fname, &flags)) ==
-                             NULL)
+        *code = fz_cached_code(disk_path, bytes, n, optimize);
+    if (*code == NULL &&
+        (*code = fz_compile_loaded(bytes, fname, &flags, optimize)) == NULL)
         goto fail_py;
     imp = PyImport_ImportModule("_imp");
     if (imp == NULL)

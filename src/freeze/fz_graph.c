@@ -197,6 +197,8 @@ static int fz_graph_internal(fz_graph *g, const char *name, int *internal,
     *internal = 0;
     if (fz_graph_is_internal(g, name, &builtin, &frozen, err) < 0)
         return -1;
+    if (frozen && !builtin && !fz_interp_frozen_used(g->opt, name))
+        frozen = 0;
     if (!builtin && !frozen)
         return 0;
     if (fz_graph_add(g, name, builtin ? FZ_BUILTIN : FZ_FROZEN, &m, err) < 0)

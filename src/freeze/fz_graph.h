@@ -139,10 +139,13 @@ int fz_locate_child(const fz_env *env, const char *dir, const char *entry,
  * cache is used for the standard library only, whose .pyc files are
  * installed with it: code being edited can keep its mtime and size and
  * leave a stale .pyc that looks current. The code object's co_filename is
- * `rel` (its path inside the program). On success *code is a new reference,
+ * `rel` (its path inside the program). optimize is python's -O level (0,
+ * 1 or 2), for the compiler and the cache's .opt-N.pyc files. On success
+ * *code is a new reference,
  * *marshalled a new bytes object with the marshalled code and *source a
  * new bytes object with the source as UTF-8 (universal newlines). */
 int fz_compile(const char *disk_path, const char *rel, int use_cache,
+               int optimize,
                PyObject **code, PyObject **marshalled, PyObject **source,
                kl_err *err);
 

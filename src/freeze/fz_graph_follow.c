@@ -443,7 +443,8 @@ static int fz_graph_process(fz_graph *g, fz_module *m, kl_err *err)
             return fz_python_error(m->name, err);
     } else if (m->state == FZ_FOUND && (m->kind == BUNDLE_KIND_MODULE ||
                                         m->kind == BUNDLE_KIND_PACKAGE)) {
-        if (fz_compile(m->file, m->rel, m->stdlib, &code, &m->marshalled,
+        if (fz_compile(m->file, m->rel, m->stdlib, g->opt->optimize, &code,
+                       &m->marshalled,
                        &m->source, err) < 0) {
             if (m->app || strcmp(m->name, "__main__") == 0)
                 return -1;

@@ -111,6 +111,14 @@ static int fz_project_setting(fz_project *p, const char *text,
         s->str = strdup(PyUnicode_AsUTF8(v));
         if (s->str == NULL)
             return kl_err_oom(err);
+    } else if (PyLong_Check(v)) {
+        PyObject *text = PyObject_Str(v);
+
+        s->type = FZ_SETTING_INT;
+        s->str = text ? strdup(PyUnicode_AsUTF8(text)) : NULL;
+        Py_XDECREF(text);
+        if (s->str == NULL)
+            return kl_err_oom(err);
     } else if (PyList_Check(v)) {
         s->type = FZ_SETTING_LIST;
         for (i = 0; i < PyList_Size(v); i++) {

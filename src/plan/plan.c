@@ -68,6 +68,7 @@ void plan_free(plan *p)
     free(p->entries);
     free(p->run_target);
     free(p->runtime_path);
+    free(p->options);
     plan_init(p);
 }
 

@@ -109,6 +109,8 @@ typedef struct plan {
     char *runtime_path; /* owned; NULL, or directories searched on disk
                            for modules after the bundle (':'-separated,
                            $ORIGIN for the program's directory) */
+    char *options;      /* owned; NULL, or the interpreter options text
+                           (bundle_options) */
     uint32_t python_hex;
 } plan;
 

@@ -19,6 +19,28 @@
  * "found but cannot execute". */
 #define RT_EXIT_DAMAGED 126
 
+/* ---- rt_options.c: interpreter options fixed at build time ---------------- */
+
+/* The interpreter options a program was built with (bundle_options). */
+typedef struct rt_options {
+    int optimize;           /* python's -O level, 0 to 2 */
+    int unbuffered;         /* -u */
+    int environment;        /* PYTHON* variables honoured */
+    int meipass;            /* sys._MEIPASS set */
+    int utf8_mode;          /* -1: python's default, else -X utf8's 0 or 1 */
+    int dev_mode;           /* -X dev */
+    int hash_seed_set;      /* hash_seed fixed, as PYTHONHASHSEED=N */
+    unsigned long hash_seed;
+    kl_strv warnings;       /* -W filters, in order */
+    kl_strv xoptions;       /* -X options, in order (utf8 and dev too) */
+} rt_options;
+
+/* Read the options text of a bundle into *o (zeroed first: python's
+ * defaults). Fails with a message meant for the user on a line this
+ * runtime does not know (*o is then empty). Free with rt_options_free. */
+int rt_options_read(rt_options *o, const char *text, kl_err *err);
+void rt_options_free(rt_options *o);
+
 /* ---- rt_program.c: the program's own file -------------------------------- */
 
 /* A file that carries a bundle, mapped read-only for the life of the
@@ -31,10 +53,12 @@ typedef struct rt_program {
                             one-file program, <path's directory>/<folder>
                             for a folder program (malloc'd); never freed */
     bundle_view bundle;
+    rt_options options;  /* what the bundle's options text says */
 } rt_program;
 
-/* Map `file` (which may be a /proc/self/... link) and open its bundle;
- * `path` is the name it is known by (copied). A folder program's folder
+/* Map `file` (which may be a /proc/self/... link), open its bundle and
+ * read its interpreter options; `path` is the name it is known by
+ * (copied). A folder program's folder
  * must be a directory next to path. On failure err says why in a way
  * meant for the user. The mapping is never unmapped. */
 int rt_program_open(rt_program *prog, const char *file, const char *path,

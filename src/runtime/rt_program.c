@@ -58,6 +58,8 @@ int rt_program_open(rt_program *prog, const char *file, const char *path,
     if (prog->path == NULL)
         return kl_err_oom(err);
     if (bundle_open(&prog->bundle, m.data, m.size, err) < 0 ||
+        rt_options_read(&prog->options, bundle_options(&prog->bundle),
+                        err) < 0 ||
         rt_program_root(prog, err) < 0)
         return kl_err_prefix(err, "%s", path);
     /* Validation read the whole index; lookups touch only a few pages. */

@@ -124,9 +124,85 @@ static int stub_main_alias(const rt_program *prog, char **alias, kl_err *err)
     return *alias ? 0 : kl_err_oom(err);
 }
 
+/* Append each string of l (UTF-8) to the wide-string list to. */
+static PyStatus stub_config_list(PyWideStringList *to, const kl_strv *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        wchar_t *w = Py_DecodeLocale(l->v[i], NULL);
+        PyStatus st;
+
+        if (w == NULL)
+            return PyStatus_NoMemory();
+        st = PyWideStringList_Append(to, w);
+        PyMem_RawFree(w);
+        if (PyStatus_Exception(st))
+            return st;
+    }
+    return PyStatus_Ok();
+}
+
+/* Apply the options the program was built with (rt_options) to the
+ * configuration: what `python -O -u -W ... -X ...` would set, the hash
+ * seed, and whether PYTHON* variables count (the interpreter is isolated
+ * unless they do). */
+static PyStatus stub_config_options(PyConfig *c, const rt_options *o)
+{
+    PyStatus st;
+
+    c->isolated = !o->environment;
+    c->use_environment = o->environment;
+    c->optimization_level = o->optimize;
+    c->buffered_stdio = !o->unbuffered;
+    if (o->hash_seed_set) {
+        c->use_hash_seed = 1;
+        c->hash_seed = o->hash_seed;
+    }
+    if (o->dev_mode)
+        c->dev_mode = 1;
+    st = stub_config_list(&c->warnoptions, &o->warnings);
+    if (!PyStatus_Exception(st))
+        st = stub_config_list(&c->xoptions, &o->xoptions);
+    return st;
+}
+
+/* Set what tells the program apart: sys.frozen, sys.kiln (a namespace:
+ * version, program, files) and, when the program was built with
+ * --meipass, sys._MEIPASS: where its files are (the program itself, or a
+ * folder program's folder). -1 with an exception set. */
+static int stub_set_sys_marks(const rt_program *prog)
+{
+    PyObject *impl = PySys_GetObject("implementation"); /* borrowed */
+    PyObject *root, *path, *kw = NULL, *none = NULL, *mark = NULL;
+    int r = -1;
+
+    if (PySys_SetObject("frozen", Py_True) < 0 || impl == NULL)
+        return -1;
+    root = PyUnicode_DecodeFSDefault(prog->root);
+    path = PyUnicode_DecodeFSDefault(prog->path);
+    if (root != NULL && path != NULL)
+        kw = Py_BuildValue("{s:s,s:O,s:O}", "version", KILN_VERSION,
+                           "program", path, "files", root);
+    if (kw != NULL)
+        none = PyTuple_New(0);
+    if (none != NULL)
+        mark = PyObject_Call((PyObject *)Py_TYPE(impl), none, kw);
+    if (mark != NULL && PySys_SetObject("kiln", mark) == 0 &&
+        (!prog->options.meipass || PySys_SetObject("_MEIPASS", root) == 0))
+        r = 0;
+    Py_XDECREF(root);
+    Py_XDECREF(path);
+    Py_XDECREF(kw);
+    Py_XDECREF(none);
+    Py_XDECREF(mark);
+    return r;
+}
+
 int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
 {
     const bundle_header *h = prog->bundle.header;
+    const rt_options *o = &prog->options;
     PyPreConfig pre;
     PyConfig c;
     PyStatus st;
@@ -140,16 +216,18 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
                           PY_MAJOR_VERSION, PY_MINOR_VERSION);
 
     PyPreConfig_InitPythonConfig(&pre);
-    pre.isolated = 1;
-    pre.use_environment = 0;
+    pre.isolated = !o->environment;
+    pre.use_environment = o->environment;
     pre.parse_argv = 0;
+    if (o->utf8_mode >= 0)
+        pre.utf8_mode = o->utf8_mode;
+    if (o->dev_mode)
+        pre.dev_mode = 1;
     st = Py_PreInitialize(&pre);
     if (PyStatus_Exception(st))
         return stub_status_err(st, "pre-initialization", err);
 
     PyConfig_InitPythonConfig(&c);
-    c.isolated = 1;
-    c.use_environment = 0;
     c.user_site_directory = 0;
     c.site_import = 0;
     c.parse_argv = 0;
@@ -157,7 +235,9 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
     c.write_bytecode = 0;
     c.pathconfig_warnings = 0;
     c._init_main = 0;
-    st = PyConfig_SetBytesArgv(&c, argc, argv);
+    st = stub_config_options(&c, o);
+    if (!PyStatus_Exception(st))
+        st = PyConfig_SetBytesArgv(&c, argc, argv);
     if (!PyStatus_Exception(st))
         st = stub_config_paths(&c, prog);
     if (!PyStatus_Exception(st))
@@ -185,7 +265,7 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
              ? rt_importer_remove_path_finder()
              : rt_importer_add_runtime_path(prog)) < 0)
         goto fail_py;
-    if (PySys_SetObject("frozen", Py_True) < 0)
+    if (stub_set_sys_marks(prog) < 0)
         goto fail_py;
     return 0;
 

@@ -69,7 +69,7 @@ class Bundle:
          self.payload_size, self.python_hex, self.run_mode,
          self.run_target_off, self.run_target_len, self.flags,
          folder_off, folder_len, runtime_path_off,
-         runtime_path_len) = h[:20]
+         runtime_path_len, options_off, options_len) = h[:22]
         assert self.header_magic == HEADER_MAGIC, "no kiln header"
         strings = self.bundle_offset + self.strings_off
         # A folder program's folder, relative to the executable ("" for
@@ -80,6 +80,9 @@ class Bundle:
         self.runtime_path = data[strings + runtime_path_off:
                                  strings + runtime_path_off +
                                  runtime_path_len].decode()
+        # The interpreter options: one "NAME" or "NAME VALUE" per line.
+        self.options = data[strings + options_off:
+                            strings + options_off + options_len].decode()
         self.entries = {}
         for i in range(self.entry_count):
             f = struct.unpack_from(ENTRY_FMT, data, self.bundle_offset +
