@@ -48,9 +48,10 @@ typedef struct cli_build_args {
     unsigned char given[CLI_MAX_OPTS]; /* option i was on the command line */
 } cli_build_args;
 
-/* CLI_OPTIONAL: a value that may be left out on the command line (stored
+/* CLI_NUMBER: a value that [tool.kiln] may give as a number or a string.
+ * CLI_OPTIONAL: a number that may be left out on the command line (stored
  * as "") or attached to a short option (-OO gives "O"). */
-enum cli_opt_kind { CLI_FLAG, CLI_VALUE, CLI_LIST, CLI_OPTIONAL };
+enum cli_opt_kind { CLI_FLAG, CLI_VALUE, CLI_LIST, CLI_NUMBER, CLI_OPTIONAL };
 
 /* One option: its long name (also its [tool.kiln] key), short letter or
  * 0, kind, where it goes in cli_build_args, and its help. */

@@ -94,7 +94,7 @@ static const cli_opt cli_opts[] = {
     {"xoption", 'X', CLI_LIST, CLI_OFF(xoptions), "OPT",
      "run as `python -X OPT` (utf8, dev, faulthandler,\n"
      "importtime, int_max_str_digits=N, ...; repeatable)"},
-    {"hash-seed", 0, CLI_VALUE, CLI_OFF(hash_seed), "N",
+    {"hash-seed", 0, CLI_NUMBER, CLI_OFF(hash_seed), "N",
      "fix the str hash seed as PYTHONHASHSEED=N does\n"
      "(0 to 4294967295; default random)"},
     {"python-env", 0, CLI_FLAG, CLI_OFF(python_env), NULL,
@@ -214,6 +214,7 @@ static int cli_options_set(cli_build_args *a, const cli_opt *o,
         *(int *)field = 1;
         return 0;
     case CLI_VALUE:
+    case CLI_NUMBER:
         *(const char **)field = value;
         return 0;
     case CLI_LIST:
@@ -315,16 +316,18 @@ static int cli_options_apply(cli_build_args *a, const cli_opt *o,
 {
     static const char *const want[] = {
         [CLI_FLAG] = "true or false", [CLI_VALUE] = "a string",
-        [CLI_LIST] = "a list of strings", [CLI_OPTIONAL] = "a number",
+        [CLI_LIST] = "a list of strings", [CLI_NUMBER] = "a number",
+        [CLI_OPTIONAL] = "a number",
     };
     static const enum fz_setting_type types[] = {
         [CLI_FLAG] = FZ_SETTING_BOOL, [CLI_VALUE] = FZ_SETTING_STR,
-        [CLI_LIST] = FZ_SETTING_LIST, [CLI_OPTIONAL] = FZ_SETTING_INT,
+        [CLI_LIST] = FZ_SETTING_LIST, [CLI_NUMBER] = FZ_SETTING_INT,
+        [CLI_OPTIONAL] = FZ_SETTING_INT,
     };
     size_t i;
 
     if (s->type != types[o->kind] &&
-        !(o->kind == CLI_VALUE && s->type == FZ_SETTING_INT))
+        !(o->kind == CLI_NUMBER && s->type == FZ_SETTING_STR))
         return kl_err_set(err, "%s:%d: [tool.kiln] %s must be %s, not %s",
                           path, s->line, s->key, want[o->kind],
                           s->type == FZ_SETTING_BOOL ? "a boolean"
@@ -340,6 +343,7 @@ static int cli_options_apply(cli_build_args *a, const cli_opt *o,
         *(int *)((char *)a + o->off) = s->flag;
         return 0;
     case CLI_VALUE:
+    case CLI_NUMBER:
     case CLI_OPTIONAL:
         return cli_options_set(a, o, s->str) < 0 ? kl_err_oom(err) : 0;
     case CLI_LIST:

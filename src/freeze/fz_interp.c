@@ -18,7 +18,8 @@ enum fz_xvalue {
     FZ_X_ONOFF,     /* -X name=on, -X name=off */
     FZ_X_COUNT,     /* -X name or -X name=N, N >= 1 */
     FZ_X_DIGITS,    /* -X name=N, N 0 or >= 640 */
-    FZ_X_CPUS       /* -X name=N (N >= 1) or -X name=default */
+    FZ_X_CPUS,      /* -X name=N (N >= 1) or -X name=default */
+    FZ_X_ARGV_ONLY  /* read by CPython from its command line only */
 };
 
 /* The -X options of CPython 3.11 and later that change what a program
@@ -35,7 +36,7 @@ static const struct fz_xopt {
     {"tracemalloc", FZ_X_COUNT, 11},
     {"frozen_modules", FZ_X_ONOFF, 11},
     {"int_max_str_digits", FZ_X_DIGITS, 11},
-    {"warn_default_encoding", FZ_X_NONE, 11},
+    {"warn_default_encoding", FZ_X_ARGV_ONLY, 11},
     {"no_debug_ranges", FZ_X_NONE, 11},
     {"perf", FZ_X_NONE, 12},
     {"cpu_count", FZ_X_CPUS, 13},
@@ -94,6 +95,12 @@ static int fz_interp_check_xoption(const char *x, kl_err *err)
     switch (o->value) {
     case FZ_X_NONE:
         return 0;
+    case FZ_X_ARGV_ONLY:
+        return kl_err_set(err, "-X %s: Python reads this option only from "
+                               "its own command line, so a program cannot "
+                               "be built with it; build with --python-env "
+                               "and set PYTHONWARNDEFAULTENCODING=1 when "
+                               "running it", x);
     case FZ_X_BOOL:
         if (value == NULL || strcmp(value, "0") == 0 ||
             strcmp(value, "1") == 0)

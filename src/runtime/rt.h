@@ -32,7 +32,7 @@ typedef struct rt_options {
     int hash_seed_set;      /* hash_seed fixed, as PYTHONHASHSEED=N */
     unsigned long hash_seed;
     kl_strv warnings;       /* -W filters, in order */
-    kl_strv xoptions;       /* -X options, in order (utf8 and dev too) */
+    kl_strv xoptions;       /* -X options, in order (those above too) */
 } rt_options;
 
 /* Read the options text of a bundle into *o (zeroed first: python's

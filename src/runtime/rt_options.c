@@ -52,6 +52,7 @@ static int rt_options_line(rt_options *o, const char *name,
             o->utf8_mode = 0;
         else if (strcmp(value, "dev") == 0 || strncmp(value, "dev=", 4) == 0)
             o->dev_mode = 1;
+
         return kl_strv_push(&o->xoptions, value);
     } else
         return -1;

@@ -167,6 +167,85 @@ static PyStatus stub_config_options(PyConfig *c, const rt_options *o)
     return st;
 }
 
+/* __file__ of frozen standard library module `mod` (spec its __spec__,
+ * named by origname) as python gives it: <stdlib>/<origname as a path>.py,
+ * or .../__init__.py for a package; also its loader state's filename. 0,
+ * or -1 with an exception set. */
+static int stub_frozen_file(PyObject *mod, PyObject *spec, PyObject *state,
+                            PyObject *origname, PyObject *stdlib)
+{
+    PyObject *locs, *rel, *file;
+    int r = -1;
+
+    locs = PyObject_GetAttrString(spec, "submodule_search_locations");
+    if (locs == NULL)
+        return -1;
+    rel = PyObject_CallMethod(origname, "replace", "ss", ".", "/");
+    file = rel == NULL ? NULL
+           : PyUnicode_FromFormat("%U/%U%s", stdlib, rel,
+                                  locs == Py_None ? ".py" : "/__init__.py");
+    if (file != NULL && PyObject_SetAttrString(mod, "__file__", file) == 0 &&
+        PyObject_SetAttrString(state, "filename", file) == 0)
+        r = 0;
+    Py_DECREF(locs);
+    Py_XDECREF(rel);
+    Py_XDECREF(file);
+    return r;
+}
+
+/* Set sys._stdlib_dir to the program's root, where its bundled standard
+ * library modules are, as python sets it to its standard library: path
+ * calculation finds none on disk and leaves it None, so frozen modules
+ * (os, codecs, io, ...) would have no __file__. Those imported from now on
+ * get one from the importer; those imported while the interpreter started
+ * get theirs here. -1 with an exception set. */
+static int stub_stdlib_dir(const rt_program *prog)
+{
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    PyObject *root, *items, *name, *mod;
+    Py_ssize_t i;
+    int r = -1;
+
+    root = PyUnicode_DecodeFSDefault(prog->root);
+    if (root == NULL || PySys_SetObject("_stdlib_dir", root) < 0 ||
+        (items = PyDict_Items(modules)) == NULL) {
+        Py_XDECREF(root);
+        return -1;
+    }
+    for (i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *spec, *origin = NULL, *state = NULL, *origname = NULL;
+        int skip;
+
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(items, i), "OO", &name, &mod))
+            goto done;
+        spec = PyObject_GetAttrString(mod, "__spec__");
+        skip = spec == NULL || spec == Py_None ||
+               PyObject_HasAttrString(mod, "__file__") ||
+               (origin = PyObject_GetAttrString(spec, "origin")) == NULL ||
+               !PyUnicode_Check(origin) ||
+               PyUnicode_CompareWithASCIIString(origin, "frozen") != 0 ||
+               (state = PyObject_GetAttrString(spec, "loader_state")) ==
+                   NULL ||
+               (origname = PyObject_GetAttrString(state, "origname")) ==
+                   NULL ||
+               !PyUnicode_Check(origname);
+        PyErr_Clear();
+        if (!skip && stub_frozen_file(mod, spec, state, origname, root) < 0)
+            skip = -1;
+        Py_XDECREF(spec);
+        Py_XDECREF(origin);
+        Py_XDECREF(state);
+        Py_XDECREF(origname);
+        if (skip < 0)
+            goto done;
+    }
+    r = 0;
+done:
+    Py_DECREF(items);
+    Py_DECREF(root);
+    return r;
+}
+
 /* Set what tells the program apart: sys.frozen, sys.kiln (a namespace:
  * version, program, files) and, when the program was built with
  * --meipass, sys._MEIPASS: where its files are (the program itself, or a
@@ -265,7 +344,7 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
              ? rt_importer_remove_path_finder()
              : rt_importer_add_runtime_path(prog)) < 0)
         goto fail_py;
-    if (stub_set_sys_marks(prog) < 0)
+    if (stub_stdlib_dir(prog) < 0 || stub_set_sys_marks(prog) < 0)
         goto fail_py;
     return 0;
 

@@ -1295,12 +1295,12 @@ static void test_hostile(void)
         img_load(&m);
         img_commit(&m, 1);
         hostile_expect(&m, 1, "no change", __FILE__, __LINE__);
-        m.h->reserved[3] = 7;
+        m.h->reserved[2] = 7;
         img_commit(&m, 1);
         hostile_expect(&m, 1, "reserved word", __FILE__, __LINE__);
-        m.h->reserved[3] = 7;
+        m.h->reserved[2] = 7;
         img_commit(&m, 0);
-        m.h->reserved[3] = 8;
+        m.h->reserved[2] = 8;
         {
             bundle_view v;
             kl_err err;
@@ -1385,6 +1385,13 @@ static void test_hostile(void)
     HOSTILE(1, m->h->run_target_off = (uint32_t)m->h->strings_size - 1,
             m->h->run_target_len = 1);
     HOSTILE(1, m->h->run_target_len = (uint32_t)m->h->strings_size);
+    HOSTILE(1, m->h->options_off = M32, m->h->options_len = 1);
+    HOSTILE(1, m->h->options_len = M32);
+    HOSTILE(1, m->h->options_off = (uint32_t)m->h->strings_size - 1,
+            m->h->options_len = 1);
+    /* a string, but not lines: its last byte is no '\n' */
+    HOSTILE(1, m->h->options_off = m->h->run_target_off,
+            m->h->options_len = m->h->run_target_len);
 
     /* entries */
     HOSTILE(1, m->e[ia].kind = 0);
