@@ -15,7 +15,7 @@ TOOLS = ["kiln", "pyinstaller-onefile", "pyinstaller-onedir", "cx_freeze",
          "nuitka-standalone", "nuitka-onefile"]
 PEERS = TOOLS[1:]
 APPS = ["hello", "stdlib_heavy", "import_all_stdlib", "click_rich", "numpy_yaml",
-        "resources_1000"]
+        "resources_1000", "process_pool"]
 ONE_FILE = {"kiln", "pyinstaller-onefile", "nuitka-onefile"}
 PASS = "python3 -I -S -c pass"
 
@@ -150,6 +150,12 @@ class Report:
             self.ratio(k, b), "≤ 1.00x",
             (k / b <= 1.0 and (not (ki and bi) or ki / bi <= 1.0)) if k and b
             else (False if e else None), detail)
+        k, b = self.startup("process_pool", "kiln"), self.startup("process_pool", "python3")
+        e = self.entry("process_pool", "kiln")
+        add("process_pool (4 spawned workers) ≤ 1.0× python3", self.ratio(k, b), "≤ 1.00x",
+            (k / b <= 1.0) if k and b else (False if e else None),
+            f"{k} ms vs {b} ms" if k and b else
+            f"kiln: {self.why('process_pool', 'kiln')}" if e else "not run")
         for app, limit in (("hello", 0.3), ("numpy_yaml", 2.0)):
             e = self.entry(app, "kiln")
             cold = e and e.get("builds", {}).get("cold", {})
@@ -526,6 +532,10 @@ class Report:
         lines += [
             "- **click_rich**: a click command printing a rich table.",
             "- **numpy_yaml**: a small numpy computation dumped with `yaml.safe_dump`.",
+            "- **process_pool**: `concurrent.futures.ProcessPoolExecutor` with the spawn "
+            "method mapping a function over 4 workers, each the program started again; "
+            "calls `multiprocessing.freeze_support()` as PyInstaller requires. The time is "
+            "the whole run, workers included.",
             "- **resources_1000**: reads the 1,000 data files of package `resdata` (a few "
             "dozen bytes each, under `resdata/data/`) through "
             "`importlib.resources.files(\"resdata\").joinpath(\"data\").iterdir()` and "

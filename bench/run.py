@@ -57,7 +57,7 @@ PACKAGE_IMPORTS = ["PyInstaller", "nuitka", "zstandard", "cx_Freeze", "click",
                    "rich", "numpy", "yaml", "matplotlib"]
 
 APPS = ["hello", "stdlib_heavy", "import_all_stdlib", "click_rich", "numpy_yaml",
-        "resources_1000"]
+        "resources_1000", "process_pool"]
 # Every app is built, by every tool, from a venv of its own that holds what
 # it needs and the peers (which freeze the environment they run in), never
 # from the bench venv or the embedded Python's site-packages. Apps that need
