@@ -406,6 +406,27 @@ static int fz_graph_tzdata(fz_graph *g, const fz_module *m, const fz_req *q,
     return 0;
 }
 
+/* setuptools' _distutils_hack makes its own copy of distutils,
+ * setuptools._distutils, the module named distutils (submodules follow
+ * its __path__ at run time), so `import distutils.X` anywhere means
+ * setuptools._distutils.X once the hack is in the program: its whole
+ * tree comes along (the scanned names say distutils.X, which is the
+ * standard library's, or nothing from 3.12 on). */
+static int fz_graph_distutils(fz_graph *g, const fz_module *m,
+                              const fz_req *q, kl_err *err)
+{
+    fz_req sq = *q;
+
+    if (strcmp(m->name, "_distutils_hack") != 0)
+        return 0;
+    sq.maybe_attr = 1;
+    if (fz_graph_request(g, "setuptools._distutils", &sq, err) < 0)
+        return -1;
+    if (!fz_graph_has(g, "setuptools._distutils"))
+        return 0;
+    return fz_graph_request_tree(g, "setuptools._distutils", 1, q, err);
+}
+
 /* Follow what module m needs: what the standard library's C code of it
  * imports, its distribution's helpers, the names its native code holds,
  * and the imports in its code (compiled here). */
@@ -424,7 +445,8 @@ static int fz_graph_process(fz_graph *g, fz_module *m, kl_err *err)
     if (strcmp(m->name, "sysconfig") == 0 && g->env->sysconfigdata != NULL &&
         fz_graph_request(g, g->env->sysconfigdata, &q, err) < 0)
         return -1;
-    if (fz_graph_tzdata(g, m, &q, err) < 0)
+    if (fz_graph_tzdata(g, m, &q, err) < 0 ||
+        fz_graph_distutils(g, m, &q, err) < 0)
         return -1;
     if (m->state == FZ_FOUND && fz_graph_follow_dist(g, m, err) < 0)
         return -1;

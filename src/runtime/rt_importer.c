@@ -41,6 +41,14 @@ const bundle_entry *rt_importer_lookup(rt_importer *self, PyObject *name,
                      Py_TYPE(name)->tp_name);
         return NULL;
     }
+    if (self->aliases != NULL) {
+        PyObject *alias = PyDict_GetItemWithError(self->aliases, name);
+
+        if (alias != NULL)
+            name = alias;
+        else if (PyErr_Occurred())
+            return NULL;
+    }
     s = PyUnicode_AsUTF8AndSize(name, &n);
     if (s == NULL)
         return NULL;
@@ -344,7 +352,16 @@ static PyObject *rt_importer_m_find_spec(PyObject *self, PyObject *args,
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", kwlist,
                                      &name, &path, &target))
         return NULL;
-    return rt_importer_find_spec(self, name);
+    switch (path == Py_None ? RT_PATH_ITSELF
+                            : rt_importer_follow_path((rt_importer *)self,
+                                                      name, path)) {
+    case -1:
+        return NULL;
+    case RT_PATH_NONE:
+        Py_RETURN_NONE;
+    default:
+        return rt_importer_find_spec(self, name);
+    }
 }
 
 /* The spec's name, as a new reference. */
@@ -587,6 +604,7 @@ static void rt_importer_dealloc(PyObject *obj)
     Py_XDECREF(self->run_code);
     Py_XDECREF(self->exec);
     Py_XDECREF(self->main_alias);
+    Py_XDECREF(self->aliases);
     PyObject_Free(self);
 }
 
@@ -621,6 +639,7 @@ int rt_importer_install(rt_program *prog, const char *main_alias)
     self->run_code = NULL;
     self->exec = NULL;
     self->main_alias = NULL;
+    self->aliases = NULL;
     prefix = malloc(n + 2);
     if (prefix == NULL) {
         PyErr_NoMemory();

@@ -19,6 +19,9 @@ typedef struct rt_importer {
     PyObject *run_code;     /* importlib._bootstrap._call_with_frames_removed */
     PyObject *exec;         /* builtins.exec */
     PyObject *main_alias;   /* module that "__main__" stands for, or NULL */
+    PyObject *aliases;      /* dict: module name -> the name of the entry
+                               its parent's __path__ gave it
+                               (rt_importer_path.c), or NULL for none */
 } rt_importer;
 
 /* Find `name` among the bundle's modules. Sets ImportError (when `raise`
@@ -44,6 +47,28 @@ int rt_importer_entry_dir(const bundle_view *v, const bundle_entry *e,
  * not NULL; -1 with ImportError set when it is neither. */
 int rt_importer_find(rt_importer *self, PyObject *name,
                      const bundle_entry **e, kl_buf *dir);
+
+/* ---- rt_importer_path.c: submodules where their parent's __path__ says */
+
+/* What rt_importer_follow_path makes of a submodule. */
+enum rt_path_answer {
+    RT_PATH_ITSELF = 0, /* the bundle's module of that name, as ever */
+    RT_PATH_ALIAS = 1,  /* another bundled module (recorded) */
+    RT_PATH_NONE = 2    /* none: the bundle's module of that name lies
+                           elsewhere than path says, and path's
+                           directories hold none of the name */
+};
+
+/* Before find_spec(name, path) of a submodule: when the bundle's module
+ * `name` does not lie in one of path's directories but a bundled module
+ * named after such a directory does ("distutils.core" asked for with
+ * path [<root>/setuptools/_distutils] is "setuptools._distutils.core"),
+ * record that `name` stands for it from now on (self->aliases, which
+ * rt_importer_lookup consults). An alias recorded before for a name that
+ * is itself now is forgotten. A path with no directory inside the program
+ * leaves the name itself. -1 with an exception set. */
+int rt_importer_follow_path(rt_importer *self, PyObject *name,
+                            PyObject *path);
 
 /* ---- rt_importer_data.c: the methods it offers besides loading ---------- */
 

@@ -93,14 +93,7 @@ APPS = {
     "pytz": App(("pytz",), fast=True),
     "requests": App(("requests", "urllib3", "certifi"), args=("DATA",)),
     "rich": App(("rich", "pygments", "markdown-it-py")),
-    "setuptools": App(("setuptools",), known=both(Known(
-        "issue 10: runtime parity: a submodule is looked up by its full "
-        "name, not in its parent's __path__; setuptools' _distutils_hack "
-        "makes distutils setuptools._distutils and imports distutils.core, "
-        "and kiln gives the standard library's distutils/core.py (3.11) or finds no "
-        "distutils.core (3.12 and later)",
-        r"AssertionError: \S*/distutils/core\.py|"
-        r"No module named 'distutils\.core'"))),
+    "setuptools": App(("setuptools",)),
     "sqlalchemy": App(("sqlalchemy", "greenlet")),
     "tqdm": App(("tqdm",)),
     "typing_extensions": App(("typing-extensions",)),
