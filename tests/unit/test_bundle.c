@@ -1295,12 +1295,12 @@ static void test_hostile(void)
         img_load(&m);
         img_commit(&m, 1);
         hostile_expect(&m, 1, "no change", __FILE__, __LINE__);
-        m.h->reserved[3] = 7;
+        m.h->reserved[2] = 7;
         img_commit(&m, 1);
         hostile_expect(&m, 1, "reserved word", __FILE__, __LINE__);
-        m.h->reserved[3] = 7;
+        m.h->reserved[2] = 7;
         img_commit(&m, 0);
-        m.h->reserved[3] = 8;
+        m.h->reserved[2] = 8;
         {
             bundle_view v;
             kl_err err;
