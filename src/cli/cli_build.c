@@ -9,6 +9,7 @@
 
 #include "../emit/emit.h"
 #include "../freeze/fz.h"
+#include "../freeze/fz_names.h"
 #include "../report/report.h"
 
 #include <errno.h>
@@ -16,31 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* True when s[0, n) is a dotted Python identifier path ("a.b_c.d"). */
-static int cli_is_dotted_name(const char *s, size_t n)
-{
-    size_t i;
-    int at_start = 1;
-
-    if (n == 0)
-        return 0;
-    for (i = 0; i < n; i++) {
-        char c = s[i];
-
-        if (c == '.') {
-            if (at_start)
-                return 0;
-            at_start = 1;
-            continue;
-        }
-        if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (!at_start && c >= '0' && c <= '9') || (unsigned char)c >= 0x80))
-            return 0;
-        at_start = 0;
-    }
-    return !at_start;
-}
 
 /* Check what the options say together about the program of run mode o.
  * Returns 0, or the status of a usage error it printed. */
@@ -55,14 +31,14 @@ static int cli_build_check(const cli_build_args *a, const fz_options *o)
                                        "and --entry MODULE:FUNC"
                                      : "nothing to build: give SCRIPT, "
                                        "-m MODULE or --entry MODULE:FUNC");
-    if (o->module && !cli_is_dotted_name(o->module, strlen(o->module)))
+    if (o->module && !fz_name_is_dotted(o->module, strlen(o->module)))
         return cli_usage_error("build", "-m %s: not a module name", o->module);
     if (o->entry) {
         const char *colon = strchr(o->entry, ':');
 
         if (colon == NULL ||
-            !cli_is_dotted_name(o->entry, (size_t)(colon - o->entry)) ||
-            !cli_is_dotted_name(colon + 1, strlen(colon + 1)))
+            !fz_name_is_dotted(o->entry, (size_t)(colon - o->entry)) ||
+            !fz_name_is_dotted(colon + 1, strlen(colon + 1)))
             return cli_usage_error("build", "--entry %s: expected MODULE:FUNC, "
                                    "e.g. mypkg.cli:main", o->entry);
     }
@@ -71,11 +47,11 @@ static int cli_build_check(const cli_build_args *a, const fz_options *o)
             return cli_usage_error("build", "--add-data %s: expected SRC:DEST",
                                    o->datas[i]);
     for (i = 0; i < o->n_collect; i++)
-        if (!cli_is_dotted_name(o->collect[i], strlen(o->collect[i])))
+        if (!fz_name_is_dotted(o->collect[i], strlen(o->collect[i])))
             return cli_usage_error("build", "--collect %s: not a package name",
                                    o->collect[i]);
     for (i = 0; i < o->n_collect_data; i++)
-        if (!cli_is_dotted_name(o->collect_data[i],
+        if (!fz_name_is_dotted(o->collect_data[i],
                                 strlen(o->collect_data[i])))
             return cli_usage_error("build", "--collect-data %s: not a package "
                                    "name", o->collect_data[i]);
@@ -86,7 +62,7 @@ static int cli_build_check(const cli_build_args *a, const fz_options *o)
                                    "directory name (empty, or with ':')",
                                    o->runtime_paths[i]);
     for (i = 0; i < o->n_files; i++)
-        if (!cli_is_dotted_name(o->files[i], strlen(o->files[i])))
+        if (!fz_name_is_dotted(o->files[i], strlen(o->files[i])))
             return cli_usage_error("build", "--files %s: not a package name",
                                    o->files[i]);
     if (a->optimize != NULL && o->optimize < 0)
@@ -99,6 +75,12 @@ static int cli_build_check(const cli_build_args *a, const fz_options *o)
         return cli_usage_error("build", "%s", "give only one of -q and -v");
     if (a->report && a->report[0] == '\0')
         return cli_usage_error("build", "%s", "--report needs a file name");
+    if (a->keep_only && a->keep_only[0] == '\0')
+        return cli_usage_error("build", "%s", "--keep-only needs a file name");
+    for (i = 0; i < o->n_runtime_hooks; i++)
+        if (o->runtime_hooks[i][0] == '\0')
+            return cli_usage_error("build", "%s",
+                                   "--runtime-hook needs a file name");
     return 0;
 }
 

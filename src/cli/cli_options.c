@@ -105,6 +105,15 @@ static const cli_opt cli_opts[] = {
      "set sys._MEIPASS, as PyInstaller does, to where\n"
      "the program's files are (the program itself, or\n"
      "a folder program's folder)"},
+    {"runtime-hook", 0, CLI_LIST, CLI_OFF(runtime_hooks), "FILE",
+     "run Python file FILE before the app, in every\n"
+     "process of it (multiprocessing children too), as\n"
+     "PyInstaller's run-time hooks; its imports are\n"
+     "bundled (repeatable; they run in order)"},
+    {"keep-only", 0, CLI_VALUE, CLI_OFF(keep_only), "FILE",
+     "leave out every module FILE does not name (one a\n"
+     "line, as a run with KILN_TRACE_IMPORTS=FILE writes\n"
+     "them), except what start-up needs; data files stay"},
     {"paths", 'p', CLI_LIST, CLI_OFF(paths), "DIR",
      "also search DIR for modules (repeatable)"},
     {"add-data", 0, CLI_LIST, CLI_OFF(datas), "SRC:DEST",
@@ -431,6 +440,9 @@ void cli_options_to_fz(cli_build_args *a)
     o->hash_seed = a->hash_seed;
     o->python_env = a->python_env;
     o->meipass = a->meipass;
+    o->runtime_hooks = a->runtime_hooks.v;
+    o->n_runtime_hooks = a->runtime_hooks.n;
+    o->keep_only = a->keep_only;
     o->paths = a->paths.v;
     o->n_paths = a->paths.n;
     o->datas = a->datas.v;

@@ -5,13 +5,15 @@
  *   environment (fz_env.c)  the embedded CPython and where modules are
  *                           searched: the app's directory, --paths, the
  *                           interpreter's sys.path;
- *   graph (fz_graph.c,      every module the app needs, found on disk
- *     fz_graph_follow.c)    (fz_locate.c), compiled (fz_compile.c) and
+ *   graph (fz_graph.c,      every module the app and its runtime hooks
+ *     fz_graph_follow.c,    (fz_hooks.c) need, found on disk
+ *     fz_hooks.c)           (fz_locate.c), compiled (fz_compile.c) and
  *                           scanned for imports (fz_scan.c), with the
  *                           graph's rules for what to follow (fz_policy.c)
  *                           and what installed distributions declare
  *                           (fz_dist.c, fz_native.c);
- *   plan (fz_collect.c)     the graph's modules, package data and
+ *   plan (fz_collect.c)     the graph's modules (those --keep-only
+ *                           leaves, fz_keep.c), package data and
  *                           distribution metadata (fz_graph_plan.c,
  *                           fz_pkgdata.c) and the --add-data files
  *                           (fz_data.c) as plan entries, and the run mode.
@@ -73,6 +75,12 @@ typedef struct fz_options {
     int python_env;                /* --python-env: PYTHON* variables
                                       honoured at run time */
     int meipass;                   /* --meipass: sys._MEIPASS set */
+    const char *const *runtime_hooks; /* --runtime-hook: Python files run,
+                                         in order, before the app */
+    size_t n_runtime_hooks;
+    const char *keep_only;         /* --keep-only FILE: the modules to keep
+                                      (KILN_TRACE_IMPORTS's list), or
+                                      NULL to keep all */
     const char *const *paths;      /* --paths: extra module directories */
     size_t n_paths;
     const char *const *datas;      /* --add-data SRC:DEST */

@@ -37,7 +37,11 @@ static int fz_collect_main(const fz_options *opt, fz_graph *g, plan *p,
     int r;
 
     if (opt->script) {
-        if (fz_graph_add_script(g, opt->script, err) < 0)
+        const char *base = strrchr(opt->script, '/');
+
+        if (fz_graph_add_file(g, "__main__", opt->script,
+                              base ? base + 1 : opt->script, PLAN_WHY_RUN,
+                              "the script to build", err) < 0)
             return -1;
         return plan_set_run(p, BUNDLE_RUN_SCRIPT, "", PY_VERSION_HEX, err);
     }
@@ -68,12 +72,20 @@ static int fz_collect_main(const fz_options *opt, fz_graph *g, plan *p,
 int fz_collect(const fz_options *opt, fz_env *env, plan *p, kl_err *err)
 {
     int level = opt->compress ? FZ_COMPRESS_LEVEL : FZ_DATA_LEVEL;
+    kl_strv keep = KL_STRV_INIT;
     fz_graph *g;
     size_t i;
     int r;
 
-    if (fz_graph_new(opt, env, &g, err) < 0)
+    if (opt->keep_only != NULL && fz_keep_read(opt->keep_only, &keep,
+                                                err) < 0) {
+        kl_strv_free(&keep);
         return -1;
+    }
+    if (fz_graph_new(opt, env, &g, err) < 0) {
+        kl_strv_free(&keep);
+        return -1;
+    }
     r = fz_collect_main(opt, g, p, err);
     if (r == 0)
         r = fz_collect_runtime_path(opt, p, err);
@@ -82,7 +94,12 @@ int fz_collect(const fz_options *opt, fz_env *env, plan *p, kl_err *err)
         r = fz_interp_options(opt, &p->options, err);
     }
     if (r == 0)
+        r = fz_hooks_add(opt, g, p, err);
+    if (r == 0)
         r = fz_graph_resolve(g, err);
+    if (r == 0 && opt->keep_only != NULL)
+        r = fz_keep_apply(g, opt->keep_only, &keep, err);
+    kl_strv_free(&keep);
     /* --add-data first: a file it places where package data would go
      * wins over the package's own copy. */
     for (i = 0; r == 0 && i < opt->n_datas; i++)

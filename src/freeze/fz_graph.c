@@ -76,6 +76,8 @@ static void fz_module_free(fz_module *m)
     free(m->vendor_dir);
     free(m->detail);
     free(m->importers);
+    kl_strv_free(&m->needs);
+    kl_strv_free(&m->needs_lazy);
     Py_XDECREF(m->marshalled);
     Py_XDECREF(m->source);
     free(m);
@@ -426,6 +428,23 @@ static int fz_graph_again(fz_graph *g, fz_module *m, const fz_req *q,
     return fz_graph_note_importer(g, m, q, err);
 }
 
+/* With --keep-only, note that request q for `name` comes from a module
+ * (when q->importer is one): the edges fz_keep.c follows from what
+ * start-up needs. */
+static int fz_graph_note_need(fz_graph *g, const fz_req *q, const char *name,
+                              kl_err *err)
+{
+    fz_module *m = fz_graph_get(g, q->importer);
+    kl_strv *needs;
+
+    if (g->opt->keep_only == NULL || m == NULL)
+        return 0;
+    needs = q->lazy ? &m->needs_lazy : &m->needs;
+    if (needs->n > 0 && strcmp(needs->v[needs->n - 1], name) == 0)
+        return 0;
+    return kl_strv_push(needs, name) < 0 ? kl_err_oom(err) : 0;
+}
+
 /* Request module `name` for q. Missing modules are recorded with their
  * importers, unless q->maybe_attr. Parents are requested first. */
 int fz_graph_request(fz_graph *g, const char *name, const fz_req *q,
@@ -438,6 +457,8 @@ int fz_graph_request(fz_graph *g, const char *name, const fz_req *q,
 
     if (name[0] == '\0')
         return 0;
+    if (fz_graph_note_need(g, q, name, err) < 0)
+        return -1;
     m = fz_graph_get(g, name);
     if (m != NULL)
         return fz_graph_again(g, m, q, err);
@@ -587,20 +608,24 @@ void fz_graph_free(fz_graph *g)
     free(g);
 }
 
-int fz_graph_add_script(fz_graph *g, const char *path, kl_err *err)
+int fz_graph_add_file(fz_graph *g, const char *name, const char *path,
+                      const char *rel, unsigned why, const char *what,
+                      kl_err *err)
 {
     fz_module *m;
-    const char *base = strrchr(path, '/');
 
     if (!kl_is_file(path))
-        return kl_err_set(err, "%s: no such file (the script to build)", path);
-    if (fz_graph_add(g, "__main__", FZ_FOUND, &m, err) < 0)
+        return kl_err_set(err, "%s: no such file (%s)", path, what);
+    if (fz_graph_get(g, name) != NULL)
+        return kl_err_set(err, "%s: module %s is in the program already "
+                               "(%s)", path, name, what);
+    if (fz_graph_add(g, name, FZ_FOUND, &m, err) < 0)
         return -1;
     m->kind = BUNDLE_KIND_MODULE;
     m->app = 1;
-    m->why = PLAN_WHY_RUN;
+    m->why = why;
     m->file = strdup(path);
-    m->rel = strdup(base ? base + 1 : path);
+    m->rel = strdup(rel);
     if (m->file == NULL || m->rel == NULL)
         return kl_err_oom(err);
     return 0;

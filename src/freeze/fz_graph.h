@@ -108,6 +108,9 @@ typedef struct fz_module {
                              count as optional */
     int tree;             /* its submodules were requested: 1 those
                              directly in it, 2 the whole tree */
+    kl_strv needs;        /* with --keep-only: the modules it asks for at
+                             module level */
+    kl_strv needs_lazy;   /* and those it asks for inside functions */
     PyObject *marshalled; /* FZ_FOUND modules and packages */
     PyObject *source;
 } fz_module;
@@ -345,8 +348,13 @@ int fz_graph_new(const fz_options *opt, fz_env *env, fz_graph **out,
                  kl_err *err);
 void fz_graph_free(fz_graph *g);
 
-/* Add the script at path as module "__main__". */
-int fz_graph_add_script(fz_graph *g, const char *path, kl_err *err);
+/* Add the application's Python file at path as module `name` (a compile
+ * error in it stops the build), at path rel inside the program, in the
+ * program for `why` (enum plan_why). A missing file, or a name taken
+ * already, fails naming `what` the file is ("the script to build"). */
+int fz_graph_add_file(fz_graph *g, const char *name, const char *path,
+                      const char *rel, unsigned why, const char *what,
+                      kl_err *err);
 
 /* Require module `name` (and its parents) for `why` (enum plan_why);
  * fails if it cannot be found. */
@@ -385,6 +393,29 @@ int fz_graph_is_internal(fz_graph *g, const char *name, int *builtin,
  * program and the command line add) until no new module is found; then
  * warn about imports that were not found. */
 int fz_graph_resolve(fz_graph *g, kl_err *err);
+
+/* ---- fz_hooks.c: runtime hooks ------------------------------------------ */
+
+/* Add each --runtime-hook file of opt to g as module "_kiln_hook_N_STEM"
+ * (N from 1, in order; fz_graph_add_file) and append a "runtime-hook
+ * MODULE" line for it to p's options text, after fz_interp_options. */
+int fz_hooks_add(const fz_options *opt, fz_graph *g, plan *p, kl_err *err);
+
+/* ---- fz_keep.c: --keep-only ---------------------------------------------- */
+
+/* Read the module names of --keep-only file path into names (sorted, each
+ * once): one a line; blank lines and lines starting with '#' are passed
+ * over. A file that cannot be read, or a line that is no module name,
+ * fails in one line naming the file (and the line). */
+int fz_keep_read(const char *path, kl_strv *names, kl_err *err);
+
+/* Leave out of resolved graph g (PLAN_OMIT_KEEP_ONLY, detail "not in
+ * --keep-only PATH") every module in the program that names does not
+ * hold and start-up does not need (fz_keep.c says what that is); say in
+ * one note how many and how many bytes. g must have been built with
+ * opt->keep_only set, which records what each module asks for. */
+int fz_keep_apply(fz_graph *g, const char *path, const kl_strv *names,
+                  kl_err *err);
 
 /* ---- fz_graph_plan.c: the graph into the plan ---------------------------- */
 

@@ -9,6 +9,7 @@
 #include "../elf/elf_reader.h"
 
 #include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,13 +191,16 @@ static const char *fz_plan_first_program(const kl_strv *list)
 
 /* Decide whether package m, plan entry p->entries[at], gets real files at
  * run time: when --files names it, or when its data (list) holds a
- * program, which only runs from a real path. Says which and why. */
+ * program, which only runs from a real path. Says which and why. Nothing
+ * when at is SIZE_MAX: the package itself is left out. */
 static int fz_plan_route(fz_graph *g, const fz_module *m, const kl_strv *list,
                          plan *p, size_t at)
 {
     const char *native = NULL;
     size_t i;
 
+    if (at == SIZE_MAX)
+        return 0;
     for (i = 0; i < g->opt->n_files; i++)
         if (strcmp(g->opt->files[i], m->name) == 0)
             break;
@@ -217,7 +221,8 @@ static int fz_plan_route(fz_graph *g, const fz_module *m, const kl_strv *list,
 /* Add the package data of collected package m: its own directory's
  * (without subpackages), or its whole tree when m is a package
  * --collect or --collect-data names and lies in no other such tree. Then
- * decide whether m, plan entry p->entries[at], gets real files. */
+ * decide whether m, plan entry p->entries[at], gets real files (at is
+ * SIZE_MAX for a package --keep-only leaves out, whose data stays). */
 static int fz_plan_pkgdata(fz_graph *g, const fz_module *m, size_t at,
                            const fz_files *f, plan *p, kl_err *err)
 {
@@ -394,6 +399,9 @@ int fz_graph_plan(fz_graph *g, plan *p, kl_err *err)
                 r = fz_plan_pkgdata(g, m, p->n - 1, &f, p, err);
         } else {
             r = fz_plan_omission(m, p, err);
+            if (r == 0 && m->state == FZ_FOUND &&
+                m->omit == PLAN_OMIT_KEEP_ONLY)
+                r = fz_plan_pkgdata(g, m, SIZE_MAX, &f, p, err);
         }
     }
     if (r == 0)

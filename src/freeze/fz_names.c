@@ -1,5 +1,6 @@
 /*
- * fz_names.c: module names: containment and relative-import resolution.
+ * fz_names.c: module names: their form, containment and relative-import
+ * resolution.
  */
 #include "fz_names.h"
 
@@ -11,6 +12,30 @@ int fz_name_within(const char *name, const char *x)
     size_t n = strlen(x);
 
     return strncmp(name, x, n) == 0 && (name[n] == '\0' || name[n] == '.');
+}
+
+int fz_name_is_dotted(const char *s, size_t n)
+{
+    size_t i;
+    int at_start = 1;
+
+    if (n == 0)
+        return 0;
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+
+        if (c == '.') {
+            if (at_start)
+                return 0;
+            at_start = 1;
+            continue;
+        }
+        if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (!at_start && c >= '0' && c <= '9') || (unsigned char)c >= 0x80))
+            return 0;
+        at_start = 0;
+    }
+    return !at_start;
 }
 
 int fz_name_resolve(const char *from, int from_is_package, const char *name,

@@ -25,6 +25,7 @@ const char *plan_why_name(unsigned why)
     static const char *const names[] = {
         "?", "run", "import", "entry point", "computed name", "native import",
         "collect", "hidden", "always", "data", "package data", "metadata",
+        "runtime hook",
     };
 
     _Static_assert(sizeof names / sizeof names[0] == PLAN_WHY_MAX + 1,
@@ -36,6 +37,7 @@ const char *plan_omit_name(unsigned omit)
 {
     static const char *const names[] = {
         "?", "missing", "optional", "excluded", "developer tool", "broken",
+        "keep-only",
     };
 
     _Static_assert(sizeof names / sizeof names[0] == PLAN_OMIT_MAX + 1,

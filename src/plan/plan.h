@@ -44,7 +44,8 @@ enum plan_why {
     PLAN_WHY_DATA,         /* --add-data */
     PLAN_WHY_PKGDATA,      /* a non-code file of a collected package */
     PLAN_WHY_METADATA,     /* a collected distribution's metadata */
-    PLAN_WHY_MAX = PLAN_WHY_METADATA
+    PLAN_WHY_HOOK,         /* a --runtime-hook, run before the app */
+    PLAN_WHY_MAX = PLAN_WHY_HOOK
 };
 
 /* Why a module the application reaches is not in the program. */
@@ -56,7 +57,8 @@ enum plan_omit {
     PLAN_OMIT_DEV_TOOL,    /* a developer tool the standard library only
                               reaches lazily */
     PLAN_OMIT_BROKEN,      /* found, but could not be compiled */
-    PLAN_OMIT_MAX = PLAN_OMIT_BROKEN
+    PLAN_OMIT_KEEP_ONLY,   /* not named in the --keep-only file */
+    PLAN_OMIT_MAX = PLAN_OMIT_KEEP_ONLY
 };
 
 /* Short lower-case names of a why and an omission ("import", "optional"),

@@ -142,7 +142,8 @@ static int report_in_site_packages(const char *path)
 }
 
 /* The group entry e is drawn in: its distribution; "data" for --add-data
- * files; "site-packages" for the rest of what lies in site-packages;
+ * files; "application" for the script and runtime hooks;
+ * "site-packages" for the rest of what lies in site-packages;
  * "application" for the app's own modules and files; "standard library"
  * for what lies in the standard library's directory; "other" for the
  * rest. */
@@ -155,7 +156,7 @@ static const char *report_group(const report_groups *g, const plan_entry *e)
         return e->dist;
     if (e->kind == BUNDLE_KIND_DATA)
         return "data";
-    if (strcmp(e->name, "__main__") == 0)
+    if (strcmp(e->name, "__main__") == 0 || e->why == PLAN_WHY_HOOK)
         return "application";
     if (file == NULL)
         return "other";

@@ -33,6 +33,8 @@ typedef struct rt_options {
     unsigned long hash_seed;
     kl_strv warnings;       /* -W filters, in order */
     kl_strv xoptions;       /* -X options, in order (those above too) */
+    kl_strv hooks;          /* runtime hooks' modules, in the order they
+                               run */
 } rt_options;
 
 /* Read the options text of a bundle into *o (zeroed first: python's
@@ -84,6 +86,20 @@ _Noreturn void rt_program_damaged(const rt_program *prog, const kl_err *err);
  * from this process's mapping (they stay in the page cache) and are read
  * again if touched. Pointers outside the mapping are ignored. */
 void rt_program_release(const rt_program *prog, const void *data, size_t size);
+
+/* ---- rt_trace.c: import tracing (KILN_TRACE_IMPORTS) ----------------------- */
+
+/* Read KILN_TRACE_IMPORTS once, before Python starts. Set and not empty,
+ * it names a file (made absolute against the current directory) to which
+ * the names of the bundle modules the program imports are appended, one
+ * a line, when the process exits (atexit): a file that cannot be written
+ * is then one line on stderr, and the exit status stays the program's.
+ * Fails only when out of memory (tracing is then off). */
+int rt_trace_setup(const rt_program *prog, kl_err *err);
+
+/* Note that bundle entry e of the traced program is being imported.
+ * Nothing when tracing is off. */
+void rt_trace_note(const bundle_entry *e);
 
 /* ---- rt_importer.c: the bundle importer ------------------------------------ */
 

@@ -429,6 +429,7 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
         Py_DECREF(name);
         return found == 0 ? Py_NewRef(Py_None) : NULL;
     }
+    rt_trace_note(e);
     if (e->kind == BUNDLE_KIND_EXTENSION) {
         Py_DECREF(name);
         if (rt_extension_exec(self->imp, module) < 0)

@@ -1,7 +1,7 @@
 /*
  * rt_options.c: the interpreter options a program was built with, read
- * from its bundle's options text (docs/format.md) for the interpreter's
- * start.
+ * from its bundle's options text (docs/format.md): how the interpreter
+ * starts, and the runtime hooks that run before the app.
  */
 #include "rt.h"
 
@@ -43,7 +43,9 @@ static int rt_options_line(rt_options *o, const char *name,
              rt_options_number(value, 4294967295ul, &n)) {
         o->hash_seed_set = 1;
         o->hash_seed = n;
-    } else if (strcmp(name, "warn") == 0 && value != NULL)
+    } else if (strcmp(name, "runtime-hook") == 0 && value != NULL)
+        return kl_strv_push(&o->hooks, value);
+    else if (strcmp(name, "warn") == 0 && value != NULL)
         return kl_strv_push(&o->warnings, value);
     else if (strcmp(name, "xoption") == 0 && value != NULL) {
         if (strcmp(value, "utf8") == 0 || strcmp(value, "utf8=1") == 0)
@@ -96,4 +98,5 @@ void rt_options_free(rt_options *o)
 {
     kl_strv_free(&o->warnings);
     kl_strv_free(&o->xoptions);
+    kl_strv_free(&o->hooks);
 }

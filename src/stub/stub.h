@@ -19,6 +19,14 @@
  * bundle. Returns 0, or -1 with err set (Python is then not usable). */
 int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err);
 
+/* ---- stub_hooks.c ---------------------------------------------------------- */
+
+/* Run the program's runtime hooks (prog->options.hooks), in order: each
+ * is imported as the bundled module it is, so a hook's globals are its
+ * own and it stays in sys.modules. Returns 0, or -1 with the exception
+ * of the hook that failed set. */
+int stub_run_hooks(const rt_program *prog);
+
 /* ---- stub_run.c ------------------------------------------------------------ */
 
 /* Run the program as its bundle says and finalize the interpreter. Returns

@@ -84,6 +84,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", prog.path, err.msg);
         return RT_EXIT_USAGE;
     }
+    if (rt_trace_setup(&prog, &err) < 0)
+        fprintf(stderr, "%s: %s\n", prog.path, err.msg);
     stub_serve_files(&prog);
     rt_natives_mount(&prog);
     if (stub_python_start(&prog, argc, argv, &err) < 0) {

@@ -240,7 +240,8 @@ int stub_run(rt_program *prog)
 
     if (stub_install_excepthook() < 0)
         PyErr_Clear();
-    switch (rt_glue_reexec(rt_importer_get())) {
+    switch (stub_run_hooks(prog) < 0 ? -1
+                                     : rt_glue_reexec(rt_importer_get())) {
     case 1:
         failed = 0;
         break;

@@ -1,10 +1,12 @@
 /*
  * test_names.c: unit tests of module-name helpers (src/freeze/fz_names.c):
- * relative imports resolved as importlib resolves them, and package
- * containment. Checks as in check.h.
+ * relative imports resolved as importlib resolves them, package
+ * containment, and what a dotted module name is. Checks as in check.h.
  */
 #include "../../src/freeze/fz_names.h"
 #include "check.h"
+
+#include <string.h>
 
 /* One `import name` at `level` in module `from`; want NULL when importlib
  * would refuse it ("attempted relative import ..."). */
@@ -83,9 +85,29 @@ static void test_within(void)
     CHECK(!fz_name_within("pkg", "pkg.sub"));
 }
 
+/* What --keep-only, -m, --entry and --collect take for a module name. */
+static void test_dotted(void)
+{
+    static const char *const good[] = {"json", "pkg.sub", "_x.y_2", "a.b.c",
+                                       "caf\xc3\xa9", "__main__"};
+    static const char *const bad[] = {"", ".", "pkg.", ".pkg", "pkg..mod",
+                                      "2pkg", "pkg.2x", "a b", "a-b",
+                                      "pkg/mod", "a:b"};
+    size_t i;
+
+    for (i = 0; i < sizeof good / sizeof good[0]; i++)
+        CHECK(fz_name_is_dotted(good[i], strlen(good[i])));
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(!fz_name_is_dotted(bad[i], strlen(bad[i])));
+    /* only the first n bytes count */
+    CHECK(fz_name_is_dotted("pkg.mod:func", 7));
+    CHECK(!fz_name_is_dotted("pkg.:x", 4));
+}
+
 int main(void)
 {
     test_resolve();
     test_within();
+    test_dotted();
     return check_summary();
 }
