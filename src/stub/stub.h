@@ -25,4 +25,33 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err);
  * the process exit status; may not return (SystemExit, KeyboardInterrupt). */
 int stub_run(rt_program *prog);
 
+/* Make sys.excepthook print tracebacks with bundled source lines where
+ * the built-in hook cannot (3.11, 3.12). -1 with an exception set. */
+int stub_install_excepthook(void);
+
+/* ---- stub_interp.c: an interpreter program ------------------------------ */
+
+/* Pre-initialize with pre (the build's options applied) and CPython
+ * parsing argv (-E, -I, -X utf8, -X dev) over them. A failure ends the
+ * process as python's would (Py_ExitStatusException). */
+PyStatus stub_interp_preinit(PyPreConfig *pre, int argc, char **argv);
+
+/* Make c, which holds the build's options and argv, python's: argv
+ * parsed by CPython (its errors, --version and --help end the process at
+ * initialization), site imported, sys.path[0] computed, bytecode of
+ * modules on disk written, the usage naming argv0. */
+PyStatus stub_interp_config(PyConfig *c, const char *argv0);
+
+/* After the main phase: sys.path as python's (PYTHONPATH when the
+ * environment counts, then prog's --runtime-path), PathFinder kept after
+ * the bundle importer, and the path entry finders site's start cached
+ * before the bundle's path hook was in forgotten. -1 with an exception
+ * set. */
+int stub_interp_paths(const rt_program *prog);
+
+/* Run what the command line names (Py_RunMain: -c, -m, SCRIPT, stdin, the
+ * REPL, -i) and finalize. Returns the exit status python's would have; a
+ * KeyboardInterrupt ends the process by SIGINT. */
+int stub_interp_run(void);
+
 #endif

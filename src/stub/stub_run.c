@@ -37,8 +37,7 @@ static PyMethodDef stub_excepthook_def = {
     "excepthook", stub_excepthook, METH_VARARGS,
     "Print an exception and its traceback with bundled source lines."};
 
-/* Install stub_excepthook where the built-in hook cannot show bundled source. */
-static int stub_install_excepthook(void)
+int stub_install_excepthook(void)
 {
 #if PY_VERSION_HEX < 0x030D0000
     PyObject *hook = PyCFunction_New(&stub_excepthook_def, NULL);
