@@ -44,7 +44,7 @@ typedef struct cli_build_args {
         warnings, xoptions, runtime_hooks;
     int no_source, compress, no_strip, verbose, quiet, help;
     int unbuffered, python_env, meipass;
-    int onefile, onedir, force;
+    int onefile, onedir, force, interpreter;
     unsigned char given[CLI_MAX_OPTS]; /* option i was on the command line */
 } cli_build_args;
 

@@ -23,14 +23,17 @@
 static int cli_build_check(const cli_build_args *a, const fz_options *o)
 {
     size_t i;
-    int modes = !!o->script + !!o->module + !!o->entry;
+    int modes = !!o->script + !!o->module + !!o->entry + !!o->interpreter;
 
     if (modes != 1)
         return cli_usage_error("build", "%s",
-                               modes ? "give only one of SCRIPT, -m MODULE "
-                                       "and --entry MODULE:FUNC"
+                               modes ? "give only one of SCRIPT, -m MODULE, "
+                                       "--entry MODULE:FUNC and --interpreter "
+                                       "(an interpreter runs what its command "
+                                       "line names, like python)"
                                      : "nothing to build: give SCRIPT, "
-                                       "-m MODULE or --entry MODULE:FUNC");
+                                       "-m MODULE, --entry MODULE:FUNC or "
+                                       "--interpreter");
     if (o->module && !fz_name_is_dotted(o->module, strlen(o->module)))
         return cli_usage_error("build", "-m %s: not a module name", o->module);
     if (o->entry) {
@@ -119,6 +122,9 @@ static int cli_build_output(const cli_build_args *a, const fz_options *o,
         end = strrchr(src, '.');
         if (end == NULL || end == src)
             end = src + strlen(src);
+    } else if (o->interpreter) {
+        src = "python";
+        end = src + strlen(src);
     } else {
         src = o->module ? o->module : o->entry;
         end = src + strcspn(src, ".:");
@@ -271,7 +277,7 @@ static int cli_build_project(cli_build_args *a, cli_project *cp, kl_err *err)
     if (p->has_project &&
         (cli_list_add(&a->pips, cp->dir) < 0))
         return kl_err_oom(err);
-    if (a->module || a->entry || a->script)
+    if (a->module || a->entry || a->script || a->interpreter)
         return 0;
     if (!p->has_project || p->n_scripts == 0)
         return kl_err_set(err, "%s: no [project.scripts] or "
@@ -401,15 +407,17 @@ int cli_build(int argc, char **argv)
     memset(&cp, 0, sizeof cp);
     if (cli_options_parse(argc, argv, &a, &status) < 0)
         goto done;
-    if (!a.script && !a.module && !a.entry && !kl_is_file(cli_pyproject)) {
+    if (!a.script && !a.module && !a.entry && !a.interpreter &&
+        !kl_is_file(cli_pyproject)) {
         status = cli_usage_error("build", "%s", "nothing to build: give "
-                                 "SCRIPT, -m MODULE or --entry MODULE:FUNC, "
-                                 "or run kiln build in a project (a directory "
-                                 "with a pyproject.toml)");
+                                 "SCRIPT, -m MODULE, --entry MODULE:FUNC or "
+                                 "--interpreter, or run kiln build in a "
+                                 "project (a directory with a "
+                                 "pyproject.toml)");
         goto done;
     }
     status = CLI_EXIT_FAIL;
-    if (!a.script && !a.module && !a.entry &&
+    if (!a.script && !a.module && !a.entry && kl_is_file(cli_pyproject) &&
         cli_build_project(&a, &cp, &err) < 0)
         goto fail;
     cli_options_to_fz(&a);
@@ -419,6 +427,12 @@ int cli_build(int argc, char **argv)
         cli_usage_error("build", "%s", "--script NAME picks one of a "
                         "project's scripts; here SCRIPT, -m or --entry says "
                         "what to build");
+        goto done;
+    }
+    if (a.script_name && a.interpreter) {
+        cli_usage_error("build", "%s", "--script NAME picks one of a "
+                        "project's scripts; an --interpreter program runs "
+                        "none of them");
         goto done;
     }
     if (cp.n_run > 1 && (a.output || a.name || a.report)) {

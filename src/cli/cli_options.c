@@ -20,6 +20,11 @@ static const cli_opt cli_opts[] = {
      "run MODULE (or MODULE.__main__) like `python -m`"},
     {"entry", 0, CLI_VALUE, CLI_OFF(entry), "MODULE:FUNC",
      "call FUNC; its return value is the exit status"},
+    {"interpreter", 0, CLI_FLAG, CLI_OFF(interpreter), NULL,
+     "build a program that behaves like `python` over\n"
+     "what it carries: -c, -m, SCRIPT, - and the REPL,\n"
+     "with python's flags (name what it carries with\n"
+     "--hidden-import and --collect; default name python)"},
     {"script", 0, CLI_VALUE, CLI_OFF(script_name), "NAME",
      "in a project: build only its script NAME"},
     {"onefile", 'F', CLI_FLAG, CLI_OFF(onefile), NULL,
@@ -145,7 +150,8 @@ static const cli_opt cli_opts[] = {
 _Static_assert(CLI_N_OPTS <= CLI_MAX_OPTS, "raise CLI_MAX_OPTS");
 
 static const char cli_build_intro[] =
-    "usage: kiln build [SCRIPT | -m MODULE | --entry MODULE:FUNC] [options]\n"
+    "usage: kiln build [SCRIPT | -m MODULE | --entry MODULE:FUNC |\n"
+    "                   --interpreter] [options]\n"
     "       kiln build [options]    (in a project: one program per\n"
     "                                [project.scripts] entry)\n"
     "\n"
@@ -415,6 +421,7 @@ void cli_options_to_fz(cli_build_args *a)
     o->script = a->script;
     o->module = a->module;
     o->entry = a->entry;
+    o->interpreter = a->interpreter;
     o->hidden = a->hidden.v;
     o->n_hidden = a->hidden.n;
     o->excludes = a->excludes.v;

@@ -42,6 +42,8 @@ typedef struct fz_options {
     const char *script;            /* SCRIPT, or NULL */
     const char *module;            /* -m MODULE, or NULL */
     const char *entry;             /* --entry pkg.mod:func, or NULL */
+    int interpreter;               /* --interpreter: python's command line
+                                      instead of a run target */
     const char *const *hidden;     /* --hidden-import */
     size_t n_hidden;
     const char *const *excludes;   /* --exclude-module */

@@ -33,9 +33,20 @@ static int fz_collect_runtime_path(const fz_options *opt, plan *p,
 static int fz_collect_main(const fz_options *opt, fz_graph *g, plan *p,
                            kl_err *err)
 {
+    fz_req interp = {"(interpreter mode)", NULL, PLAN_WHY_RUN, 0, 0, 0, 0};
+    const char *repl = fz_policy_interpreter_repl;
     kl_buf mod = KL_BUF_INIT;
     int r;
 
+    if (opt->interpreter) {
+        if (fz_graph_request_all(g, fz_policy_interpreter, &interp, err) < 0 ||
+            (repl != NULL &&
+             (fz_graph_request(g, repl, &interp, err) < 0 ||
+              fz_graph_request_tree(g, repl, 1, &interp, err) < 0)))
+            return -1;
+        return plan_set_run(p, BUNDLE_RUN_INTERPRETER, "", PY_VERSION_HEX,
+                            err);
+    }
     if (opt->script) {
         const char *base = strrchr(opt->script, '/');
 

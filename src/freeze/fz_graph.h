@@ -298,6 +298,12 @@ int fz_policy_native_skip(const char *name);
 /* Modules always bundled (NULL-terminated). */
 extern const char *const fz_policy_always[];
 
+/* What python's own modes import, bundled in an interpreter program
+ * (NULL-terminated), and the package whose whole tree its REPL runs, or
+ * NULL. */
+extern const char *const fz_policy_interpreter[];
+extern const char *const fz_policy_interpreter_repl;
+
 /* ---- fz_graph.c: the import graph -------------------------------------- */
 
 /* An entry point of a distribution in the program, followed once its

@@ -72,6 +72,19 @@ int fz_policy_native_skip(const char *name)
 const char *const fz_policy_always[] = {"traceback", "linecache", "warnings",
                                         NULL};
 
+/* runpy runs -m, site is imported unless -S (and adds exit, quit and the
+ * REPL's completion), readline gives the REPL line editing and
+ * rlcompleter its completion. */
+const char *const fz_policy_interpreter[] = {"runpy", "site", "readline",
+                                             "rlcompleter", NULL};
+
+/* 3.13's REPL is the _pyrepl package, run as a module. */
+#if PY_VERSION_HEX >= 0x030D0000
+const char *const fz_policy_interpreter_repl = "_pyrepl";
+#else
+const char *const fz_policy_interpreter_repl = NULL;
+#endif
+
 const char *const *fz_policy_hidden(const char *name)
 {
     size_t i;

@@ -92,5 +92,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", prog.path, err.msg);
         return STUB_EXIT_DAMAGED;
     }
+    if (prog.bundle.header->run_mode == BUNDLE_RUN_INTERPRETER)
+        return stub_interp_run(&prog);
     return stub_run(&prog);
 }

@@ -37,8 +37,7 @@ static PyMethodDef stub_excepthook_def = {
     "excepthook", stub_excepthook, METH_VARARGS,
     "Print an exception and its traceback with bundled source lines."};
 
-/* Install stub_excepthook where the built-in hook cannot show bundled source. */
-static int stub_install_excepthook(void)
+int stub_install_excepthook(void)
 {
 #if PY_VERSION_HEX < 0x030D0000
     PyObject *hook = PyCFunction_New(&stub_excepthook_def, NULL);
@@ -232,25 +231,10 @@ static int stub_run_main(uint32_t mode, const char *target)
     }
 }
 
-int stub_run(rt_program *prog)
+int stub_run_end(int failed)
 {
-    const bundle_header *h = prog->bundle.header;
-    const char *target = bundle_run_target(&prog->bundle);
-    int status = 0, sigint = 0, failed;
+    int status = 0, sigint = 0;
 
-    if (stub_install_excepthook() < 0)
-        PyErr_Clear();
-    switch (stub_run_hooks(prog) < 0 ? -1
-                                     : rt_glue_reexec(rt_importer_get())) {
-    case 1:
-        failed = 0;
-        break;
-    case -1:
-        failed = 1;
-        break;
-    default:
-        failed = stub_run_main(h->run_mode, target);
-    }
     if (failed) {
         if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
             sigint = 1;
@@ -266,4 +250,26 @@ int stub_run(rt_program *prog)
         status = 128 + SIGINT;
     }
     return status;
+}
+
+int stub_run(rt_program *prog)
+{
+    const bundle_header *h = prog->bundle.header;
+    const char *target = bundle_run_target(&prog->bundle);
+    int failed;
+
+    if (stub_install_excepthook() < 0)
+        PyErr_Clear();
+    switch (stub_run_hooks(prog) < 0 ? -1
+                                     : rt_glue_reexec(rt_importer_get())) {
+    case 1:
+        failed = 0;
+        break;
+    case -1:
+        failed = 1;
+        break;
+    default:
+        failed = stub_run_main(h->run_mode, target);
+    }
+    return stub_run_end(failed);
 }

@@ -246,17 +246,18 @@ done:
     return r;
 }
 
-/* Set what tells the program apart: sys.frozen, sys.kiln (a namespace:
- * version, program, files) and, when the program was built with
- * --meipass, sys._MEIPASS: where its files are (the program itself, or a
- * folder program's folder). -1 with an exception set. */
-static int stub_set_sys_marks(const rt_program *prog)
+/* Set what tells the program apart: sys.frozen (unless interp: an
+ * interpreter program acts as python), sys.kiln (a namespace: version,
+ * program, files) and, when the program was built with --meipass,
+ * sys._MEIPASS: where its files are (the program itself, or a folder
+ * program's folder). -1 with an exception set. */
+static int stub_set_sys_marks(const rt_program *prog, int interp)
 {
     PyObject *impl = PySys_GetObject("implementation"); /* borrowed */
     PyObject *root, *path, *kw = NULL, *none = NULL, *mark = NULL;
     int r = -1;
 
-    if (PySys_SetObject("frozen", Py_True) < 0 || impl == NULL)
+    if ((!interp && PySys_SetObject("frozen", Py_True) < 0) || impl == NULL)
         return -1;
     root = PyUnicode_DecodeFSDefault(prog->root);
     path = PyUnicode_DecodeFSDefault(prog->path);
@@ -282,6 +283,7 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
 {
     const bundle_header *h = prog->bundle.header;
     const rt_options *o = &prog->options;
+    int interp = h->run_mode == BUNDLE_RUN_INTERPRETER;
     PyPreConfig pre;
     PyConfig c;
     PyStatus st;
@@ -302,7 +304,8 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
         pre.utf8_mode = o->utf8_mode;
     if (o->dev_mode)
         pre.dev_mode = 1;
-    st = Py_PreInitialize(&pre);
+    st = interp ? stub_interp_preinit(&pre, argc, argv)
+                : Py_PreInitialize(&pre);
     if (PyStatus_Exception(st))
         return stub_status_err(st, "pre-initialization", err);
 
@@ -319,9 +322,13 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
         st = PyConfig_SetBytesArgv(&c, argc, argv);
     if (!PyStatus_Exception(st))
         st = stub_config_paths(&c, prog);
+    if (!PyStatus_Exception(st) && interp)
+        st = stub_interp_config(&c, argc > 0 ? argv[0] : prog->path);
     if (!PyStatus_Exception(st))
         st = Py_InitializeFromConfig(&c);
     PyConfig_Clear(&c);
+    if (PyStatus_Exception(st) && interp)
+        Py_ExitStatusException(st);
     if (PyStatus_Exception(st))
         return stub_status_err(st, "configuration", err);
 
@@ -340,11 +347,12 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
         return stub_status_err(st, "main phase", err);
     }
     if (rt_importer_add_path_hook() < 0 ||
-        (bundle_runtime_path(&prog->bundle)[0] == '\0'
+        (interp ? stub_interp_paths(prog)
+         : bundle_runtime_path(&prog->bundle)[0] == '\0'
              ? rt_importer_remove_path_finder()
              : rt_importer_add_runtime_path(prog)) < 0)
         goto fail_py;
-    if (stub_stdlib_dir(prog) < 0 || stub_set_sys_marks(prog) < 0)
+    if (stub_stdlib_dir(prog) < 0 || stub_set_sys_marks(prog, interp) < 0)
         goto fail_py;
     return 0;
 
