@@ -231,18 +231,20 @@ class Terminal:
     """A program on a pseudo-terminal: what it wrote, read with a
     deadline; killed when the with block ends."""
 
-    def __init__(self, cmd, cwd):
+    def __init__(self, cmd, cwd, term="dumb"):
         self.master, slave = os.openpty()
         self.proc = subprocess.Popen(cmd, cwd=cwd, env={**ENV,
-                                                        "TERM": "dumb"},
+                                                        "TERM": term},
                                      stdin=slave, stdout=slave, stderr=slave,
                                      start_new_session=True)
         os.close(slave)
         self.out = b""
+        self.seen = 0
 
     def expect(self, text, timeout=30):
+        """Wait for text after what earlier expects matched."""
         end = time.monotonic() + timeout
-        while text.encode() not in self.out:
+        while text.encode() not in self.out[self.seen:]:
             left = end - time.monotonic()
             assert left > 0, f"no {text!r} on the terminal: {self.out!r}"
             ready, _, _ = select.select([self.master], [], [], left)
@@ -253,6 +255,7 @@ class Terminal:
                     chunk = b""
                 assert chunk, f"terminal closed before {text!r}: {self.out!r}"
                 self.out += chunk
+        self.seen += self.out[self.seen:].index(text.encode()) + len(text)
 
     def send(self, text):
         os.write(self.master, text.encode())
@@ -269,11 +272,11 @@ class Terminal:
         os.close(self.master)
 
 
-def converse(cmd, cwd, steps):
-    """Run cmd on a terminal, and for each (text, reply) of steps type
-    text (unless None), then wait for reply (unless None); its exit
-    status once the last step is done."""
-    with Terminal(cmd, cwd) as term:
+def converse(cmd, cwd, steps, term="dumb"):
+    """Run cmd on a terminal of type term, and for each (text, reply) of
+    steps type text (unless None), then wait for reply (unless None); its
+    exit status once the last step is done."""
+    with Terminal(cmd, cwd, term) as term:
         for text, reply in steps:
             if text is not None:
                 term.send(text)
@@ -291,6 +294,22 @@ def test_repl_on_a_terminal(prog, tmp_path):
         ("x = [1, 2,\r", "... "),
         ("3]\rprint(sum(x))\r", "6\r\n>>> "),
         ("\x04", None)]) == 0
+
+
+def test_repl_on_a_capable_terminal(prog, tmp_path):
+    """TERM=xterm: on 3.13 the _pyrepl REPL (colours, cursor moves), on
+    3.11 and 3.12 readline's; Ctrl-D on an empty line ends it with 0, as
+    python's."""
+    steps = [(None, ">>> "),
+             ("print(6*7, 'readline' in __import__('sys').modules)\r",
+              "42 True"),
+             # Ctrl-D once the next prompt is up: typed earlier, it can
+             # reach the terminal before the line editor reads it raw,
+             # and python waits on as well.
+             (None, ">>> "),
+             ("\x04", None)]
+    assert converse([KILN_PYTHON, "-s"], tmp_path, steps, "xterm") == 0
+    assert converse([prog], tmp_path, steps, "xterm") == 0
 
 
 def test_repl_after_a_script_with_i(prog, tmp_path):
