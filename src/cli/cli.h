@@ -43,7 +43,7 @@ typedef struct cli_build_args {
         files, system_libs, bundle_libs, runtime_paths, paths, datas,
         warnings, xoptions, runtime_hooks;
     int no_source, compress, no_strip, verbose, quiet, help;
-    int unbuffered, python_env, meipass;
+    int unbuffered, python_env, meipass, full_finalize;
     int onefile, onedir, force, interpreter;
     unsigned char given[CLI_MAX_OPTS]; /* option i was on the command line */
 } cli_build_args;

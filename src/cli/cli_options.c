@@ -119,6 +119,10 @@ static const cli_opt cli_opts[] = {
      "leave out every module FILE does not name (one a\n"
      "line, as a run with KILN_TRACE_IMPORTS=FILE writes\n"
      "them), except what start-up needs; data files stay"},
+    {"full-finalize", 0, CLI_FLAG, CLI_OFF(full_finalize), NULL,
+     "end the program through CPython's full teardown\n"
+     "(objects' __del__ run at exit), not the quicker exit\n"
+     "that only does what python's exit shows"},
     {"paths", 'p', CLI_LIST, CLI_OFF(paths), "DIR",
      "also search DIR for modules (repeatable)"},
     {"add-data", 0, CLI_LIST, CLI_OFF(datas), "SRC:DEST",
@@ -447,6 +451,7 @@ void cli_options_to_fz(cli_build_args *a)
     o->hash_seed = a->hash_seed;
     o->python_env = a->python_env;
     o->meipass = a->meipass;
+    o->full_finalize = a->full_finalize;
     o->runtime_hooks = a->runtime_hooks.v;
     o->n_runtime_hooks = a->runtime_hooks.n;
     o->keep_only = a->keep_only;

@@ -77,6 +77,8 @@ typedef struct fz_options {
     int python_env;                /* --python-env: PYTHON* variables
                                       honoured at run time */
     int meipass;                   /* --meipass: sys._MEIPASS set */
+    int full_finalize;             /* --full-finalize: exit through
+                                      Py_FinalizeEx */
     const char *const *runtime_hooks; /* --runtime-hook: Python files run,
                                          in order, before the app */
     size_t n_runtime_hooks;

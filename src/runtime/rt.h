@@ -27,6 +27,7 @@ typedef struct rt_options {
     int unbuffered;         /* -u */
     int environment;        /* PYTHON* variables honoured */
     int meipass;            /* sys._MEIPASS set */
+    int full_finalize;      /* exit through Py_FinalizeEx */
     int utf8_mode;          /* -1: python's default, else -X utf8's 0 or 1 */
     int dev_mode;           /* -X dev */
     int hash_seed_set;      /* hash_seed fixed, as PYTHONHASHSEED=N */

@@ -39,6 +39,8 @@ static int rt_options_line(rt_options *o, const char *name,
         o->environment = 1;
     else if (strcmp(name, "meipass") == 0 && value == NULL)
         o->meipass = 1;
+    else if (strcmp(name, "full-finalize") == 0 && value == NULL)
+        o->full_finalize = 1;
     else if (strcmp(name, "hash-seed") == 0 && value != NULL &&
              rt_options_number(value, 4294967295ul, &n)) {
         o->hash_seed_set = 1;

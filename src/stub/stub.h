@@ -33,12 +33,28 @@ int stub_run_hooks(const rt_program *prog);
  * the process exit status; may not return (SystemExit, KeyboardInterrupt). */
 int stub_run(rt_program *prog);
 
-/* End the program as python does once its code has run: when failed, the
- * pending exception printed (SystemExit exits the process with its code
- * there) and status 1; then the interpreter finalized (status 120 when
- * flushing failed); an uncaught KeyboardInterrupt ends the process by
- * SIGINT. Returns the exit status. */
-int stub_run_end(int failed);
+/* End prog as python does once its code has run: when failed, a pending
+ * SystemExit gives its status, any other exception is printed with status
+ * 1; then stub_exit_python, or Py_FinalizeEx for a program built with
+ * --full-finalize or in development mode (where SystemExit exits the
+ * process itself) (status 120 when flushing stdout failed); an uncaught
+ * KeyboardInterrupt ends the process by SIGINT. Returns the exit status,
+ * for exit(). */
+int stub_run_end(const rt_program *prog, int failed);
+
+/* ---- stub_exit.c ------------------------------------------------------------ */
+
+/* What Py_FinalizeEx does that can be seen from outside, without freeing
+ * anything: threading._shutdown(), the atexit handlers, sys.stdout and
+ * sys.stderr flushed, then every other open buffered file. Returns
+ * status, or 120 when it was 0 and flushing stdout or stderr failed. The
+ * interpreter stays usable; the caller then exits. */
+int stub_exit_python(int status);
+
+/* The exit status of the pending SystemExit, taken from it as python
+ * does: its code None 0, an int itself, anything else printed to
+ * sys.stderr with status 1. The exception is cleared. */
+int stub_exit_code(void);
 
 /* Make sys.excepthook print tracebacks with bundled source lines where
  * the built-in hook cannot (3.11, 3.12). -1 with an exception set. */

@@ -144,6 +144,6 @@ int stub_interp_run(const rt_program *prog)
     if (stub_interp_install_excepthook() < 0)
         PyErr_Clear();
     if (stub_run_hooks(prog) < 0)
-        return stub_run_end(1);
+        return stub_run_end(prog, 1);
     return Py_RunMain();
 }

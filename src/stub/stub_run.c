@@ -231,18 +231,42 @@ static int stub_run_main(uint32_t mode, const char *target)
     }
 }
 
-int stub_run_end(int failed)
+/* True when the program is to end through Py_FinalizeEx: built with
+ * --full-finalize, or in development mode, whose warnings about what is
+ * left open at exit come from there. A pending exception stays. */
+static int stub_run_full_finalize(const rt_program *prog)
 {
-    int status = 0, sigint = 0;
+    PyObject *flags = PySys_GetObject("flags"); /* borrowed */
+    PyObject *type, *value, *tb, *dev;
+    int full;
 
-    if (failed) {
+    if (prog->options.full_finalize)
+        return 1;
+    PyErr_Fetch(&type, &value, &tb);
+    dev = flags ? PyObject_GetAttrString(flags, "dev_mode") : NULL;
+    full = dev != NULL && PyObject_IsTrue(dev) == 1;
+    Py_XDECREF(dev);
+    PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+    return full;
+}
+
+int stub_run_end(const rt_program *prog, int failed)
+{
+    int status = 0, sigint = 0, full = stub_run_full_finalize(prog);
+
+    if (failed && !full && PyErr_ExceptionMatches(PyExc_SystemExit)) {
+        status = stub_exit_code();
+    } else if (failed) {
         if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
             sigint = 1;
         /* Exits the process itself on SystemExit, as python does. */
         PyErr_Print();
         status = 1;
     }
-    if (Py_FinalizeEx() < 0 && status == 0)
+    if (!full)
+        status = stub_exit_python(status);
+    else if (Py_FinalizeEx() < 0 && status == 0)
         status = 120;
     if (sigint) {
         signal(SIGINT, SIG_DFL);
@@ -271,5 +295,5 @@ int stub_run(rt_program *prog)
     default:
         failed = stub_run_main(h->run_mode, target);
     }
-    return stub_run_end(failed);
+    return stub_run_end(prog, failed);
 }
