@@ -150,6 +150,12 @@ class Report:
             self.ratio(k, b), "≤ 1.00x",
             (k / b <= 1.0 and (not (ki and bi) or ki / bi <= 1.0)) if k and b
             else (False if e else None), detail)
+        ki, mi = self.instructions("kiln", "hello"), self.instructions("kiln +50000 entries",
+                                                                       "hello")
+        add("hello with 50,000 more entries ≤ 1.01× hello (instructions)",
+            f"{mi / ki:.3f}x" if ki and mi else "–", "≤ 1.010x",
+            (mi / ki <= 1.01) if ki and mi else None,
+            f"{mi / 1e6:,.2f} M vs {ki / 1e6:,.2f} M" if ki and mi else "not measured")
         k, b = self.startup("process_pool", "kiln"), self.startup("process_pool", "python3")
         e = self.entry("process_pool", "kiln")
         add("process_pool (4 spawned workers) ≤ 1.0× python3", self.ratio(k, b), "≤ 1.00x",

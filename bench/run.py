@@ -821,6 +821,10 @@ def callgrind(ctx, apps):
         if app not in APP_NEEDS:
             cases.append(("python3 -I -S", app, [BENCH_PYTHON, "-I", "-S", ctx.scripts[app]]))
     cases.append(("python3 -I -S -c pass", None, [BENCH_PYTHON, "-I", "-S", "-c", "pass"]))
+    if "hello" in want and not ctx.args.quick:
+        many = many_entries_program(ctx)
+        if many is not None:
+            cases.append((f"kiln +{ENTRIES} entries", "hello", [many]))
     cases += debian_cases(ctx, [a for a in want if a not in APP_NEEDS])
     old = {(c["program"], c["app"]): c for c in ctx.results["callgrind"]}
     label = ctx.args.kiln_label or kiln_label()
@@ -873,6 +877,32 @@ def make_payload(mb):
         for _ in range(mb):
             f.write(os.urandom(1 << 20))
     return p
+
+
+ENTRIES = 50000
+
+
+def many_entries_program(ctx):
+    """hello built by kiln with ENTRIES more entries: --add-data of a
+    directory of that many one-byte files (kept between runs). The
+    program's path, or None when the build failed (logged)."""
+    d = WORK / "entries" / f"data-{ENTRIES}"
+    if not (d / "done").exists():
+        shutil.rmtree(d, ignore_errors=True)
+        for i in range(ENTRIES):
+            sub = d / f"d{i // 1000}"
+            sub.mkdir(parents=True, exist_ok=True)
+            (sub / f"f{i}.txt").write_bytes(b"x")
+        (d / "done").write_bytes(b"")
+    prog = WORK / "entries" / f"hello-{ENTRIES}"
+    cmd = [ctx.kiln, "build", ctx.scripts["hello"], "-q", "--force", "--add-data",
+           f"{d}:data", "-o", prog]
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                       env=clean_env(), cwd=WORK / "run-cwd", timeout=1200)
+    if p.returncode != 0:
+        log(f"kiln hello +{ENTRIES} entries: build failed: {tail(p.stderr)}")
+        return None
+    return prog
 
 
 def scale(ctx, tools):

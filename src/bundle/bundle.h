@@ -75,7 +75,11 @@ typedef struct bundle_header {
                                  time, one "NAME" or "NAME VALUE" per line
                                  (docs/format.md) */
     uint32_t options_len;     /* 0: none, python's defaults */
-    uint32_t reserved[3];
+    uint32_t pagesum_off;     /* BUNDLE_PAGE-sized pages of [0, pagesum_off)
+                                 each have a uint64_t kl_checksum here, in
+                                 order (page 0 with pagesum_check taken as
+                                 zero); 0: none */
+    uint64_t pagesum_check;   /* kl_checksum of those page checksums */
 } bundle_header;
 
 enum bundle_kind {
@@ -140,8 +144,12 @@ _Static_assert(sizeof(bundle_entry) == 88, "entry layout");
 
 /* ---- reader ------------------------------------------------------------ */
 
+/* What a lazily opened view has checked of its index so far. */
+struct bundle_lazy;
+
 /* A validated view of a bundle inside a caller-owned mapping of a whole
- * file. Holds no allocation; valid as long as the mapping is. */
+ * file; valid as long as the mapping is. Holds no allocation unless it
+ * was opened lazily (bundle_close frees that). */
 typedef struct bundle_view {
     const uint8_t *file;
     uint64_t file_size;
@@ -152,6 +160,7 @@ typedef struct bundle_view {
     const uint32_t *slots;
     const char *strings;
     const uint8_t *payload;
+    struct bundle_lazy *lazy;      /* NULL when the whole index was checked */
 } bundle_view;
 
 /* Which payload of an entry. */
@@ -161,6 +170,30 @@ enum bundle_part { BUNDLE_PART_DATA = 0, BUNDLE_PART_AUX = 1 };
  * the bounds of every table, and the index checksum. Does not read payloads.
  * Fills *v; allocates nothing. Fails with a message meant for a user. */
 int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err);
+
+/* Open like bundle_open, but check only what does not grow with the
+ * number of entries: the trailer, the header, the page checksums of the
+ * index and the header's own page. Each other page of the index is
+ * checked against its checksum the first time a lookup (bundle_find,
+ * bundle_find_prefix) reads it, and each entry a lookup meets as
+ * bundle_open checks it; damage found then makes the lookup return NULL
+ * and bundle_damage() say what. A bundle without page checksums is
+ * checked whole here. Entries reached any other way (walking the entry
+ * table) need bundle_check_index first. Allocates; free with
+ * bundle_close. */
+int bundle_open_lazy(bundle_view *v, const void *file, uint64_t size,
+                     kl_err *err);
+
+/* Free what bundle_open_lazy allocated; the view is unusable after. */
+void bundle_close(bundle_view *v);
+
+/* The damage a lookup in lazily opened view v found (it stays found), or
+ * NULL. */
+const kl_err *bundle_damage(const bundle_view *v);
+
+/* Check the whole index of v now, as bundle_open does (nothing to do for
+ * a view bundle_open opened). Fails with a message for the user. */
+int bundle_check_index(const bundle_view *v, kl_err *err);
 
 /* True when file[0, size) ends with a bundle trailer (a quick check). */
 int bundle_present(const void *file, uint64_t size);
@@ -175,6 +208,13 @@ const char *bundle_kind_name(unsigned kind);
  * expected: one hash, then a linear probe of the open-addressing table. */
 const bundle_entry *bundle_find(const bundle_view *v, enum bundle_ns ns,
                                 const char *name, size_t len);
+
+/* How many pages the page checksums of an index whose pagesum_off is off
+ * cover: [0, off) in BUNDLE_PAGE-sized pages, the last one partial. */
+static inline uint64_t bundle_pagesum_count(uint64_t off)
+{
+    return (off + BUNDLE_PAGE - 1) / BUNDLE_PAGE;
+}
 
 /* The first entry (in bundle order) of namespace ns whose name starts
  * with prefix[0, len), or NULL: a binary search of the entry table. */

@@ -1,9 +1,11 @@
 /*
  * bundle_reader.c: validate a bundle in place and look entries up in it.
  *
- * Nothing here allocates except bundle_read() when it decompresses. Every
- * offset and length taken from the file is checked against the mapping
- * before it is used; arithmetic on them goes through kl_add_size().
+ * Nothing here allocates except bundle_read() when it decompresses and
+ * bundle_open_lazy() for what it has checked. Every offset and length
+ * taken from the file is checked against the mapping before it is used;
+ * arithmetic on them goes through kl_add_size(). A lazily opened view
+ * reads a page of its index only once its checksum is checked.
  */
 #include "bundle.h"
 
@@ -19,6 +21,16 @@
 
 static const char bundle_damaged[] =
     "the program's bundle is damaged (%s); rebuild it with kiln build";
+
+/* What a lazily opened view has checked of its index. */
+struct bundle_lazy {
+    const uint64_t *sums;  /* the page checksums (checked at open) */
+    uint64_t pages;        /* how many */
+    int all;               /* the whole index is checked */
+    int damaged;           /* a lookup found damage, said in damage */
+    kl_err damage;
+    uint8_t checked[];     /* one bit per page */
+};
 
 /* True when [off, off + len) lies inside [0, limit). */
 static int bundle_in_range(uint64_t off, uint64_t len, uint64_t limit)
@@ -168,15 +180,104 @@ static int bundle_check_entry(const bundle_view *v, const bundle_entry *e,
     return 0;
 }
 
-int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err)
+/* Record damage found by a lookup in lazily opened view v: what names
+ * it. Returns 0, for `return bundle_lazy_fail(...)` in a test. */
+static int bundle_lazy_fail(const bundle_view *v, const char *what)
+{
+    struct bundle_lazy *z = v->lazy;
+
+    if (!z->damaged)
+        kl_err_set(&z->damage, bundle_damaged, what);
+    z->damaged = 1;
+    return 0;
+}
+
+/* Check page i of v's index against its checksum, once. */
+static int bundle_lazy_page(const bundle_view *v, uint64_t i)
+{
+    struct bundle_lazy *z = v->lazy;
+    uint64_t at = i * BUNDLE_PAGE, end = v->header->pagesum_off;
+    char what[64];
+
+    if (z->checked[i / 8] & (1u << (i % 8)))
+        return 1;
+    if (kl_checksum(KL_CHECKSUM_SEED, v->base + at,
+                    (size_t)(end - at < BUNDLE_PAGE ? end - at
+                                                    : BUNDLE_PAGE)) !=
+        z->sums[i]) {
+        snprintf(what, sizeof what, "page %llu of the index",
+                 (unsigned long long)i);
+        return bundle_lazy_fail(v, what);
+    }
+    z->checked[i / 8] |= (uint8_t)(1u << (i % 8));
+    return 1;
+}
+
+/* Before reading v->base[off, off + len), all inside [0, pagesum_off):
+ * when v was opened lazily, check the pages it covers. 1 when they are
+ * sound (or were checked at open), 0 when one is damaged. */
+static int bundle_see(const bundle_view *v, uint64_t off, uint64_t len)
+{
+    uint64_t p;
+
+    if (v->lazy == NULL || v->lazy->all || len == 0)
+        return 1;
+    assert(off + len <= v->header->pagesum_off);
+    for (p = off / BUNDLE_PAGE; p <= (off + len - 1) / BUNDLE_PAGE; p++)
+        if (!bundle_lazy_page(v, p))
+            return 0;
+    return 1;
+}
+
+/* bundle_see() of the bytes at p (inside v's index). */
+static int bundle_see_at(const bundle_view *v, const void *p, uint64_t len)
+{
+    return bundle_see(v, (uint64_t)((const uint8_t *)p - v->base), len);
+}
+
+/* bundle_see() of string s[off, off + len] of v's string table (its NUL
+ * included) when that lies inside the table; 1 when it does not, for the
+ * bounds check to report. */
+static int bundle_see_string(const bundle_view *v, uint64_t off, uint64_t len)
+{
+    if (!bundle_in_range(off, len + 1, v->header->strings_size))
+        return 1;
+    return bundle_see(v, v->header->strings_off + off, len + 1);
+}
+
+/* In a lazily opened view, check entry e (number i) before a lookup uses
+ * it: its page and its strings' pages, then as bundle_open checks every
+ * entry. 1 sound (always, for a view checked whole), 0 damaged. */
+static int bundle_lazy_entry(const bundle_view *v, const bundle_entry *e,
+                             uint32_t i)
+{
+    kl_err err;
+
+    if (v->lazy == NULL || v->lazy->all)
+        return 1;
+    if (!bundle_see_at(v, e, sizeof *e) ||
+        !bundle_see_string(v, e->name_off, e->name_len) ||
+        !bundle_see_string(v, e->path_off, e->path_len))
+        return 0;
+    if (bundle_check_entry(v, e, i, &err) < 0) {
+        if (!v->lazy->damaged)
+            v->lazy->damage = err;
+        v->lazy->damaged = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* The checks of bundle_open that read only the trailer and the header:
+ * the tables' bounds. Fills *v. */
+static int bundle_open_head(bundle_view *v, const void *file, uint64_t size,
+                            kl_err *err)
 {
     const uint8_t *f = file;
     const bundle_trailer *t = &v->trailer;
     const bundle_header *h;
-    uint64_t start, index_end, n;
-    uint32_t i;
+    uint64_t start, n;
 
-    memset(v, 0, sizeof *v);
     if (!bundle_present(file, size))
         return kl_err_set(err, "no kiln bundle at the end of the file "
                                "(not a kiln program, or a truncated one)");
@@ -208,9 +309,15 @@ int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err)
         !bundle_in_range(h->payload_off, h->payload_size, t->bundle_size) ||
         (start + h->payload_off) % BUNDLE_PAGE != 0)
         return kl_err_set(err, bundle_damaged, "index outside the bundle");
-    index_end = h->payload_off;
-    if (kl_checksum(KL_CHECKSUM_SEED, h, index_end) != t->index_checksum)
-        return kl_err_set(err, bundle_damaged, "index checksum mismatch");
+    if (h->pagesum_off != 0 &&
+        (h->pagesum_off % 8 != 0 ||
+         h->pagesum_off < h->strings_off + h->strings_size ||
+         h->entries_off + n > h->pagesum_off ||
+         h->hash_off + (uint64_t)h->hash_slots * 4 > h->pagesum_off ||
+         !bundle_in_range(h->pagesum_off,
+                          bundle_pagesum_count(h->pagesum_off) * 8,
+                          h->payload_off)))
+        return kl_err_set(err, bundle_damaged, "bad page checksums");
 
     v->file = f;
     v->file_size = size;
@@ -220,6 +327,29 @@ int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err)
     v->slots = (const uint32_t *)(v->base + h->hash_off);
     v->strings = (const char *)(v->base + h->strings_off);
     v->payload = v->base + h->payload_off;
+    return 0;
+}
+
+/* The checks of the header's strings: the string table's ends, the run
+ * target, folder, runtime path and options. In a lazily opened view the
+ * pages they lie on are checked first. */
+static int bundle_open_strings(const bundle_view *v, kl_err *err)
+{
+    const bundle_header *h = v->header;
+
+    if (!bundle_see_string(v, 0, 0) ||
+        !bundle_see_string(v, h->strings_size - 1, 0) ||
+        (h->run_target_len > 0 &&
+         !bundle_see_string(v, h->run_target_off, h->run_target_len)) ||
+        (h->folder_len > 0 &&
+         !bundle_see_string(v, h->folder_off, h->folder_len)) ||
+        (h->runtime_path_len > 0 &&
+         !bundle_see_string(v, h->runtime_path_off, h->runtime_path_len)) ||
+        (h->options_len > 0 &&
+         !bundle_see_string(v, h->options_off, h->options_len))) {
+        *err = v->lazy->damage;
+        return -1;
+    }
     if (v->strings[0] != '\0' || v->strings[h->strings_size - 1] != '\0')
         return kl_err_set(err, bundle_damaged, "bad string table");
     if (h->run_target_len > 0 &&
@@ -246,12 +376,109 @@ int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err)
          v->strings[h->options_off + h->options_len] != '\0' ||
          v->strings[h->options_off + h->options_len - 1] != '\n'))
         return kl_err_set(err, bundle_damaged, "bad interpreter options");
+    return 0;
+}
+
+/* The checks of bundle_open that read every entry and slot. */
+static int bundle_check_entries(const bundle_view *v, kl_err *err)
+{
+    const bundle_header *h = v->header;
+    uint32_t i;
+
     for (i = 0; i < h->entry_count; i++)
         if (bundle_check_entry(v, &v->entries[i], i, err) < 0)
             return -1;
     for (i = 0; i < h->hash_slots; i++)
         if (v->slots[i] > h->entry_count)
             return kl_err_set(err, bundle_damaged, "bad hash slot");
+    return 0;
+}
+
+int bundle_open(bundle_view *v, const void *file, uint64_t size, kl_err *err)
+{
+    memset(v, 0, sizeof *v);
+    if (bundle_open_head(v, file, size, err) < 0)
+        return -1;
+    if (kl_checksum(KL_CHECKSUM_SEED, v->base, v->header->payload_off) !=
+        v->trailer.index_checksum)
+        return kl_err_set(err, bundle_damaged, "index checksum mismatch");
+    if (bundle_open_strings(v, err) < 0)
+        return -1;
+    return bundle_check_entries(v, err);
+}
+
+/* Check the page checksums of a lazily opened view against the header's
+ * check, and the header's own page against them (with pagesum_check
+ * taken as zero there). */
+static int bundle_lazy_open_sums(bundle_view *v, kl_err *err)
+{
+    const bundle_header *h = v->header;
+    struct bundle_lazy *z = v->lazy;
+    uint64_t first = h->pagesum_off < BUNDLE_PAGE ? h->pagesum_off
+                                                  : BUNDLE_PAGE;
+    uint8_t page[BUNDLE_PAGE];
+    bundle_header *copy = (bundle_header *)page;
+
+    if (kl_checksum(KL_CHECKSUM_SEED, z->sums, (size_t)(z->pages * 8)) !=
+        h->pagesum_check)
+        return kl_err_set(err, bundle_damaged, "page checksums mismatch");
+    memcpy(page, v->base, (size_t)first);
+    copy->pagesum_check = 0;
+    if (kl_checksum(KL_CHECKSUM_SEED, page, (size_t)first) != z->sums[0])
+        return kl_err_set(err, bundle_damaged, "page 0 of the index");
+    z->checked[0] |= 1;
+    return 0;
+}
+
+int bundle_open_lazy(bundle_view *v, const void *file, uint64_t size,
+                     kl_err *err)
+{
+    uint64_t pages;
+
+    memset(v, 0, sizeof *v);
+    if (bundle_open_head(v, file, size, err) < 0)
+        return -1;
+    if (v->header->pagesum_off == 0)
+        return bundle_open(v, file, size, err);
+    pages = bundle_pagesum_count(v->header->pagesum_off);
+    v->lazy = calloc(1, sizeof *v->lazy + (size_t)(pages + 7) / 8);
+    if (v->lazy == NULL)
+        return kl_err_oom(err);
+    v->lazy->pages = pages;
+    v->lazy->sums = (const uint64_t *)(v->base + v->header->pagesum_off);
+    if (bundle_lazy_open_sums(v, err) < 0 || bundle_open_strings(v, err) < 0) {
+        bundle_close(v);
+        return -1;
+    }
+    return 0;
+}
+
+void bundle_close(bundle_view *v)
+{
+    free(v->lazy);
+    v->lazy = NULL;
+}
+
+const kl_err *bundle_damage(const bundle_view *v)
+{
+    return v->lazy != NULL && v->lazy->damaged ? &v->lazy->damage : NULL;
+}
+
+int bundle_check_index(const bundle_view *v, kl_err *err)
+{
+    struct bundle_lazy *z = v->lazy;
+    uint64_t i;
+
+    if (z == NULL || z->all)
+        return 0;
+    for (i = 0; i < z->pages; i++)
+        if (!bundle_lazy_page(v, i)) {
+            *err = z->damage;
+            return -1;
+        }
+    if (bundle_check_entries(v, err) < 0)
+        return -1;
+    z->all = 1;
     return 0;
 }
 
@@ -264,12 +491,22 @@ const bundle_entry *bundle_find(const bundle_view *v, enum bundle_ns ns,
     uint32_t probes;
 
     for (probes = 0; probes <= mask; probes++) {
-        uint32_t idx = v->slots[slot];
         const bundle_entry *e;
+        uint32_t idx;
 
+        if (!bundle_see_at(v, &v->slots[slot], sizeof *v->slots))
+            return NULL;
+        idx = v->slots[slot];
         if (idx == 0)
             return NULL;
+        if (idx > h->entry_count) {
+            if (v->lazy != NULL)
+                bundle_lazy_fail(v, "bad hash slot");
+            return NULL;
+        }
         e = &v->entries[idx - 1];
+        if (!bundle_lazy_entry(v, e, idx - 1))
+            return NULL;
         if (e->name_len == len && bundle_kind_ns(e->kind) == ns &&
             memcmp(v->strings + e->name_off, name, len) == 0)
             return e;
@@ -293,6 +530,8 @@ const bundle_entry *bundle_find_prefix(const bundle_view *v,
         int c;
 
         e = &v->entries[mid];
+        if (!bundle_lazy_entry(v, e, mid))
+            return NULL;
         m = bundle_kind_ns(e->kind);
         if (m != ns) {
             c = m < ns ? -1 : 1;
@@ -310,6 +549,8 @@ const bundle_entry *bundle_find_prefix(const bundle_view *v,
     if (lo == v->header->entry_count)
         return NULL;
     e = &v->entries[lo];
+    if (!bundle_lazy_entry(v, e, lo))
+        return NULL;
     if (bundle_kind_ns(e->kind) != ns || e->name_len < len ||
         memcmp(v->strings + e->name_off, prefix, len) != 0)
         return NULL;

@@ -282,7 +282,12 @@ int bundle_writer_begin(bundle_writer *w, int fd, uint64_t at, kl_err *err)
     h->hash_off = h->entries_off + w->count * sizeof(bundle_entry);
     h->strings_off = h->hash_off + (uint64_t)slots * 4;
     h->strings_size = strings_size;
-    h->payload_off = kl_align(h->strings_off + strings_size, BUNDLE_PAGE);
+    h->pagesum_off = (uint32_t)kl_align(h->strings_off + strings_size, 8);
+    if (h->pagesum_off != kl_align(h->strings_off + strings_size, 8))
+        return kl_err_set(err, "the bundle's index is too large");
+    h->payload_off = kl_align(h->pagesum_off +
+                                  bundle_pagesum_count(h->pagesum_off) * 8,
+                              BUNDLE_PAGE);
     h->python_hex = w->python_hex;
     h->run_mode = w->run_mode;
 
@@ -540,8 +545,28 @@ int bundle_writer_put_external(bundle_writer *w, const bundle_source *data,
     return 0;
 }
 
-/* Build the index (header, entries, hash table, strings, padding) in a
- * new malloc'd buffer of header.payload_off bytes. */
+/* Give the index in buf (its header filled, pagesum_check zero) its page
+ * checksums and their own checksum. */
+static void writer_pagesums(uint8_t *buf)
+{
+    bundle_header *h = (bundle_header *)buf;
+    uint8_t *table = buf + h->pagesum_off;
+    uint64_t n = bundle_pagesum_count(h->pagesum_off), i, sum;
+
+    assert(h->pagesum_check == 0);
+    for (i = 0; i < n; i++) {
+        uint64_t at = i * BUNDLE_PAGE;
+        uint64_t len = h->pagesum_off - at < BUNDLE_PAGE ? h->pagesum_off - at
+                                                         : BUNDLE_PAGE;
+
+        sum = kl_checksum(KL_CHECKSUM_SEED, buf + at, (size_t)len);
+        memcpy(table + i * 8, &sum, 8);
+    }
+    h->pagesum_check = kl_checksum(KL_CHECKSUM_SEED, table, (size_t)(n * 8));
+}
+
+/* Build the index (header, entries, hash table, strings, page checksums,
+ * padding) in a new malloc'd buffer of header.payload_off bytes. */
 static uint8_t *writer_index(bundle_writer *w)
 {
     const bundle_header *h = &w->header;
@@ -603,6 +628,7 @@ static uint8_t *writer_index(bundle_writer *w)
         memcpy(strings + str_at, w->options, hdr.options_len + 1);
     }
     memcpy(buf, &hdr, sizeof hdr);
+    writer_pagesums(buf);
     return buf;
 }
 

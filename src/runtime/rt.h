@@ -59,13 +59,27 @@ typedef struct rt_program {
     rt_options options;  /* what the bundle's options text says */
 } rt_program;
 
-/* Map `file` (which may be a /proc/self/... link), open its bundle and
- * read its interpreter options; `path` is the name it is known by
- * (copied). A folder program's folder
+/* Map `file` (which may be a /proc/self/... link), open its bundle (its
+ * index checked as lookups read it: bundle_open_lazy) and read its
+ * interpreter options; `path` is the name it is known by (copied). Call
+ * once: prog is then the running program. A folder program's folder
  * must be a directory next to path. On failure err says why in a way
  * meant for the user. The mapping is never unmapped. */
 int rt_program_open(rt_program *prog, const char *file, const char *path,
                     kl_err *err);
+
+/* bundle_find and bundle_find_prefix in v, the running program's bundle:
+ * damage its index shows on the way ends the program as
+ * rt_program_damaged does. */
+const bundle_entry *rt_program_find(const bundle_view *v, enum bundle_ns ns,
+                                    const char *name, size_t len);
+const bundle_entry *rt_program_find_prefix(const bundle_view *v,
+                                           enum bundle_ns ns,
+                                           const char *prefix, size_t len);
+
+/* Check the whole index of v, the running program's bundle, before
+ * walking its entry table; damage ends the program. */
+void rt_program_check_index(const bundle_view *v);
 
 /* Map the file <root>/<path> of external entry e (BUNDLE_FLAG_EXTERNAL)
  * into *m and check it against the size and checksum the bundle recorded.

@@ -33,6 +33,40 @@ static struct {
     struct stat st;
 } rt_files_at;
 
+/* End the process: the program's bundle is not what was built. */
+static _Noreturn void rt_files_damaged(const kl_err *err)
+{
+    fflush(NULL);
+    fprintf(stderr, "%s: %s\n", rt_files_at.path, err->msg);
+    fflush(stderr);
+    _exit(RT_FILES_EXIT_DAMAGED);
+}
+
+/* bundle_find and bundle_find_prefix in v (the mounted tree's): damage
+ * its lazily checked index shows on the way ends the process. */
+static const bundle_entry *rt_files_entry(const bundle_view *v,
+                                          enum bundle_ns ns, const char *name,
+                                          size_t len)
+{
+    const bundle_entry *e = bundle_find(v, ns, name, len);
+
+    if (e == NULL && bundle_damage(v) != NULL)
+        rt_files_damaged(bundle_damage(v));
+    return e;
+}
+
+static const bundle_entry *rt_files_entry_prefix(const bundle_view *v,
+                                                 enum bundle_ns ns,
+                                                 const char *prefix,
+                                                 size_t len)
+{
+    const bundle_entry *e = bundle_find_prefix(v, ns, prefix, len);
+
+    if (e == NULL && bundle_damage(v) != NULL)
+        rt_files_damaged(bundle_damage(v));
+    return e;
+}
+
 enum rt_files_type { RT_FILES_NONE = 0, RT_FILES_FILE, RT_FILES_DIR };
 
 /* What a path of the tree is. */
@@ -183,10 +217,10 @@ static int rt_files_find_module_file(const char *rel, size_t len,
         return -1;
     }
     if (name.len > 0)
-        e = bundle_find(v, BUNDLE_NS_MODULE, name.s, name.len);
+        e = rt_files_entry(v, BUNDLE_NS_MODULE, name.s, name.len);
     kl_buf_free(&name);
     if ((e == NULL || !rt_files_path_is(e, rel, len)) && dir_len == 0)
-        e = bundle_find(v, BUNDLE_NS_MODULE, "__main__", 8);
+        e = rt_files_entry(v, BUNDLE_NS_MODULE, "__main__", 8);
     if (e == NULL || !rt_files_path_is(e, rel, len))
         return 0;
     if (e->flags & BUNDLE_FLAG_SOURCE) {
@@ -221,11 +255,11 @@ static int rt_files_is_dir(const char *rel, size_t len)
         return 1;
     if (kl_buf_add(&b, rel, len) < 0 || kl_buf_add(&b, "/", 1) < 0)
         return errno = ENOMEM, -1;
-    if (bundle_find_prefix(v, BUNDLE_NS_FILE, b.s, b.len) != NULL)
+    if (rt_files_entry_prefix(v, BUNDLE_NS_FILE, b.s, b.len) != NULL)
         r = 1;
     else if (rt_files_dotted(&b, rel, len, "") < 0)
         r = -1;
-    else if ((e = bundle_find(v, BUNDLE_NS_MODULE, b.s, b.len)) != NULL &&
+    else if ((e = rt_files_entry(v, BUNDLE_NS_MODULE, b.s, b.len)) != NULL &&
              (e->kind == BUNDLE_KIND_PACKAGE ||
               e->kind == BUNDLE_KIND_NAMESPACE) &&
              e->path_len > len &&
@@ -237,7 +271,7 @@ static int rt_files_is_dir(const char *rel, size_t len)
         r = 1;
     else if (kl_buf_add(&b, ".", 1) < 0)
         r = -1;
-    else if ((e = bundle_find_prefix(v, BUNDLE_NS_MODULE, b.s, b.len)) &&
+    else if ((e = rt_files_entry_prefix(v, BUNDLE_NS_MODULE, b.s, b.len)) &&
              e->path_len > len &&
              memcmp(bundle_entry_path(v, e), rel, len) == 0 &&
              bundle_entry_path(v, e)[len] == '/')
@@ -257,7 +291,7 @@ static int rt_files_lookup(const char *rel, size_t len, rt_files_node *n)
 
     memset(n, 0, sizeof(*n));
     if (len > 0 &&
-        (e = bundle_find(rt_files_at.v, BUNDLE_NS_FILE, rel, len)) != NULL &&
+        (e = rt_files_entry(rt_files_at.v, BUNDLE_NS_FILE, rel, len)) != NULL &&
         !(e->flags & BUNDLE_FLAG_EXTERNAL)) {
         n->type = RT_FILES_FILE;
         n->entry = e;
@@ -413,7 +447,7 @@ int rt_files_object(const char *path, const bundle_entry **e)
         /* A carried library, named after its file, at its location. */
         const char *slash = strrchr(rel.s, '/');
         const char *base = slash ? slash + 1 : rel.s;
-        const bundle_entry *lib = bundle_find(v, BUNDLE_NS_LIB, base,
+        const bundle_entry *lib = rt_files_entry(v, BUNDLE_NS_LIB, base,
                                               strlen(base));
 
         if (lib != NULL && !(lib->flags & BUNDLE_FLAG_EXTERNAL) &&
@@ -447,14 +481,6 @@ int rt_files_checksum(const char *path, uint64_t *sum)
     return 0;
 }
 
-/* End the process: entry e's bytes are not what was built. */
-static _Noreturn void rt_files_damaged(const kl_err *err)
-{
-    fflush(NULL);
-    fprintf(stderr, "%s: %s\n", rt_files_at.path, err->msg);
-    fflush(stderr);
-    _exit(RT_FILES_EXIT_DAMAGED);
-}
 
 /* A read-only descriptor of data[0, size), called name, from the per-user
  * cache: where memory files are refused. -1 with errno set. */
@@ -613,11 +639,15 @@ static int rt_files_dir_fill(rt_files_dir *d, const char *rel, size_t len)
     const bundle_entry *e, *end = v->entries + v->header->entry_count;
     kl_buf b = KL_BUF_INIT;
     size_t i, out;
+    kl_err err;
     int r = -1;
 
+    /* The runs below walk the entry table. */
+    if (bundle_check_index(v, &err) < 0)
+        rt_files_damaged(&err);
     if ((len && (kl_buf_add(&b, rel, len) < 0 || kl_buf_add(&b, "/", 1) < 0)))
         goto oom;
-    for (e = bundle_find_prefix(v, BUNDLE_NS_FILE, b.s ? b.s : "", b.len);
+    for (e = rt_files_entry_prefix(v, BUNDLE_NS_FILE, b.s ? b.s : "", b.len);
          e && e < end && bundle_kind_ns(e->kind) == BUNDLE_NS_FILE &&
          e->name_len >= b.len &&
          memcmp(bundle_entry_name(v, e), b.s ? b.s : "", b.len) == 0;
@@ -628,14 +658,14 @@ static int rt_files_dir_fill(rt_files_dir *d, const char *rel, size_t len)
             goto out;
     if (rt_files_dotted(&b, rel, len, "") < 0)
         goto out;
-    if (len && (e = bundle_find(v, BUNDLE_NS_MODULE, b.s, b.len)) != NULL &&
+    if (len && (e = rt_files_entry(v, BUNDLE_NS_MODULE, b.s, b.len)) != NULL &&
         e->kind == BUNDLE_KIND_PACKAGE && (e->flags & BUNDLE_FLAG_SOURCE) &&
         rt_files_dir_add_path(d, rel, len, bundle_entry_path(v, e),
                               e->path_len, e) < 0)
         goto out;
     if (len && kl_buf_add(&b, ".", 1) < 0)
         goto oom;
-    for (e = bundle_find_prefix(v, BUNDLE_NS_MODULE, b.s, b.len);
+    for (e = rt_files_entry_prefix(v, BUNDLE_NS_MODULE, b.s, b.len);
          e && e < end && bundle_kind_ns(e->kind) == BUNDLE_NS_MODULE &&
          e->name_len >= b.len &&
          memcmp(bundle_entry_name(v, e), b.s, b.len) == 0;

@@ -132,6 +132,7 @@ static PyObject *rt_glue_dist_infos(const rt_program *prog)
     size_t last_len = 0;
     uint32_t i;
 
+    rt_program_check_index(v);
     for (i = 0; list != NULL && i < v->header->entry_count; i++) {
         const bundle_entry *e = &v->entries[i];
         const char *path, *slash;
@@ -175,6 +176,7 @@ PyObject *rt_glue_files(const rt_program *prog)
     PyObject *list = PyList_New(0);
     uint32_t i;
 
+    rt_program_check_index(v);
     for (i = 0; list != NULL && i < v->header->entry_count; i++) {
         const bundle_entry *e = &v->entries[i];
         int module = bundle_kind_ns(e->kind) == BUNDLE_NS_MODULE;
@@ -232,11 +234,12 @@ int rt_glue_ctypes_util(const rt_program *prog, PyObject *cu)
     PyObject *fn, *libs, *r = NULL;
     uint32_t i;
 
-    if (bundle_find_prefix(v, BUNDLE_NS_LIB, "", 0) == NULL)
+    if (rt_program_find_prefix(v, BUNDLE_NS_LIB, "", 0) == NULL)
         return 0;
     if ((fn = rt_glue_function("ctypes_util", 0)) == NULL ||
         (libs = PyList_New(0)) == NULL)
         return -1;
+    rt_program_check_index(v);
     for (i = 0; i < v->header->entry_count; i++) {
         const bundle_entry *e = &v->entries[i];
         PyObject *name;

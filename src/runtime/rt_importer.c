@@ -52,7 +52,7 @@ const bundle_entry *rt_importer_lookup(rt_importer *self, PyObject *name,
     s = PyUnicode_AsUTF8AndSize(name, &n);
     if (s == NULL)
         return NULL;
-    e = bundle_find(&self->prog->bundle, BUNDLE_NS_MODULE, s, (size_t)n);
+    e = rt_program_find(&self->prog->bundle, BUNDLE_NS_MODULE, s, (size_t)n);
     if (e == NULL && self->main_alias != NULL && strcmp(s, "__main__") == 0)
         return rt_importer_lookup(self, self->main_alias, raise);
     if (e == NULL && raise)
@@ -138,7 +138,7 @@ static int rt_importer_data_dir_of(rt_importer *self, const char *s,
             dot = s + i - 1;
     if (dot == NULL || (size_t)(dot - s) + 1 == n)
         return 0;
-    parent = bundle_find(v, BUNDLE_NS_MODULE, s, (size_t)(dot - s));
+    parent = rt_program_find(v, BUNDLE_NS_MODULE, s, (size_t)(dot - s));
     if (parent != NULL && (parent->kind == BUNDLE_KIND_PACKAGE ||
                            parent->kind == BUNDLE_KIND_NAMESPACE)) {
         if (rt_importer_entry_dir(v, parent, dir) < 0)
@@ -153,7 +153,7 @@ static int rt_importer_data_dir_of(rt_importer *self, const char *s,
         PyErr_NoMemory();
         return -1;
     }
-    if (bundle_find_prefix(v, BUNDLE_NS_FILE, dir->s, dir->len) == NULL)
+    if (rt_program_find_prefix(v, BUNDLE_NS_FILE, dir->s, dir->len) == NULL)
         return 0;
     dir->s[--dir->len] = '\0';
     return 1;
@@ -471,7 +471,7 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
      * just built its working set, without the program's distributions;
      * ctypes.util's find_library knows nothing of carried libraries. */
     if (r != NULL && PyUnicode_CompareWithASCIIString(name, "linecache") == 0 &&
-        rt_linecache_note_all(obj, bundle_find(&self->prog->bundle,
+        rt_linecache_note_all(obj, rt_program_find(&self->prog->bundle,
                                                BUNDLE_NS_MODULE, "__main__",
                                                8) != NULL) < 0)
         Py_CLEAR(r);

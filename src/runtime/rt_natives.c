@@ -107,7 +107,7 @@ static int rt_natives_needs(const rt_program *prog, const void *image,
         return kl_err_prefix(err, "%s", what);
     *has_soname = info.soname != NULL;
     for (i = 0; r == 0 && i < info.n_needed; i++) {
-        const bundle_entry *lib = bundle_find(v, BUNDLE_NS_LIB, info.needed[i],
+        const bundle_entry *lib = rt_program_find(v, BUNDLE_NS_LIB, info.needed[i],
                                               strlen(info.needed[i]));
         const rt_native *n;
 
@@ -284,7 +284,7 @@ int rt_natives_preload(const rt_program *prog, const void *image,
     kl_strv hide = KL_STRV_INIT;
     int has_soname, r;
 
-    if (bundle_find_prefix(&prog->bundle, BUNDLE_NS_LIB, "", 0) == NULL)
+    if (rt_program_find_prefix(&prog->bundle, BUNDLE_NS_LIB, "", 0) == NULL)
         return 0;
     pthread_mutex_lock(&rt_natives_lock);
     r = rt_natives_needs(prog, image, size, what, &hide, &has_soname, err);
@@ -347,7 +347,7 @@ int rt_natives_dlopen(const char *file, int flags, void **handle)
     if (prog == NULL || file == NULL)
         return 0;
     if (strchr(file, '/') == NULL) {
-        e = bundle_find(&prog->bundle, BUNDLE_NS_LIB, file, strlen(file));
+        e = rt_program_find(&prog->bundle, BUNDLE_NS_LIB, file, strlen(file));
         if (e == NULL)
             return 0;
     } else if (!rt_files_claims(file)) {

@@ -14,6 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The program rt_program_open opened: the one running. */
+static const rt_program *rt_program_self;
+
 static const char rt_folder_hint[] =
     "a program built with --onedir needs the folder it was built with next "
     "to it";
@@ -57,14 +60,54 @@ int rt_program_open(rt_program *prog, const char *file, const char *path,
     prog->path = strdup(path);
     if (prog->path == NULL)
         return kl_err_oom(err);
-    if (bundle_open(&prog->bundle, m.data, m.size, err) < 0 ||
+    if (bundle_open_lazy(&prog->bundle, m.data, m.size, err) < 0 ||
         rt_options_read(&prog->options, bundle_options(&prog->bundle),
                         err) < 0 ||
         rt_program_root(prog, err) < 0)
         return kl_err_prefix(err, "%s", path);
-    /* Validation read the whole index; lookups touch only a few pages. */
-    rt_program_release(prog, prog->bundle.base, prog->bundle.header->payload_off);
+    rt_program_self = prog;
     return 0;
+}
+
+/* End the program when a lookup in its lazily checked index found
+ * damage. */
+static void rt_program_check_damage(const bundle_view *v)
+{
+    const kl_err *damage = bundle_damage(v);
+
+    assert(rt_program_self != NULL && v == &rt_program_self->bundle);
+    if (damage != NULL)
+        rt_program_damaged(rt_program_self, damage);
+}
+
+const bundle_entry *rt_program_find(const bundle_view *v, enum bundle_ns ns,
+                                    const char *name, size_t len)
+{
+    const bundle_entry *e = bundle_find(v, ns, name, len);
+
+    if (e == NULL)
+        rt_program_check_damage(v);
+    return e;
+}
+
+const bundle_entry *rt_program_find_prefix(const bundle_view *v,
+                                           enum bundle_ns ns,
+                                           const char *prefix, size_t len)
+{
+    const bundle_entry *e = bundle_find_prefix(v, ns, prefix, len);
+
+    if (e == NULL)
+        rt_program_check_damage(v);
+    return e;
+}
+
+void rt_program_check_index(const bundle_view *v)
+{
+    kl_err err;
+
+    assert(rt_program_self != NULL && v == &rt_program_self->bundle);
+    if (bundle_check_index(v, &err) < 0)
+        rt_program_damaged(rt_program_self, &err);
 }
 
 void rt_program_release(const rt_program *prog, const void *data, size_t size)

@@ -86,7 +86,7 @@ static int stub_check_startup_modules(const rt_program *prog, kl_err *err)
     size_t i;
 
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-        const bundle_entry *e = bundle_find(&prog->bundle, BUNDLE_NS_MODULE,
+        const bundle_entry *e = rt_program_find(&prog->bundle, BUNDLE_NS_MODULE,
                                             names[i], strlen(names[i]));
         const uint8_t *data;
         uint8_t *owned;
@@ -115,7 +115,7 @@ static int stub_main_alias(const rt_program *prog, char **alias, kl_err *err)
     *alias = NULL;
     if (v->header->run_mode != BUNDLE_RUN_MODULE || n == 0)
         return 0;
-    e = bundle_find(v, BUNDLE_NS_MODULE, target, n);
+    e = rt_program_find(v, BUNDLE_NS_MODULE, target, n);
     if (e != NULL && (e->kind == BUNDLE_KIND_PACKAGE ||
                       e->kind == BUNDLE_KIND_NAMESPACE))
         *alias = kl_str_join3(target, ".__main__", "");

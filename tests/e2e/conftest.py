@@ -39,7 +39,7 @@ RUN_TIMEOUT = 60
 TRAILER_FMT = "<QQQQII8s"
 TRAILER_SIZE = struct.calcsize(TRAILER_FMT)  # 48
 TRAILER_MAGIC = b"KILN\0BDL"
-HEADER_FMT = "<8sIIII" + "QQQQQQ" + "IIIIIII" + "7I"
+HEADER_FMT = "<8sIIII" + "QQQQQQ" + "IIIIIII" + "5I" + "Q"
 HEADER_SIZE = struct.calcsize(HEADER_FMT)  # 128
 HEADER_MAGIC = b"KILNHDR\0"
 ENTRY_FMT = "<IIIIBBHI" + "8Q"
@@ -69,7 +69,8 @@ class Bundle:
          self.payload_size, self.python_hex, self.run_mode,
          self.run_target_off, self.run_target_len, self.flags,
          folder_off, folder_len, runtime_path_off,
-         runtime_path_len, options_off, options_len) = h[:22]
+         runtime_path_len, options_off, options_len, self.pagesum_off,
+         self.pagesum_check) = h
         assert self.header_magic == HEADER_MAGIC, "no kiln header"
         strings = self.bundle_offset + self.strings_off
         # A folder program's folder, relative to the executable ("" for

@@ -357,10 +357,11 @@ TRAILER_FIELDS = [("bundle_offset", 0), ("bundle_offset.hi", 7),
 def test_flipped_byte_in_trailer(pristine, damaged, field, offset):
     prog = damaged(flip(pristine, len(pristine) - TRAILER_SIZE + offset))
     assert_verify_fails(prog)
-    if field == "bundle_checksum":
-        # Only `kiln inspect --verify` reads the whole-bundle checksum
-        # (docs/format.md); the program does not hash its whole bundle at
-        # start-up, so it may run normally, or refuse in one line.
+    if field in ("bundle_checksum", "index_checksum"):
+        # Only `kiln inspect --verify` reads the whole-bundle and whole-
+        # index checksums (docs/format.md); the program checks its index
+        # page by page as it reads it, so it may run normally, or refuse
+        # in one line.
         r = run([prog])
         if r.returncode == 0:
             assert (r.stdout, r.stderr) == ("fine\n", ""), describe(r)
@@ -372,7 +373,9 @@ HEADER_FIELDS = [("magic", 0), ("version", 8), ("header_size", 12),
                  ("entry_count", 16), ("hash_slots", 20), ("entries_off", 24),
                  ("hash_off", 32), ("strings_off", 40), ("strings_size", 48),
                  ("payload_off", 56), ("payload_size", 64), ("python_hex", 74),
-                 ("run_mode", 76), ("run_target_off", 80), ("reserved", 120)]
+                 ("run_mode", 76), ("run_target_off", 80),
+                 ("options_off", 108), ("pagesum_off", 116),
+                 ("pagesum_check", 120)]
 
 
 @pytest.mark.parametrize("field,offset", HEADER_FIELDS,
@@ -394,7 +397,33 @@ def test_flipped_byte_in_index(pristine, layout, damaged, where):
            "strings": layout.bundle_offset + layout.strings_off + 3,
            "index_end": layout.index_end - 1}[where]
     prog = damaged(flip(pristine, off))
+    if where in ("hash_table", "strings", "index_end"):
+        # A page of the index the run never reads (or padding nothing
+        # reads) is not checked by the run, which then gives its normal
+        # output; a page it reads is checked first.
+        r = run([prog])
+        if r.returncode == 0:
+            assert (r.stdout, r.stderr) == ("fine\n", ""), describe(r)
+            assert_verify_fails(prog)
+            return
     assert_damaged_run(prog)
+    assert_verify_fails(prog)
+
+
+def test_damaged_index_page_is_found_when_a_lookup_reads_it(
+        pristine, layout, damaged):
+    """The entry of json, which only `prog json` imports: the program
+    starts without reading that page, or refuses; `prog json` is refused
+    in one line before json runs."""
+    e = layout.entries["json"]
+    prog = damaged(flip(pristine, e["entry_abs"] + 48))
+    r = run([prog])
+    if r.returncode == 0:
+        assert (r.stdout, r.stderr) == ("fine\n", ""), describe(r)
+    else:
+        assert_damaged_run(prog)
+    r = assert_damaged_run(prog, "json")
+    assert "damaged" in message(r, prog), describe(r)
     assert_verify_fails(prog)
 
 

@@ -853,16 +853,14 @@ static int many_cmp(const void *a, const void *b)
                               many_names[y]);
 }
 
-static void test_many(void)
+/* A bundle of N_MANY entries named many_name(i), each entry's data its
+ * own name (malloc'd file, size in *fsize). */
+static uint8_t *many_file(size_t *fsize)
 {
     bundle_writer *w = bundle_writer_new();
     uint8_t *file;
-    size_t fsize;
-    bundle_view v;
     kl_err err;
     unsigned i, order[N_MANY];
-    char name[64];
-    unsigned found = 0, right = 0, missed = 0;
     int fd = memfd_with("", 0);
 
     for (i = 0; i < N_MANY; i++) {
@@ -892,8 +890,55 @@ static void test_many(void)
             break;
     }
     CHECKF(bundle_writer_finish(w, &err) == 0, "%s", err.msg);
-    file = fd_contents(fd, &fsize);
+    file = fd_contents(fd, fsize);
     close(fd);
+    bundle_writer_free(w);
+    return file;
+}
+
+/* Look every name of the many bundle up in v: how many lookups found the
+ * right entry (its kind and name; with data, its data too). */
+static unsigned many_right(const bundle_view *v, int data)
+{
+    unsigned i, right = 0;
+    char name[64];
+    kl_err err;
+
+    for (i = 0; i < N_MANY; i++) {
+        unsigned kind = many_kind(i);
+        const bundle_entry *e;
+
+        many_name(i, name, sizeof name);
+        e = bundle_find(v, bundle_kind_ns(kind), name, strlen(name));
+        if (e != NULL && e->kind == kind &&
+            strcmp(bundle_entry_name(v, e), name) == 0) {
+            const uint8_t *p;
+            size_t n;
+            uint8_t *owned;
+
+            if (!data ||
+                (bundle_read(v, e, BUNDLE_PART_DATA, &p, &n, &owned, &err) ==
+                     0 &&
+                 bytes_equal(p, n, (const uint8_t *)name,
+                             kind == BUNDLE_KIND_NAMESPACE ? 0
+                                                           : strlen(name))))
+                right++;
+        }
+    }
+    return right;
+}
+
+static void test_many(void)
+{
+    uint8_t *file;
+    size_t fsize;
+    bundle_view v;
+    kl_err err;
+    unsigned i;
+    char name[64];
+    unsigned found = 0, right = 0, missed = 0;
+
+    file = many_file(&fsize);
     if (!CHECKF(bundle_open(&v, file, fsize, &err) == 0, "%s", err.msg))
         goto out;
     CHECK(v.header->entry_count == N_MANY);
@@ -945,7 +990,70 @@ static void test_many(void)
     CHECKF(bundle_verify(&v, &err) == 0, "%s", err.msg);
 out:
     free(file);
-    bundle_writer_free(w);
+}
+
+/* A lazily opened view: lookups answer as bundle_open's do, reading only
+ * checked pages; a byte changed anywhere in a page of the index is either
+ * refused at open, or reported by bundle_damage() when a lookup reads its
+ * page, or changes no answer; bundle_check_index then finds it in any
+ * case. Never a wrong entry. */
+static void test_lazy(void)
+{
+    size_t fsize, page, k;
+    uint8_t *file = many_file(&fsize);
+    bundle_view v;
+    kl_err err;
+    uint64_t at, pages, end;
+    unsigned refused = 0, caught = 0, unseen = 0;
+
+    err.msg[0] = 0;
+    if (!CHECKF(bundle_open_lazy(&v, file, fsize, &err) == 0, "%s", err.msg))
+        goto out;
+    CHECK(v.lazy != NULL && v.header->pagesum_off > 0);
+    CHECK(many_right(&v, 1) == N_MANY);
+    CHECK(bundle_damage(&v) == NULL);
+    CHECKF(bundle_check_index(&v, &err) == 0, "%s", err.msg);
+    at = v.trailer.bundle_offset;
+    end = v.header->pagesum_off;
+    pages = bundle_pagesum_count(end);
+    CHECK(pages > 100);
+    bundle_close(&v);
+
+    for (page = 0; page < pages; page++) {
+        static const size_t where[] = {0, 9, 2048, 4095};
+
+        for (k = 0; k < sizeof where / sizeof where[0]; k++) {
+            size_t off = at + page * BUNDLE_PAGE + where[k];
+            unsigned right;
+
+            if (off >= at + end)
+                continue;
+            file[off] ^= 0x10;
+            err.msg[0] = 0;
+            if (bundle_open_lazy(&v, file, fsize, &err) < 0) {
+                CHECKF(strstr(err.msg, "damaged") != NULL, "%s", err.msg);
+                refused++;
+            } else {
+                right = many_right(&v, 0);
+                if (bundle_damage(&v) != NULL)
+                    caught++;
+                else if (CHECKF(right == N_MANY,
+                                "lazy: byte %zu changed %u answers unseen",
+                                off - at, N_MANY - right))
+                    unseen++;
+                CHECKF(bundle_check_index(&v, &err) < 0,
+                       "lazy: byte %zu not found by the whole check",
+                       off - at);
+                bundle_close(&v);
+            }
+            file[off] ^= 0x10;
+        }
+    }
+    CHECK(refused > 0 && caught > 0);
+    printf("lazy: %u refused at open, %u found by lookups, %u changed no "
+           "answer\n", refused, caught, unseen);
+out:
+    free(file);
 }
 
 /* ---- corruption --------------------------------------------------------- */
@@ -1295,12 +1403,12 @@ static void test_hostile(void)
         img_load(&m);
         img_commit(&m, 1);
         hostile_expect(&m, 1, "no change", __FILE__, __LINE__);
-        m.h->reserved[2] = 7;
+        m.h->flags = 7;
         img_commit(&m, 1);
         hostile_expect(&m, 1, "reserved word", __FILE__, __LINE__);
-        m.h->reserved[2] = 7;
+        m.h->flags = 7;
         img_commit(&m, 0);
-        m.h->reserved[2] = 8;
+        m.h->flags = 8;
         {
             bundle_view v;
             kl_err err;
@@ -1658,6 +1766,7 @@ int main(void)
     test_empty(0);
     test_empty(BUNDLE_PAGE);
     test_many();
+    test_lazy();
     test_truncation(0);
     test_truncation(3);
     test_flips(0);
