@@ -223,6 +223,38 @@ static PyObject *rt_importer_data_spec(rt_importer *self, PyObject *name,
     return spec;
 }
 
+/* Give spec, of source module origin ("<dir>/<stem>.py"), the `cached`
+ * path importlib would compute for it on first use
+ * ("<dir>/__pycache__/<stem>.cpython-311.pyc"), made here from strings at
+ * hand: computing it in Python cost each import more than the rest of its
+ * spec. 0, or -1 with an exception set. */
+static int rt_importer_set_cached(rt_importer *self, PyObject *spec,
+                                  PyObject *origin)
+{
+    PyObject *dir = NULL, *stem = NULL, *cached = NULL;
+    Py_ssize_t n, slash;
+    int r = -1;
+
+    if (self->cache_tail == NULL || !PyUnicode_Check(origin) ||
+        (n = PyUnicode_GET_LENGTH(origin)) < 4 ||
+        PyUnicode_READ_CHAR(origin, n - 3) != '.' ||
+        PyUnicode_READ_CHAR(origin, n - 2) != 'p' ||
+        PyUnicode_READ_CHAR(origin, n - 1) != 'y' ||
+        (slash = PyUnicode_FindChar(origin, '/', 0, n, -1)) < 0)
+        return PyErr_Occurred() ? -1 : 0;
+    dir = PyUnicode_Substring(origin, 0, slash);
+    stem = dir ? PyUnicode_Substring(origin, slash + 1, n - 3) : NULL;
+    cached = stem ? PyUnicode_FromFormat("%U/__pycache__/%U%U", dir, stem,
+                                         self->cache_tail)
+                  : NULL;
+    if (cached != NULL)
+        r = PyObject_SetAttrString(spec, "cached", cached);
+    Py_XDECREF(dir);
+    Py_XDECREF(stem);
+    Py_XDECREF(cached);
+    return r;
+}
+
 PyObject *rt_importer_find_spec(PyObject *importer, PyObject *name)
 {
     rt_importer *self = (rt_importer *)importer;
@@ -256,7 +288,9 @@ PyObject *rt_importer_find_spec(PyObject *importer, PyObject *name)
     if (spec == NULL)
         goto done;
     if (origin != Py_None &&
-        PyObject_SetAttrString(spec, "has_location", Py_True) < 0)
+        (PyObject_SetAttrString(spec, "has_location", Py_True) < 0 ||
+         ((e->kind == BUNDLE_KIND_MODULE || e->kind == BUNDLE_KIND_PACKAGE) &&
+          rt_importer_set_cached(self, spec, origin) < 0)))
         goto fail;
     if (is_pkg) {
         dir = rt_importer_package_dir(self, e);
@@ -593,6 +627,38 @@ static PyMethodDef rt_importer_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* Set self->cache_tail from sys.implementation.cache_tag and
+ * sys.flags.optimize as importlib's cache_from_source reads them; NULL
+ * without a cache tag (importlib then computes nothing either). -1 with
+ * an exception set. */
+static int rt_importer_cache_tail(rt_importer *self)
+{
+    PyObject *impl = PySys_GetObject("implementation"); /* borrowed */
+    PyObject *flags = PySys_GetObject("flags");         /* borrowed */
+    PyObject *tag, *opt;
+    long level;
+    int is_str;
+
+    if (impl == NULL || flags == NULL)
+        return 0;
+    tag = PyObject_GetAttrString(impl, "cache_tag");
+    opt = tag ? PyObject_GetAttrString(flags, "optimize") : NULL;
+    if (opt == NULL) {
+        Py_XDECREF(tag);
+        return -1;
+    }
+    level = PyLong_AsLong(opt);
+    is_str = PyUnicode_Check(tag);
+    if (is_str)
+        self->cache_tail = level > 0
+                               ? PyUnicode_FromFormat(".%U.opt-%ld.pyc", tag,
+                                                      level)
+                               : PyUnicode_FromFormat(".%U.pyc", tag);
+    Py_DECREF(tag);
+    Py_DECREF(opt);
+    return is_str && self->cache_tail == NULL ? -1 : 0;
+}
+
 /* Release the importer's references. */
 static void rt_importer_dealloc(PyObject *obj)
 {
@@ -606,6 +672,7 @@ static void rt_importer_dealloc(PyObject *obj)
     Py_XDECREF(self->exec);
     Py_XDECREF(self->main_alias);
     Py_XDECREF(self->aliases);
+    Py_XDECREF(self->cache_tail);
     PyObject_Free(self);
 }
 
@@ -641,6 +708,9 @@ int rt_importer_install(rt_program *prog, const char *main_alias)
     self->exec = NULL;
     self->main_alias = NULL;
     self->aliases = NULL;
+    self->cache_tail = NULL;
+    if (rt_importer_cache_tail(self) < 0)
+        goto fail;
     prefix = malloc(n + 2);
     if (prefix == NULL) {
         PyErr_NoMemory();

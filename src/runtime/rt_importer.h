@@ -19,6 +19,9 @@ typedef struct rt_importer {
     PyObject *run_code;     /* importlib._bootstrap._call_with_frames_removed */
     PyObject *exec;         /* builtins.exec */
     PyObject *main_alias;   /* module that "__main__" stands for, or NULL */
+    PyObject *cache_tail;   /* ".cpython-311[.opt-N].pyc": what importlib's
+                               cache_from_source puts after a module's
+                               stem, or NULL when it would give none */
     PyObject *aliases;      /* dict: module name -> the name of the entry
                                its parent's __path__ gave it
                                (rt_importer_path.c), or NULL for none */

@@ -271,3 +271,32 @@ def test_bad_options_are_refused_in_one_line(src, args, says, status):
     assert_one_error_line(r, status=status)
     assert says in r.stderr, describe(r)
     assert not (src / "bad").exists()
+
+
+@pytest.mark.parametrize("level", ["", "-O", "-OO"])
+def test_cached_is_where_importlib_puts_it(tmp_path, level):
+    """__cached__ of a bundled module and package is the path importlib's
+    cache_from_source gives for its __file__ at the level in force, as
+    under python (the program computes it itself)."""
+    write_tree(tmp_path, {
+        "c.py": """
+            import importlib.util, json, json.decoder, mypkg.sub
+            for m in (json, json.decoder, mypkg, mypkg.sub):
+                print(m.__name__, m.__cached__ ==
+                      importlib.util.cache_from_source(m.__file__),
+                      m.__cached__.rsplit("/", 2)[1:])
+            """,
+        "mypkg/__init__.py": "",
+        "mypkg/sub.py": ""})
+    kiln_build("c.py", "-q", "-o", "c", *([level] if level else []),
+               cwd=tmp_path)
+    got = run([tmp_path / "c"], env=BASE_ENV)
+    assert got.returncode == 0, describe(got)
+    tag = {"": "", "-O": ".opt-1", "-OO": ".opt-2"}[level]
+    lines = got.stdout.splitlines()
+    assert [line.split(" ", 2)[1] for line in lines] == ["True"] * 4, \
+        describe(got)
+    # json.decoder: ['__pycache__', 'decoder.cpython-3XY[.opt-N].pyc']
+    assert "'__pycache__', 'decoder." in lines[1], describe(got)
+    assert lines[1].endswith(f"{tag}.pyc']"), describe(got)
+    assert (".opt-" in lines[1]) == bool(tag), describe(got)
