@@ -124,6 +124,13 @@ void rt_trace_note(const bundle_entry *e);
  * Python exception and returns -1 on failure. */
 int rt_importer_install(rt_program *prog, const char *main_alias);
 
+/* While on, find_spec refuses module zipimport with ImportError. CPython's
+ * main phase takes a zipimport that cannot be imported as no zip support
+ * and goes on, so a program that looks nothing up on disk does not pay
+ * for an importer of zip files on sys.path it would never use; imported
+ * later, zipimport comes as always. */
+void rt_importer_hold_zipimport(int on);
+
 /* Remove PathFinder from sys.meta_path so no module is looked up on disk.
  * Sets a Python exception and returns -1 on failure. */
 int rt_importer_remove_path_finder(void);

@@ -21,6 +21,7 @@
 
 
 static PyObject *rt_the_importer; /* the installed instance, owned */
+static int rt_importer_no_zipimport; /* rt_importer_hold_zipimport(1) */
 
 PyObject *rt_importer_get(void)
 {
@@ -386,6 +387,12 @@ static PyObject *rt_importer_m_find_spec(PyObject *self, PyObject *args,
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", kwlist,
                                      &name, &path, &target))
         return NULL;
+    if (rt_importer_no_zipimport &&
+        PyUnicode_CompareWithASCIIString(name, "zipimport") == 0) {
+        PyErr_SetString(PyExc_ImportError,
+                        "zipimport is not installed while the program starts");
+        return NULL;
+    }
     switch (path == Py_None ? RT_PATH_ITSELF
                             : rt_importer_follow_path((rt_importer *)self,
                                                       name, path)) {
@@ -759,6 +766,11 @@ fail:
     Py_XDECREF(bootstrap);
     Py_DECREF(self);
     return -1;
+}
+
+void rt_importer_hold_zipimport(int on)
+{
+    rt_importer_no_zipimport = on;
 }
 
 int rt_importer_add_path_hook(void)

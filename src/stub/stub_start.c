@@ -340,7 +340,11 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
         goto fail_py;
     if (stub_check_startup_modules(prog, err) < 0)
         return -1;
+    /* Only a program that keeps PathFinder can import from zip files. */
+    rt_importer_hold_zipimport(!interp &&
+                               bundle_runtime_path(&prog->bundle)[0] == '\0');
     st = _Py_InitializeMain();
+    rt_importer_hold_zipimport(0);
     if (PyStatus_Exception(st)) {
         if (bundle_verify(&prog->bundle, err) < 0)
             return -1;

@@ -95,3 +95,53 @@ def test_a_bad_runtime_path_is_one_line(app, bad):
              cwd=app / "src")
     assert_one_error_line(r, status=2)
     assert "--runtime-path" in r.stderr
+
+
+ZIPAPP = """
+import importlib.util, os, sys, zipimport
+here = os.path.dirname(os.path.abspath(sys.argv[0]))
+print(any(h is zipimport.zipimporter for h in sys.path_hooks))
+try:
+    import zipped
+    print("zipped", zipped.WHERE)
+except ModuleNotFoundError as e:
+    print("no zipped:", e)
+spec = zipimport.zipimporter(os.path.join(here, "plugins.zip")).find_spec(
+    "zipped")
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+print("explicit", m.WHERE)
+"""
+
+
+def make_zip(path):
+    import zipfile
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("zipped.py", "WHERE = 'in the zip'\n")
+
+
+def test_zip_files_on_the_runtime_path(tmp_path):
+    """A zip file on the runtime path imports as under python with it on
+    sys.path (the zip importer is installed); without a runtime path the
+    program installs no zip importer while it starts, but zipimport still
+    works when the app uses it."""
+    write_tree(tmp_path, {"src/zapp.py": ZIPAPP})
+    make_zip(tmp_path / "plugins.zip")
+    kiln_build("src/zapp.py", "-q", "-o", "withzip", "--runtime-path",
+               "$ORIGIN/plugins.zip", cwd=tmp_path)
+    kiln_build("src/zapp.py", "-q", "-o", "plain", cwd=tmp_path)
+    got = run([tmp_path / "withzip"], cwd=tmp_path)
+    shutil.copy(tmp_path / "plugins.zip", tmp_path / "src")
+    want = run([KILN_PYTHON, "-I", tmp_path / "src" / "zapp.py"],
+               cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert got.returncode == 0, describe(got)
+    assert got.stdout.splitlines()[:2] == ["True", "zipped in the zip"], \
+        describe(got)
+    got = run([tmp_path / "plain"], cwd=tmp_path)
+    assert got.returncode == 0, describe(got)
+    lines = got.stdout.splitlines()
+    assert lines[0] == "False" and lines[1].startswith("no zipped:"), \
+        describe(got)
+    assert lines[2] == "explicit in the zip", describe(got)
+    assert want.returncode == 0, describe(want)
+    assert want.stdout.splitlines()[2] == lines[2], describe(want)
