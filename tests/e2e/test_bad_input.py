@@ -421,7 +421,12 @@ def test_damaged_index_page_is_found_when_a_lookup_reads_it(
     if r.returncode == 0:
         assert (r.stdout, r.stderr) == ("fine\n", ""), describe(r)
     else:
-        assert_damaged_run(prog)
+        # A later lookup (another name probing the same page, even at
+        # exit) may read the page: one line, 126, whatever was printed.
+        assert r.returncode == 126, describe(r)
+        assert r.stdout in ("", "fine\n"), describe(r)
+        assert len(r.stderr.strip().splitlines()) == 1, describe(r)
+        assert "damaged" in message(r, prog), describe(r)
     r = assert_damaged_run(prog, "json")
     assert "damaged" in message(r, prog), describe(r)
     assert_verify_fails(prog)
