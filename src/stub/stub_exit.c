@@ -23,6 +23,20 @@ static PyObject *stub_exit_imported(const char *name)
     return m;
 }
 
+/* Print the pending exception as one python ignores at exit: CPython
+ * 3.13 and later say what was being done ("Exception ignored on flushing
+ * sys.stdout"), earlier ones name the object. */
+static void stub_exit_unraisable(PyObject *obj, const char *doing)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    (void)obj;
+    PyErr_FormatUnraisable("Exception ignored %s", doing);
+#else
+    (void)doing;
+    PyErr_WriteUnraisable(obj);
+#endif
+}
+
 /* Call threading._shutdown() when threading was imported, as
  * Py_FinalizeEx does: wait for the non-daemon threads. An error is
  * printed as python prints it. */
@@ -34,7 +48,7 @@ static void stub_exit_threads(void)
         return;
     r = PyObject_CallMethod(threading, "_shutdown", NULL);
     if (r == NULL)
-        PyErr_WriteUnraisable(threading);
+        stub_exit_unraisable(threading, "on threading shutdown");
     Py_XDECREF(r);
     Py_DECREF(threading);
 }
@@ -77,7 +91,7 @@ static int stub_exit_flush_std(void)
     if (out != NULL && out != Py_None && stub_exit_is_open(out)) {
         r = PyObject_CallMethod(out, "flush", NULL);
         if (r == NULL) {
-            PyErr_WriteUnraisable(out);
+            stub_exit_unraisable(out, "on flushing sys.stdout");
             status = -1;
         }
         Py_XDECREF(r);
