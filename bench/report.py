@@ -150,6 +150,21 @@ class Report:
             self.ratio(k, b), "≤ 1.00x",
             (k / b <= 1.0 and (not (ki and bi) or ki / bi <= 1.0)) if k and b
             else (False if e else None), detail)
+        k, p = self.instructions("kiln", "hello"), self.instructions("python3 -I -S -c pass", None)
+        add("hello ≤ 0.55× `python3 -I -S -c pass` (instructions)",
+            self.ratio(k, p), "≤ 0.55x", (k / p <= 0.55) if k and p else None,
+            f"{k / 1e6:,.2f} M vs {p / 1e6:,.2f} M" if k and p else "not measured")
+        k = self.instructions("kiln (Debian 3.11)", "hello")
+        p = self.instructions("python3.11 -I -S -c pass (Debian)", None)
+        add("hello ≤ 0.65× Debian's `python3.11 -I -S -c pass` (instructions)",
+            self.ratio(k, p), "≤ 0.65x", (k / p <= 0.65) if k and p else None,
+            f"{k / 1e6:,.2f} M vs {p / 1e6:,.2f} M" if k and p else "not measured")
+        for app, base, limit in (("stdlib_heavy", "python3", 0.75),
+                                 ("import_all_stdlib", "python3 -I -S", 0.75)):
+            k, p = self.instructions("kiln", app), self.instructions(base, app)
+            add(f"{app} ≤ {limit:g}× {base} (instructions)", self.ratio(k, p),
+                f"≤ {limit:.2f}x", (k / p <= limit) if k and p else None,
+                f"{k / 1e6:,.1f} M vs {p / 1e6:,.1f} M" if k and p else "not measured")
         ki, mi = self.instructions("kiln", "hello"), self.instructions("kiln +50000 entries",
                                                                        "hello")
         add("hello with 50,000 more entries ≤ 1.01× hello (instructions)",

@@ -807,7 +807,8 @@ def debian_cases(ctx, apps):
 
 def callgrind(ctx, apps):
     """Instructions executed by kiln's program and by python3, per app."""
-    want = [a for a in ("hello", "import_all_stdlib", "resources_1000") if a in apps]
+    want = [a for a in ("hello", "stdlib_heavy", "import_all_stdlib", "resources_1000")
+            if a in apps]
     if ctx.args.quick:
         want = want[:1]
     cases = []
