@@ -218,12 +218,15 @@ static int stub_stdlib_dir(const rt_program *prog)
 
         if (!PyArg_ParseTuple(PyList_GET_ITEM(items, i), "OO", &name, &mod))
             goto done;
+        /* Only a frozen module without __file__ (asking a module for an
+         * attribute it lacks costs an exception: its dict is asked). */
         spec = PyObject_GetAttrString(mod, "__spec__");
         skip = spec == NULL || spec == Py_None ||
-               PyObject_HasAttrString(mod, "__file__") ||
                (origin = PyObject_GetAttrString(spec, "origin")) == NULL ||
                !PyUnicode_Check(origin) ||
                PyUnicode_CompareWithASCIIString(origin, "frozen") != 0 ||
+               !PyModule_Check(mod) ||
+               PyDict_GetItemString(PyModule_GetDict(mod), "__file__") ||
                (state = PyObject_GetAttrString(spec, "loader_state")) ==
                    NULL ||
                (origname = PyObject_GetAttrString(state, "origname")) ==
