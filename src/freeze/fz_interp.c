@@ -203,6 +203,27 @@ done:
     return ok;
 }
 
+/* Append a line "<line> VALUE" to b for each of values[0, n), the
+ * option `flag` given n times, after check(value) accepted it. -1 with
+ * err set (one line naming the option) when one is refused. */
+static int fz_interp_lines(kl_buf *b, const char *line, const char *flag,
+                           const char *const *values, size_t n,
+                           int (*check)(const char *, kl_err *), kl_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (strchr(values[i], '\n') != NULL)
+            return kl_err_set(err, "%s: an option value cannot hold a line "
+                                   "break", flag);
+        if (check(values[i], err) < 0)
+            return -1;
+        if (kl_buf_addf(b, "%s %s\n", line, values[i]) < 0)
+            return kl_err_oom(err);
+    }
+    return 0;
+}
+
 int fz_interp_frozen_used(const fz_options *opt, const char *name)
 {
     static const char *const bootstrap[] = {
@@ -225,7 +246,6 @@ int fz_interp_options(const fz_options *opt, char **text, kl_err *err)
 {
     kl_buf b = KL_BUF_INIT;
     unsigned long long seed;
-    size_t i;
     int r = 0;
 
     *text = NULL;
@@ -233,24 +253,15 @@ int fz_interp_options(const fz_options *opt, char **text, kl_err *err)
         r |= kl_buf_addf(&b, "optimize %d\n", opt->optimize);
     if (opt->unbuffered)
         r |= kl_buf_addf(&b, "unbuffered\n");
-    for (i = 0; r == 0 && i < opt->n_warnings; i++) {
-        if (strchr(opt->warnings[i], '\n') != NULL) {
-            kl_err_set(err, "-W: a warning filter cannot hold a line break");
-            goto fail;
-        }
-        if (fz_interp_check_warning(opt->warnings[i], err) < 0)
-            goto fail;
-        r |= kl_buf_addf(&b, "warn %s\n", opt->warnings[i]);
+    if (r < 0) {
+        kl_buf_free(&b);
+        return kl_err_oom(err);
     }
-    for (i = 0; r == 0 && i < opt->n_xoptions; i++) {
-        if (strchr(opt->xoptions[i], '\n') != NULL) {
-            kl_err_set(err, "-X: an option cannot hold a line break");
-            goto fail;
-        }
-        if (fz_interp_check_xoption(opt->xoptions[i], err) < 0)
-            goto fail;
-        r |= kl_buf_addf(&b, "xoption %s\n", opt->xoptions[i]);
-    }
+    if (fz_interp_lines(&b, "warn", "-W", opt->warnings, opt->n_warnings,
+                        fz_interp_check_warning, err) < 0 ||
+        fz_interp_lines(&b, "xoption", "-X", opt->xoptions, opt->n_xoptions,
+                        fz_interp_check_xoption, err) < 0)
+        goto fail;
     if (opt->hash_seed != NULL && strcmp(opt->hash_seed, "random") != 0) {
         if (!fz_interp_number(opt->hash_seed, 0, 4294967295u, &seed)) {
             kl_err_set(err, "--hash-seed %s: not a number from 0 to "

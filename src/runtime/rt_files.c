@@ -291,7 +291,8 @@ static int rt_files_lookup(const char *rel, size_t len, rt_files_node *n)
 
     memset(n, 0, sizeof(*n));
     if (len > 0 &&
-        (e = rt_files_entry(rt_files_at.v, BUNDLE_NS_FILE, rel, len)) != NULL &&
+        (e = rt_files_entry(rt_files_at.v, BUNDLE_NS_FILE, rel, len)) !=
+            NULL &&
         !(e->flags & BUNDLE_FLAG_EXTERNAL)) {
         n->type = RT_FILES_FILE;
         n->entry = e;

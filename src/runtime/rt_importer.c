@@ -510,8 +510,8 @@ static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
      * ctypes.util's find_library knows nothing of carried libraries. */
     if (r != NULL && PyUnicode_CompareWithASCIIString(name, "linecache") == 0 &&
         rt_linecache_note_all(obj, rt_program_find(&self->prog->bundle,
-                                               BUNDLE_NS_MODULE, "__main__",
-                                               8) != NULL) < 0)
+                                                   BUNDLE_NS_MODULE,
+                                                   "__main__", 8) != NULL) < 0)
         Py_CLEAR(r);
     if (r != NULL &&
         PyUnicode_CompareWithASCIIString(name, "pkg_resources") == 0 &&

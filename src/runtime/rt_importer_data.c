@@ -78,7 +78,8 @@ PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
             return NULL;
         s = PyUnicode_AsUTF8AndSize(rel, &n);
         if (s != NULL)
-            e = rt_program_find(&self->prog->bundle, BUNDLE_NS_FILE, s, (size_t)n);
+            e = rt_program_find(&self->prog->bundle, BUNDLE_NS_FILE, s,
+                                (size_t)n);
         Py_DECREF(rel);
         if (s == NULL)
             return NULL;

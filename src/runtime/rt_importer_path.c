@@ -83,7 +83,8 @@ static int rt_importer_in_dir(rt_importer *self, const char *rel,
     for (i = 0; i < (size_t)len; i++)
         if (name.s[i] == '/')
             name.s[i] = '.';
-    e = rt_program_find(&self->prog->bundle, BUNDLE_NS_MODULE, name.s, name.len);
+    e = rt_program_find(&self->prog->bundle, BUNDLE_NS_MODULE, name.s,
+                        name.len);
     if (e != NULL) {
         rt_importer_home(&self->prog->bundle, e, &dir, &dlen);
         if (dlen == (size_t)len && memcmp(dir, rel, dlen) == 0 &&
@@ -113,7 +114,8 @@ int rt_importer_follow_path(rt_importer *self, PyObject *name, PyObject *path)
         (prefix = PyUnicode_AsUTF8AndSize(self->prefix, &plen)) == NULL)
         return PyErr_Occurred() ? -1 : RT_PATH_ITSELF;
     tail++;
-    e = rt_program_find(&self->prog->bundle, BUNDLE_NS_MODULE, full, (size_t)n);
+    e = rt_program_find(&self->prog->bundle, BUNDLE_NS_MODULE, full,
+                        (size_t)n);
     if (e != NULL)
         rt_importer_home(&self->prog->bundle, e, &dir, &dlen);
     for (i = 0; i < PyList_GET_SIZE(path); i++) {

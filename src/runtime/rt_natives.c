@@ -107,8 +107,9 @@ static int rt_natives_needs(const rt_program *prog, const void *image,
         return kl_err_prefix(err, "%s", what);
     *has_soname = info.soname != NULL;
     for (i = 0; r == 0 && i < info.n_needed; i++) {
-        const bundle_entry *lib = rt_program_find(v, BUNDLE_NS_LIB, info.needed[i],
-                                              strlen(info.needed[i]));
+        const bundle_entry *lib = rt_program_find(v, BUNDLE_NS_LIB,
+                                                  info.needed[i],
+                                                  strlen(info.needed[i]));
         const rt_native *n;
 
         if (lib == NULL)

@@ -37,36 +37,23 @@ static void stub_exit_unraisable(PyObject *obj, const char *doing)
 #endif
 }
 
-/* Call threading._shutdown() when threading was imported, as
- * Py_FinalizeEx does: wait for the non-daemon threads. An error is
- * printed as python prints it. */
-static void stub_exit_threads(void)
+/* Call module.function() when module was imported, as Py_FinalizeEx
+ * does for threading._shutdown() (wait for the non-daemon threads) and
+ * the atexit handlers (atexit.register's, weakref.finalize's; none are
+ * registered unless atexit was imported). An error is printed as python
+ * prints it when it was `doing` that. */
+static void stub_exit_call(const char *module, const char *function,
+                           const char *doing)
 {
-    PyObject *threading = stub_exit_imported("threading"), *r;
+    PyObject *m = stub_exit_imported(module), *r;
 
-    if (threading == NULL)
+    if (m == NULL)
         return;
-    r = PyObject_CallMethod(threading, "_shutdown", NULL);
+    r = PyObject_CallMethod(m, function, NULL);
     if (r == NULL)
-        stub_exit_unraisable(threading, "on threading shutdown");
+        stub_exit_unraisable(m, doing);
     Py_XDECREF(r);
-    Py_DECREF(threading);
-}
-
-/* Run the atexit handlers (atexit.register, weakref.finalize's), each
- * failure printed as python prints it. None are registered unless atexit
- * was imported. */
-static void stub_exit_atexit(void)
-{
-    PyObject *atexit = stub_exit_imported("atexit"), *r;
-
-    if (atexit == NULL)
-        return;
-    r = PyObject_CallMethod(atexit, "_run_exitfuncs", NULL);
-    if (r == NULL)
-        PyErr_WriteUnraisable(atexit);
-    Py_XDECREF(r);
-    Py_DECREF(atexit);
+    Py_DECREF(m);
 }
 
 /* True when file object f is open: its `closed` is false. */
@@ -170,8 +157,8 @@ static void stub_exit_flush_files(void)
 
 int stub_exit_python(int status)
 {
-    stub_exit_threads();
-    stub_exit_atexit();
+    stub_exit_call("threading", "_shutdown", "on threading shutdown");
+    stub_exit_call("atexit", "_run_exitfuncs", "in atexit callbacks");
     if (stub_exit_flush_std() < 0 && status == 0)
         status = 120;
     stub_exit_flush_files();

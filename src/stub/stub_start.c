@@ -86,8 +86,9 @@ static int stub_check_startup_modules(const rt_program *prog, kl_err *err)
     size_t i;
 
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-        const bundle_entry *e = rt_program_find(&prog->bundle, BUNDLE_NS_MODULE,
-                                            names[i], strlen(names[i]));
+        const bundle_entry *e = rt_program_find(&prog->bundle,
+                                                BUNDLE_NS_MODULE, names[i],
+                                                strlen(names[i]));
         const uint8_t *data;
         uint8_t *owned;
         size_t size;
@@ -193,25 +194,22 @@ static int stub_frozen_file(PyObject *mod, PyObject *spec, PyObject *state,
     return r;
 }
 
-/* Set sys._stdlib_dir to the program's root, where its bundled standard
- * library modules are, as python sets it to its standard library: path
+/* Set sys._stdlib_dir to root, the program's root, where its bundled
+ * standard library modules are, as python sets it to its own: path
  * calculation finds none on disk and leaves it None, so frozen modules
  * (os, codecs, io, ...) would have no __file__. Those imported from now on
  * get one from the importer; those imported while the interpreter started
  * get theirs here. -1 with an exception set. */
-static int stub_stdlib_dir(const rt_program *prog)
+static int stub_stdlib_dir(PyObject *root)
 {
     PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
-    PyObject *root, *items, *name, *mod;
+    PyObject *items, *name, *mod;
     Py_ssize_t i;
     int r = -1;
 
-    root = PyUnicode_DecodeFSDefault(prog->root);
-    if (root == NULL || PySys_SetObject("_stdlib_dir", root) < 0 ||
-        (items = PyDict_Items(modules)) == NULL) {
-        Py_XDECREF(root);
+    if (PySys_SetObject("_stdlib_dir", root) < 0 ||
+        (items = PyDict_Items(modules)) == NULL)
         return -1;
-    }
     for (i = 0; i < PyList_GET_SIZE(items); i++) {
         PyObject *spec, *origin = NULL, *state = NULL, *origname = NULL;
         int skip;
@@ -245,26 +243,25 @@ static int stub_stdlib_dir(const rt_program *prog)
     r = 0;
 done:
     Py_DECREF(items);
-    Py_DECREF(root);
     return r;
 }
 
 /* Set what tells the program apart: sys.frozen (unless interp: an
  * interpreter program acts as python), sys.kiln (a namespace: version,
  * program, files) and, when the program was built with --meipass,
- * sys._MEIPASS: where its files are (the program itself, or a folder
- * program's folder). -1 with an exception set. */
-static int stub_set_sys_marks(const rt_program *prog, int interp)
+ * sys._MEIPASS: root, where its files are (the program itself, or a
+ * folder program's folder). -1 with an exception set. */
+static int stub_set_sys_marks(const rt_program *prog, PyObject *root,
+                              int interp)
 {
     PyObject *impl = PySys_GetObject("implementation"); /* borrowed */
-    PyObject *root, *path, *kw = NULL, *none = NULL, *mark = NULL;
+    PyObject *path, *kw = NULL, *none = NULL, *mark = NULL;
     int r = -1;
 
     if ((!interp && PySys_SetObject("frozen", Py_True) < 0) || impl == NULL)
         return -1;
-    root = PyUnicode_DecodeFSDefault(prog->root);
     path = PyUnicode_DecodeFSDefault(prog->path);
-    if (root != NULL && path != NULL)
+    if (path != NULL)
         kw = Py_BuildValue("{s:s,s:O,s:O}", "version", KILN_VERSION,
                            "program", path, "files", root);
     if (kw != NULL)
@@ -274,7 +271,6 @@ static int stub_set_sys_marks(const rt_program *prog, int interp)
     if (mark != NULL && PySys_SetObject("kiln", mark) == 0 &&
         (!prog->options.meipass || PySys_SetObject("_MEIPASS", root) == 0))
         r = 0;
-    Py_XDECREF(root);
     Py_XDECREF(path);
     Py_XDECREF(kw);
     Py_XDECREF(none);
@@ -287,6 +283,8 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
     const bundle_header *h = prog->bundle.header;
     const rt_options *o = &prog->options;
     int interp = h->run_mode == BUNDLE_RUN_INTERPRETER;
+    int on_disk = interp || bundle_runtime_path(&prog->bundle)[0] != '\0';
+    PyObject *root;
     PyPreConfig pre;
     PyConfig c;
     PyStatus st;
@@ -343,9 +341,9 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
         goto fail_py;
     if (stub_check_startup_modules(prog, err) < 0)
         return -1;
-    /* Only a program that keeps PathFinder can import from zip files. */
-    rt_importer_hold_zipimport(!interp &&
-                               bundle_runtime_path(&prog->bundle)[0] == '\0');
+    /* Only a program that keeps PathFinder looks modules up on disk, and
+     * only such a program can import from zip files. */
+    rt_importer_hold_zipimport(!on_disk);
     st = _Py_InitializeMain();
     rt_importer_hold_zipimport(0);
     if (PyStatus_Exception(st)) {
@@ -355,11 +353,14 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
     }
     if (rt_importer_add_path_hook() < 0 ||
         (interp ? stub_interp_paths(prog)
-         : bundle_runtime_path(&prog->bundle)[0] == '\0'
-             ? rt_importer_remove_path_finder()
-             : rt_importer_add_runtime_path(prog)) < 0)
+         : on_disk ? rt_importer_add_runtime_path(prog)
+                   : rt_importer_remove_path_finder()) < 0)
         goto fail_py;
-    if (stub_stdlib_dir(prog) < 0 || stub_set_sys_marks(prog, interp) < 0)
+    root = PyUnicode_DecodeFSDefault(prog->root);
+    r = root == NULL || stub_stdlib_dir(root) < 0 ||
+        stub_set_sys_marks(prog, root, interp) < 0;
+    Py_XDECREF(root);
+    if (r)
         goto fail_py;
     return 0;
 
