@@ -4,7 +4,7 @@
 #
 #   make PYTHON=/path/to/python3.X BUILD=build-X   embed another Python
 #   make install PREFIX=/usr/local                 install kiln and its stub
-#   make unit | e2e | corpus-fast | matrix         one part of `make test`
+#   make unit | e2e | e2e-start-route | corpus-fast | matrix   one part of `make test`
 #   make corpus                                    the whole compatibility corpus (tests/corpus/)
 #   make test MATRIX_REQUIRED=1                    every matrix Python must be installed
 #   make bench                                     run the benchmarks (bench/)
@@ -35,7 +35,9 @@ STUB_LDFLAGS ?= -s
 # ---- configuration: $(BUILD)/config.mk, written by mk/configure ----------
 # It defines PY_EXE, PY_VERSION, PY_CFLAGS, PY_LINK, PIE_LDFLAGS (what
 # linking libpython needs), STUB_PIE_LDFLAGS (the runtime stub's choice, for
-# start-up), ZSTD_CFLAGS and ZSTD_LINK. make writes it again (and starts over) when
+# start-up), ZSTD_CFLAGS, ZSTD_LINK and PY_INIT_MAIN (1 when the Python
+# has _Py_InitializeMain; 0 has the stub start the main phase another way,
+# docs/runtime.md). make writes it again (and starts over) when
 # mk/configure changes, when PYTHON, CC or DEPS change or PYTHON names
 # another interpreter, and after a run that failed (CONFIG_ERROR).
 CONFIG := $(BUILD)/config.mk
@@ -59,7 +61,7 @@ $(CONFIG): mk/configure mk/packages.sh
 	@mv $@.tmp $@
 
 ALL_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) $(PY_CFLAGS) $(ZSTD_CFLAGS) \
-             -DKILN_PYTHON_EXE='"$(PY_EXE)"'
+             -DKILN_PYTHON_EXE='"$(PY_EXE)"' -DKILN_INIT_MAIN=$(PY_INIT_MAIN)
 
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 
@@ -107,7 +109,7 @@ unit: $(UNIT_TESTS) $(FIXTURES)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t $(BUILD)/fixtures; done
 # <<< sources
 
-.PHONY: all programs example test testenv unit e2e corpus-fast corpus matrix install clean bench FORCE
+.PHONY: all programs example test testenv unit e2e e2e-start-route corpus-fast corpus matrix install clean bench FORCE
 all: programs example
 programs: $(BUILD)/kiln $(BUILD)/kiln-stub
 
@@ -165,6 +167,20 @@ e2e: programs testenv
 	PATH="$(abspath $(DEPS))/bin:$$PATH" KILN_BUILD=$(abspath $(BUILD)) KILN_PYTHON=$(PY_EXE) \
 	  KILN_MINBASE=$(abspath $(MINBASE)) $(VENV)/bin/python -m pytest -q tests/e2e
 
+# The start-up tests once more, against a runtime stub that starts CPython's
+# main phase the way it must where _Py_InitializeMain is missing (3.14;
+# docs/runtime.md, "Two phases"), built for this Python in BUILD/start-route.
+START_ROUTE_TESTS := start_route hello stdio locale interpreter interp_options \
+                     fast_exit bad_input exit
+e2e-start-route: testenv
+	@$(MAKE) --no-print-directory programs BUILD=$(BUILD)/start-route \
+	  DEPS=$(abspath $(DEPS)) PY_INIT_MAIN=0
+	@! nm $(BUILD)/start-route/obj/stub/stub_start.o | grep -q _Py_InitializeMain || \
+	  { echo "e2e-start-route: the stub in $(BUILD)/start-route still calls _Py_InitializeMain"; exit 1; }
+	PATH="$(abspath $(DEPS))/bin:$$PATH" KILN_BUILD=$(abspath $(BUILD))/start-route \
+	  KILN_PYTHON=$(PY_EXE) $(VENV)/bin/python -m pytest -q \
+	  $(START_ROUTE_TESTS:%=tests/e2e/test_%.py)
+
 # The compatibility corpus (tests/corpus/): real PyPI packages, each built
 # as a one-file and a folder program and compared with the venv's python.
 # `make test` runs its cheap apps; `make corpus` runs all of them, builds
@@ -192,6 +208,7 @@ matrix: testenv
 test: all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory e2e-start-route
 	@$(MAKE) --no-print-directory corpus-fast
 	@$(MAKE) --no-print-directory matrix
 

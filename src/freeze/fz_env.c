@@ -23,6 +23,7 @@ static unsigned char fz_env_op_role(const char *name)
         {"PUSH_NULL", FZ_OP_PUSH_NULL},   {"BUILD_STRING", FZ_OP_BUILD},
         {"CONVERT_VALUE", FZ_OP_BUILD},   {"CALL_INTRINSIC_1", FZ_OP_BUILD},
         {"CALL_INTRINSIC_2", FZ_OP_BUILD},
+        {"LOAD_SMALL_INT", FZ_OP_LOAD_SMALL_INT},
     };
     static const struct {
         const char *prefix;

@@ -38,6 +38,7 @@ enum fz_op_role {
     FZ_OP_EXTENDED_ARG,
     FZ_OP_IMPORT_NAME,
     FZ_OP_LOAD_CONST,
+    FZ_OP_LOAD_SMALL_INT, /* 3.14: the argument is the int itself */
     FZ_OP_LOAD_NAME,    /* these four name a co_names item */
     FZ_OP_LOAD_GLOBAL,
     FZ_OP_LOAD_ATTR,

@@ -18,6 +18,9 @@ static const struct {
                   "asyncio.exceptions", "asyncio.base_tasks",
                   "asyncio.coroutines", "heapq", "inspect", "traceback",
                   "weakref", NULL}},
+#if PY_VERSION_HEX >= 0x030E0000
+    {"_ctypes", {"ctypes._layout", NULL}}, /* a Structure's fields */
+#endif
     {"_curses_panel", {"_curses", NULL}},
     {"_datetime", {"time", "_strptime", NULL}},
     {"_decimal", {"collections", "collections.abc", "numbers", "contextvars",

@@ -397,14 +397,22 @@ static int fz_scan_import_name(fz_scan *s, const fz_code *c, size_t k,
     t = PyUnicode_AsUTF8(PyTuple_GET_ITEM(c->names, x->arg));
     if (t == NULL)
         return fz_python_error(s->name, err);
-    if (k >= 2 && c->v[k - 2].role == FZ_OP_LOAD_CONST &&
-        c->v[k - 1].role == FZ_OP_LOAD_CONST &&
-        c->v[k - 2].arg < PyTuple_GET_SIZE(c->consts) &&
+    /* The level, a constant (3.14: a small int loaded as itself), then
+     * the fromlist constant. */
+    if (k >= 2 && c->v[k - 1].role == FZ_OP_LOAD_CONST &&
         c->v[k - 1].arg < PyTuple_GET_SIZE(c->consts)) {
-        PyObject *lv = PyTuple_GET_ITEM(c->consts, c->v[k - 2].arg);
+        const fz_instr *lv = &c->v[k - 2];
 
-        level = PyLong_Check(lv) ? PyLong_AsLong(lv) : 0;
-        fromlist = PyTuple_GET_ITEM(c->consts, c->v[k - 1].arg);
+        if (lv->role == FZ_OP_LOAD_SMALL_INT) {
+            level = lv->arg;
+            fromlist = PyTuple_GET_ITEM(c->consts, c->v[k - 1].arg);
+        } else if (lv->role == FZ_OP_LOAD_CONST &&
+                   lv->arg < PyTuple_GET_SIZE(c->consts)) {
+            PyObject *v = PyTuple_GET_ITEM(c->consts, lv->arg);
+
+            level = PyLong_Check(v) ? PyLong_AsLong(v) : 0;
+            fromlist = PyTuple_GET_ITEM(c->consts, c->v[k - 1].arg);
+        }
     }
     return fz_scan_import(s, t, level, fromlist, lazy,
                           lazy || fz_scan_guarded(c, x->off), err);

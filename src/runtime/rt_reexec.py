@@ -27,6 +27,12 @@ _PROGRAMS = (
     _re.compile(r"from multiprocessing\.resource_tracker import main;"
                 r"main\([0-9]+\)\Z"),
 )
+# 3.14's forkserver program, followed by the parent's sys.argv[1:], which
+# it takes as its own.
+_FORKSERVER_ARGV = _re.compile(
+    r"import sys; from multiprocessing\.forkserver import main; "
+    r"main\([0-9]+, [0-9]+, .*, sys_argv=sys\.argv\[1:\], \*\*.*\)\Z",
+    _re.S)
 
 
 def _flags_end(args):
@@ -86,12 +92,14 @@ def run(importer):
         spawn.freeze_support()      # spawn_main, then SystemExit
         return True
     i = _flags_end(args)
-    if args[i:i + 1] != ["-c"] or i + 1 >= len(args) or \
-            not any(p.match(args[i + 1]) for p in _PROGRAMS) or \
-            args[i + 2:] not in ([], ["--multiprocessing-fork"]):
+    if args[i:i + 1] != ["-c"] or i + 1 >= len(args):
+        return False
+    program = args[i + 1]
+    if not _FORKSERVER_ARGV.match(program) and (
+            not any(p.match(program) for p in _PROGRAMS) or
+            args[i + 2:] not in ([], ["--multiprocessing-fork"])):
         return False
     _main_from_bundle(importer)
-    program = args[i + 1]
     _sys.argv[:] = ["-c"] + args[i + 2:]
     main = _sys.modules["__main__"]
     exec(compile(program, "<string>", "exec"), main.__dict__)

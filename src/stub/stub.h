@@ -47,8 +47,10 @@ int stub_run_end(const rt_program *prog, int failed);
 /* What Py_FinalizeEx does that can be seen from outside, without freeing
  * anything: threading._shutdown(), the atexit handlers, sys.stdout and
  * sys.stderr flushed, then every other open buffered file. Returns
- * status, or 120 when it was 0 and flushing stdout or stderr failed. The
- * interpreter stays usable; the caller then exits. */
+ * status, or 120 when flushing stdout or stderr failed, whatever status
+ * was, as python's exit does (after a traceback too: from 3.14 the flush
+ * that follows a BrokenPipeError fails again). The interpreter stays
+ * usable; the caller then exits. */
 int stub_exit_python(int status);
 
 /* The exit status of the pending SystemExit, taken from it as python

@@ -23,9 +23,18 @@ static PyObject *stub_exit_imported(const char *name)
     return m;
 }
 
+/* What python says it was doing when flushing sys.stdout at exit failed:
+ * "Exception ignored on flushing sys.stdout" (3.13), "while flushing"
+ * (3.14 and later). */
+#if PY_VERSION_HEX >= 0x030E0000
+#define STUB_EXIT_FLUSHING "while flushing"
+#else
+#define STUB_EXIT_FLUSHING "on flushing"
+#endif
+
 /* Print the pending exception as one python ignores at exit: CPython
- * 3.13 and later say what was being done ("Exception ignored on flushing
- * sys.stdout"), earlier ones name the object. */
+ * 3.13 and later say what was being done (STUB_EXIT_FLUSHING), earlier
+ * ones name the object. */
 static void stub_exit_unraisable(PyObject *obj, const char *doing)
 {
 #if PY_VERSION_HEX >= 0x030D0000
@@ -78,7 +87,7 @@ static int stub_exit_flush_std(void)
     if (out != NULL && out != Py_None && stub_exit_is_open(out)) {
         r = PyObject_CallMethod(out, "flush", NULL);
         if (r == NULL) {
-            stub_exit_unraisable(out, "on flushing sys.stdout");
+            stub_exit_unraisable(out, STUB_EXIT_FLUSHING " sys.stdout");
             status = -1;
         }
         Py_XDECREF(r);
@@ -159,7 +168,7 @@ int stub_exit_python(int status)
 {
     stub_exit_call("threading", "_shutdown", "on threading shutdown");
     stub_exit_call("atexit", "_run_exitfuncs", "in atexit callbacks");
-    if (stub_exit_flush_std() < 0 && status == 0)
+    if (stub_exit_flush_std() < 0)
         status = 120;
     stub_exit_flush_files();
     fflush(NULL);

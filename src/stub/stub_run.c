@@ -266,7 +266,7 @@ int stub_run_end(const rt_program *prog, int failed)
     }
     if (!full)
         status = stub_exit_python(status);
-    else if (Py_FinalizeEx() < 0 && status == 0)
+    else if (Py_FinalizeEx() < 0)
         status = 120;
     if (sigint) {
         signal(SIGINT, SIG_DFL);

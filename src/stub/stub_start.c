@@ -103,6 +103,25 @@ static int stub_check_startup_modules(const rt_program *prog, kl_err *err)
     return 0;
 }
 
+/* Run CPython's main initialization phase after the core phase that c
+ * (still valid, _init_main = 0) started: the standard streams, encodings,
+ * the path-based finder, now with the bundle importer first on
+ * sys.meta_path. Where the Python provides _Py_InitializeMain (3.11 to 3.13,
+ * and 3.15) it is called; where it does not (3.14), c is given to
+ * Py_InitializeFromConfig again with _init_main = 1, which reads the same
+ * configuration again, finds the core phase done and runs the main phase
+ * (docs/runtime.md, "Two phases"). */
+static PyStatus stub_python_main_phase(PyConfig *c)
+{
+#if KILN_INIT_MAIN
+    (void)c;
+    return _Py_InitializeMain();
+#else
+    c->_init_main = 1;
+    return Py_InitializeFromConfig(c);
+#endif
+}
+
 /* The module "__main__" stands for, or NULL. In module mode "__main__" has
  * no entry of its own: it is the run module, or target.__main__ when the
  * target is a package. *alias is malloc'd. */
@@ -327,25 +346,29 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
         st = stub_interp_config(&c, argc > 0 ? argv[0] : prog->path);
     if (!PyStatus_Exception(st))
         st = Py_InitializeFromConfig(&c);
-    PyConfig_Clear(&c);
-    if (PyStatus_Exception(st) && interp)
-        Py_ExitStatusException(st);
-    if (PyStatus_Exception(st))
+    if (PyStatus_Exception(st)) {
+        PyConfig_Clear(&c);
+        if (interp)
+            Py_ExitStatusException(st);
         return stub_status_err(st, "configuration", err);
+    }
 
     if (stub_main_alias(prog, &alias, err) < 0)
-        return -1;
+        goto fail_config;
     r = rt_importer_install(prog, alias);
     free(alias);
-    if (r < 0)
+    if (r < 0) {
+        PyConfig_Clear(&c);
         goto fail_py;
+    }
     if (stub_check_startup_modules(prog, err) < 0)
-        return -1;
+        goto fail_config;
     /* Only a program that keeps PathFinder looks modules up on disk, and
      * only such a program can import from zip files. */
     rt_importer_hold_zipimport(!on_disk);
-    st = _Py_InitializeMain();
+    st = stub_python_main_phase(&c);
     rt_importer_hold_zipimport(0);
+    PyConfig_Clear(&c);
     if (PyStatus_Exception(st)) {
         if (bundle_verify(&prog->bundle, err) < 0)
             return -1;
@@ -367,4 +390,7 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
 fail_py:
     PyErr_Print();
     return kl_err_set(err, "cannot install the bundle importer");
+fail_config:
+    PyConfig_Clear(&c);
+    return -1;
 }

@@ -204,9 +204,14 @@ def test_uncaught_keyboard_interrupt_matches_python(prog, app):
 
 
 def _interrupt(cmd):
-    """Start cmd, wait for 'ready', send SIGINT; return (status, out, err)."""
+    """Start cmd, wait for 'ready', send SIGINT; return (status, out, err).
+    SIGINT is set back to its default in the child: a suite started in the
+    background by a shell inherits it ignored, and python then installs
+    no handler."""
     p = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                          signal.SIG_DFL))
     try:
         line = p.stdout.readline()
         assert line == "ready\n", (line, p.stderr.read() if p.poll() is not None else "")
