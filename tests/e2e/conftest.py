@@ -9,6 +9,7 @@ Every test builds real programs with the kiln command and runs them as a user
 would. Programs shared by several tests are built once per module by
 module-scoped fixtures.
 """
+import functools
 import json
 import os
 import shlex
@@ -328,9 +329,53 @@ PYPI_PINS = (
 )
 
 
+# The first releases with wheels for CPython 3.14 of the pinned
+# distributions that have none in the versions pinned (pip would build
+# them from source); a KILN_PYTHON of 3.14 or later gets these.
+PINS_314 = {"numpy": "2.3.4", "pyyaml": "6.0.3", "charset-normalizer": "3.4.4",
+            "lxml": "6.0.2", "pillow": "12.0.0", "cffi": "2.0.0"}
+
+
+@functools.lru_cache(maxsize=None)
+def kiln_python_version():
+    """(major, minor) of KILN_PYTHON."""
+    r = run([KILN_PYTHON, "-I", "-c", "import sys; print(*sys.version_info[:2])"])
+    assert r.returncode == 0, describe(r)
+    return tuple(int(x) for x in r.stdout.split())
+
+
+@functools.lru_cache(maxsize=None)
+def stub_links_libpython():
+    """Whether the runtime stub links a shared libpython (mk/configure
+    falls back to it when the static archive does not link): its programs
+    then map the machine's libpython and the libraries it needs."""
+    r = subprocess.run(["readelf", "-d", str(STUB)], capture_output=True,
+                       text=True)
+    return any("NEEDED" in line and "[libpython" in line
+               for line in r.stdout.splitlines())
+
+
+# The reason of a strict xfail for what a stub linking a shared libpython
+# cannot do.
+SHARED_LIBPYTHON = ("the runtime stub links the machine's shared libpython "
+                    "(the static archive does not link): programs map it "
+                    "and what it needs from the machine")
+
+
+def pin_for_kiln_python(pin):
+    """pin ("name==version"), or its PINS_314 version when KILN_PYTHON is
+    3.14 or later."""
+    name = pin.split("==")[0]
+    if kiln_python_version() >= (3, 14) and dist_key(name) in PINS_314:
+        return f"{name}=={PINS_314[dist_key(name)]}"
+    return pin
+
+
 def make_venv(path, pins):
-    """A venv of KILN_PYTHON at path with pins installed by its pip; reused
-    while the pins are the same. Returns the venv's Path."""
+    """A venv of KILN_PYTHON at path with pins (pin_for_kiln_python)
+    installed by its pip; reused while the pins are the same. Returns the
+    venv's Path."""
+    pins = tuple(pin_for_kiln_python(p) for p in pins)
     path = Path(path)
     stamp = path / "kiln-pins.txt"
     want = "\n".join(pins) + "\n"

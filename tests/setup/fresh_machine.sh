@@ -8,18 +8,25 @@
 #         no -dev package installed: make fetches what it lacks into the
 #         build folder (apt-get download + dpkg -x); first, with
 #         INSTALL_DEPS=no, make must stop with one line naming the package.
+#   py314 as root, in a Debian unstable root with python3.14 and
+#         build-essential only: `make PYTHON=python3.14`, then the unit and
+#         end-to-end tests against it (CPython 3.14 has no
+#         _Py_InitializeMain: its programs start the other way,
+#         docs/runtime.md; its matrix is this scenario, not `make matrix`).
 #
-#   sh tests/setup/fresh_machine.sh [root] [user]   (as root; .ci/run runs
-#                                                    both, the default)
+#   sh tests/setup/fresh_machine.sh [root] [user] [py314]
+#                                   (as root; .ci/run runs all three, the
+#                                   default)
 #
 # It tests the committed HEAD, not the work tree: commit first. The base
-# root is cached as build/fresh-machine/bookworm-base.tar (delete it to
-# start from a new debootstrap); each run unpacks fresh copies. Each command
+# roots are cached as build/fresh-machine/bookworm-base.tar and
+# sid-py314-base.tar (delete one to start from a new debootstrap); each run
+# unpacks fresh copies. Each command
 # runs in the root, in its own mount and PID namespaces with its own /proc:
 # nothing it mounts or starts outlives it. Network: the Debian mirror, and
 # PyPI for pytest (through the host's pip certificate and proxy, if any).
 set -eu
-SCENARIOS=${*:-root user}
+SCENARIOS=${*:-root user py314}
 
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 LIMIT=${FRESH_MACHINE_TIMEOUT:-1500}  # seconds for one command in the root
@@ -61,20 +68,29 @@ cleanup() { unmount_under "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- the base root: minbase + python3 + build-essential, and a user ------
-T0=$(date +%s)
-if [ ! -f "$BASE" ]; then
-	say "debootstrap bookworm (minbase, python3, build-essential) from $MIRROR"
+# ---- the base roots: minbase + a Python + build-essential, and a user ----
+# make_base TAR SUITE PACKAGES: debootstrap SUITE into TAR once.
+make_base() {
+	[ ! -f "$1" ] || return 0
+	say "debootstrap $2 (minbase, $3) from $MIRROR"
 	remove_root "$WORK/base"
-	debootstrap --variant=minbase --include=python3,build-essential \
-		bookworm "$WORK/base" "$MIRROR" > "$WORK/debootstrap.log" 2>&1 ||
-		fail "debootstrap failed: see $WORK/debootstrap.log"
+	debootstrap --variant=minbase --include="$3" \
+		"$2" "$WORK/base" "$MIRROR" > "$WORK/debootstrap-$2.log" 2>&1 ||
+		fail "debootstrap $2 failed: see $WORK/debootstrap-$2.log"
 	chroot "$WORK/base" useradd --create-home --uid 1000 --shell /bin/sh builder
 	chroot "$WORK/base" apt-get clean
-	tar -C "$WORK/base" --numeric-owner -cf "$BASE.tmp" .
-	mv "$BASE.tmp" "$BASE"
+	tar -C "$WORK/base" --numeric-owner -cf "$1.tmp" .
+	mv "$1.tmp" "$1"
 	remove_root "$WORK/base"
-fi
+}
+T0=$(date +%s)
+case " $SCENARIOS " in
+*" root "*|*" user "*) make_base "$BASE" bookworm python3,build-essential ;;
+esac
+SID_BASE=$WORK/sid-py314-base.tar
+case " $SCENARIOS " in
+*" py314 "*) make_base "$SID_BASE" sid python3.14,python3.14-venv,build-essential ;;
+esac
 T_BASE=$(($(date +%s) - T0))
 
 # What the host needs to reach PyPI: a certificate (a network that inspects
@@ -82,12 +98,13 @@ T_BASE=$(($(date +%s) - T0))
 PIP_CERT_FILE=${PIP_CERT:-$(python3 -m pip config list 2>/dev/null |
 	sed -n "s/^global\\.cert='\\(.*\\)'\$/\\1/p" | head -n 1)}
 
-# new_root NAME: a fresh copy of the base with the clone in the user's home.
+# new_root NAME HOME [BASE]: a fresh copy of BASE (the bookworm base) with
+# the clone in HOME.
 new_root() {
 	root=$WORK/root-$1
 	remove_root "$root"
 	mkdir -p "$root"
-	tar -C "$root" --numeric-owner -xpf "$BASE"
+	tar -C "$root" --numeric-owner -xpf "${3:-$BASE}"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
 	if [ -n "$PIP_CERT_FILE" ] && [ -f "$PIP_CERT_FILE" ]; then
 		cp "$PIP_CERT_FILE" "$root/etc/host-pip-cert.pem"
@@ -135,7 +152,7 @@ timed() {
 
 installed() { chroot "$1" dpkg-query -W -f '${Status}' "$2" 2>/dev/null | grep -q ' installed$'; }
 
-T_root_make=- T_root_test=- T_user_make=- T_user_test=-
+T_root_make=- T_root_test=- T_user_make=- T_user_test=- T_py314_make=- T_py314_test=-
 
 # root: make installs what it lacks.
 scenario_root() {
@@ -178,12 +195,22 @@ scenario_user() {
 	remove_root "$U"
 }
 
+# py314: CPython 3.14 from Debian unstable; make installs its -dev package.
+scenario_py314() {
+	new_root py314 root "$SID_BASE"
+	P=$WORK/root-py314
+	M='PYTHON=python3.14 TEST_PYTHON=python3.14'
+	timed py314_make "$P" root "make $M"
+	timed py314_test "$P" root "make unit e2e $M"
+	remove_root "$P"
+}
+
 for s in $SCENARIOS; do
 	case $s in
-	root|user) "scenario_$s" ;;
-	*) fail "no scenario $s: say root, user or both" ;;
+	root|user|py314) "scenario_$s" ;;
+	*) fail "no scenario $s: say root, user, py314 or several" ;;
 	esac
 done
 
 say "passed ($SCENARIOS): commit $(git -C "$REPO" rev-parse --short HEAD)"
-say "seconds: base root $T_BASE; as root: make $T_root_make, make test $T_root_test; as a user: make $T_user_make, make test $T_user_test"
+say "seconds: base roots $T_BASE; as root: make $T_root_make, make test $T_root_test; as a user: make $T_user_make, make test $T_user_test; with python3.14: make $T_py314_make, make unit e2e $T_py314_test"
