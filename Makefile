@@ -221,13 +221,17 @@ install: programs
 # compares instruction counts against a kiln that embeds that one.
 DEBIAN_PYTHON ?= /usr/bin/python3.11
 bench: programs
+	$(MAKE) --no-print-directory programs BUILD=$(BUILD)/start-route \
+	  DEPS=$(abspath $(DEPS)) PY_INIT_MAIN=0
 	if [ -x $(DEBIAN_PYTHON) ]; then \
 	  $(MAKE) --no-print-directory programs PYTHON=$(DEBIAN_PYTHON) BUILD=$(BUILD)/bench-debian \
 	    DEPS=$(abspath $(DEPS)); \
 	  $(TEST_PYTHON) bench/run.py --build $(abspath $(BUILD)) --python $(PY_EXE) \
+	    --start-route-build $(abspath $(BUILD)/start-route) \
 	    --debian-build $(abspath $(BUILD)/bench-debian); \
 	else \
-	  $(TEST_PYTHON) bench/run.py --build $(abspath $(BUILD)) --python $(PY_EXE); \
+	  $(TEST_PYTHON) bench/run.py --build $(abspath $(BUILD)) --python $(PY_EXE) \
+	    --start-route-build $(abspath $(BUILD)/start-route); \
 	fi
 
 # What make made: the build folder and the packaged example.

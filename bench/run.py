@@ -826,6 +826,7 @@ def callgrind(ctx, apps):
         many = many_entries_program(ctx)
         if many is not None:
             cases.append((f"kiln +{ENTRIES} entries", "hello", [many]))
+        cases += start_route_cases(ctx)
     cases += debian_cases(ctx, [a for a in want if a not in APP_NEEDS])
     old = {(c["program"], c["app"]): c for c in ctx.results["callgrind"]}
     label = ctx.args.kiln_label or kiln_label()
@@ -904,6 +905,30 @@ def many_entries_program(ctx):
         log(f"kiln hello +{ENTRIES} entries: build failed: {tail(p.stderr)}")
         return None
     return prog
+
+
+def start_route_cases(ctx):
+    """hello built by kiln and by the --start-route-build kiln, both with a
+    fixed hash seed (string hashing otherwise moves the count by up to
+    0.3% from run to run): what starting the main phase as on 3.14
+    (Py_InitializeFromConfig again) costs against _Py_InitializeMain."""
+    if not ctx.args.start_route_build:
+        return []
+    cases = []
+    for who, kiln in (("kiln, hash seed 0", ctx.kiln),
+                      ("kiln, main phase as on 3.14, hash seed 0",
+                       Path(ctx.args.start_route_build) / "kiln")):
+        prog = WORK / "start-route" / ("again" if "3.14" in who else "main") / "hello"
+        prog.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [kiln, "build", ctx.scripts["hello"], "-q", "--force",
+               "--hash-seed", "0", "-o", prog]
+        p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                           env=clean_env(), cwd=WORK / "run-cwd", timeout=1200)
+        if p.returncode != 0:
+            log(f"{who} hello: build failed: {tail(p.stderr)}")
+            continue
+        cases.append((who, "hello", [prog]))
+    return cases
 
 
 def scale(ctx, tools):
@@ -1005,6 +1030,10 @@ def main():
     ap.add_argument("--debian-build",
                     help="a kiln build directory made with PYTHON=/usr/bin/python3.11, "
                          "for instruction counts against Debian's python3.11")
+    ap.add_argument("--start-route-build",
+                    help="a build made with PY_INIT_MAIN=0 (its stub starts the "
+                         "main phase as on 3.14): hello built by it and by --build, "
+                         "both with --hash-seed 0, is counted with callgrind")
     ap.add_argument("--no-scale", action="store_true")
     ap.add_argument("--kiln-label",
                     help="what the kiln measured is called in the callgrind records "

@@ -13,6 +13,21 @@ uint64_t kl_checksum(uint64_t seed, const void *p, size_t n)
     uint64_t h = seed;
     uint64_t w;
 
+    /* Four words a turn: the same sum with fewer loop instructions. */
+    while (n >= 32) {
+        uint64_t w1, w2, w3;
+
+        memcpy(&w, b, 8);
+        memcpy(&w1, b + 8, 8);
+        memcpy(&w2, b + 16, 8);
+        memcpy(&w3, b + 24, 8);
+        h = (h ^ w) * KL_FNV_PRIME;
+        h = (h ^ w1) * KL_FNV_PRIME;
+        h = (h ^ w2) * KL_FNV_PRIME;
+        h = (h ^ w3) * KL_FNV_PRIME;
+        b += 32;
+        n -= 32;
+    }
     while (n >= 8) {
         memcpy(&w, b, 8);
         h = (h ^ w) * KL_FNV_PRIME;

@@ -14,6 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The most a fault on a file mapping maps around the faulting page:
+ * Linux's fault_around_bytes, 64 KiB unless changed. */
+#define RT_PROGRAM_AROUND ((uintptr_t)64 * 1024)
+
 /* The program rt_program_open opened: the one running. */
 static const rt_program *rt_program_self;
 
@@ -113,14 +117,23 @@ void rt_program_check_index(const bundle_view *v)
 void rt_program_release(const rt_program *prog, const void *data, size_t size)
 {
     uintptr_t start = (uintptr_t)data, end = start + size;
-    uintptr_t map = (uintptr_t)prog->map;
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)prog->bundle.payload + page - 1) / page * page;
+    uintptr_t hi = ((uintptr_t)prog->map + prog->map_size) / page * page;
 
-    if (size == 0 || start < map || end > map + prog->map_size)
+    if (size == 0 || start < (uintptr_t)prog->bundle.payload ||
+        end > (uintptr_t)prog->map + prog->map_size)
         return;
-    start = start / page * page;
-    end = (end + page - 1) / page * page;
-    (void)madvise((void *)start, end - start, MADV_DONTNEED);
+    /* A fault on a file mapping maps the cached pages around it too, up
+     * to the aligned RT_PROGRAM_AROUND bytes: release that window (inside
+     * the payloads, never the index), or the neighbours of every payload
+     * read stay counted as the program's memory. */
+    start = start / RT_PROGRAM_AROUND * RT_PROGRAM_AROUND;
+    end = (end + RT_PROGRAM_AROUND - 1) / RT_PROGRAM_AROUND * RT_PROGRAM_AROUND;
+    start = start < lo ? lo : start;
+    end = end > hi ? hi : end;
+    if (end > start)
+        (void)madvise((void *)start, end - start, MADV_DONTNEED);
 }
 
 int rt_program_map_external(const rt_program *prog, const bundle_entry *e,
