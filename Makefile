@@ -223,15 +223,19 @@ DEBIAN_PYTHON ?= /usr/bin/python3.11
 bench: programs
 	$(MAKE) --no-print-directory programs BUILD=$(BUILD)/start-route \
 	  DEPS=$(abspath $(DEPS)) PY_INIT_MAIN=0
+	$(MAKE) --no-print-directory programs BUILD=$(BUILD)/bench-symbols \
+	  DEPS=$(abspath $(DEPS)) STUB_LDFLAGS=
 	if [ -x $(DEBIAN_PYTHON) ]; then \
 	  $(MAKE) --no-print-directory programs PYTHON=$(DEBIAN_PYTHON) BUILD=$(BUILD)/bench-debian \
 	    DEPS=$(abspath $(DEPS)); \
 	  $(TEST_PYTHON) bench/run.py --build $(abspath $(BUILD)) --python $(PY_EXE) \
 	    --start-route-build $(abspath $(BUILD)/start-route) \
+	    --symbols-build $(abspath $(BUILD)/bench-symbols) \
 	    --debian-build $(abspath $(BUILD)/bench-debian); \
 	else \
 	  $(TEST_PYTHON) bench/run.py --build $(abspath $(BUILD)) --python $(PY_EXE) \
-	    --start-route-build $(abspath $(BUILD)/start-route); \
+	    --start-route-build $(abspath $(BUILD)/start-route) \
+	    --symbols-build $(abspath $(BUILD)/bench-symbols); \
 	fi
 
 # What make made: the build folder and the packaged example.

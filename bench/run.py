@@ -907,6 +907,80 @@ def many_entries_program(ctx):
     return prog
 
 
+# The phases of a run, as the functions that make them: the inclusive
+# instruction count of each (callgrind_annotate --inclusive=yes), with
+# what is left of the total ("process": the loader, libc, the stub's or
+# python's own set-up) computed. Core and main initialization are CPython's
+# two phases (docs/runtime.md); "run" is the app with its imports, the
+# function named less the exit it ends with.
+PHASES = {
+    "kiln": {"core init": ["Py_InitializeFromConfig"],
+             "main init": ["_Py_InitializeMain"],
+             "run": ["stub_run"], "exit": ["stub_run_end"]},
+    "python3 -I -S": {"core init": ["pyinit_core", "pyinit_core.constprop.0"],
+                      "main init": ["init_interp_main"],
+                      "run": ["Py_RunMain"], "exit": ["Py_FinalizeEx"]},
+}
+
+
+def callgrind_functions(argv, env):
+    """{function name: inclusive instructions} and the total of one run of
+    argv under callgrind, or (None, error text)."""
+    out = WORK / "phases" / "callgrind.out"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    p = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                        *map(str, argv)], capture_output=True, text=True, env=env,
+                       cwd=WORK / "run-cwd", timeout=1200)
+    m = re.search(r"Collected : (\d+)", p.stderr)
+    if not m:
+        return None, tail(p.stderr)
+    a = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(out)],
+                       capture_output=True, text=True, timeout=600)
+    funcs = {}
+    for line in a.stdout.splitlines():
+        f = re.match(r"\s*([\d,]+) \([^)]*\)\s+\S*?:([\w.]+)(?: \[|$)", line)
+        if f:
+            n = int(f.group(1).replace(",", ""))
+            funcs[f.group(2)] = max(funcs.get(f.group(2), 0), n)
+    return {"total": int(m.group(1)), "functions": funcs}, None
+
+
+def phases(ctx, apps):
+    """hello and stdlib_heavy, kiln's (built by --symbols-build, hash seed
+    0) and python3 -I -S's, broken down into the phases of start-up."""
+    out = []
+    for app in [a for a in ("hello", "stdlib_heavy") if a in apps]:
+        prog = WORK / "phases" / app
+        prog.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [Path(ctx.args.symbols_build) / "kiln", "build", ctx.scripts[app], "-q",
+               "--force", "--hash-seed", "0", "-o", prog]
+        p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                           env=clean_env(), cwd=WORK / "run-cwd", timeout=1200)
+        if p.returncode != 0:
+            log(f"phases {app}: build failed: {tail(p.stderr)}")
+            continue
+        for who, argv in (("kiln", [prog]),
+                          ("python3 -I -S", [BENCH_PYTHON, "-I", "-S", ctx.scripts[app]])):
+            got, error = callgrind_functions(argv, clean_env())
+            rec = {"program": who, "app": app}
+            if got is None:
+                rec["error"] = error
+            else:
+                rec["total"] = got["total"]
+                rec["phases"] = {
+                    phase: max((got["functions"].get(f, 0) for f in names), default=0)
+                    for phase, names in PHASES[who].items()}
+                # stub_run ends with stub_run_end, Py_RunMain with Py_FinalizeEx.
+                rec["phases"]["run"] -= rec["phases"]["exit"]
+                log(f"phases {who} {app}: " + ", ".join(
+                    f"{k} {v / 1e6:.1f} M" for k, v in rec["phases"].items()))
+            out.append(rec)
+    done = {(r["program"], r["app"]) for r in out}
+    ctx.results["phases"] = [r for r in ctx.results.get("phases", [])
+                             if (r["program"], r["app"]) not in done] + out
+    ctx.save()
+
+
 def start_route_cases(ctx):
     """hello built by kiln and by the --start-route-build kiln, both with a
     fixed hash seed (string hashing otherwise moves the count by up to
@@ -1034,6 +1108,10 @@ def main():
                     help="a build made with PY_INIT_MAIN=0 (its stub starts the "
                          "main phase as on 3.14): hello built by it and by --build, "
                          "both with --hash-seed 0, is counted with callgrind")
+    ap.add_argument("--symbols-build",
+                    help="a build whose runtime stub keeps its symbols (STUB_LDFLAGS=): "
+                         "hello and stdlib_heavy built by it, and python3 -I -S, are "
+                         "broken down into the phases of start-up with callgrind")
     ap.add_argument("--no-scale", action="store_true")
     ap.add_argument("--kiln-label",
                     help="what the kiln measured is called in the callgrind records "
@@ -1061,6 +1139,7 @@ def main():
     for k in ("meta", "apps", "baselines", "results", "scale"):
         ctx.results.setdefault(k, {})
     ctx.results.setdefault("callgrind", [])
+    ctx.results.setdefault("phases", [])
 
     setup_venv(ctx)
     setup_app_venvs(ctx, apps)
@@ -1114,6 +1193,9 @@ def main():
     if "kiln" in tools_sel and not args.no_callgrind:
         log("callgrind")
         callgrind(ctx, apps)
+        if args.symbols_build:
+            log("callgrind: phases of start-up")
+            phases(ctx, apps)
     scale_tools = [tools[n] for n in ("kiln", "pyinstaller-onefile") if n in tools_sel]
     if scale_tools and "hello" in apps and not args.no_scale:
         log("scale: hello with 10/100/500 MB of payload")
