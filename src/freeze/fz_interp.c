@@ -19,7 +19,9 @@ enum fz_xvalue {
     FZ_X_COUNT,     /* -X name or -X name=N, N >= 1 */
     FZ_X_DIGITS,    /* -X name=N, N 0 or >= 640 */
     FZ_X_CPUS,      /* -X name=N (N >= 1) or -X name=default */
-    FZ_X_ARGV_ONLY  /* read by CPython from its command line only */
+    FZ_X_ARGV_ONLY, /* read by CPython from its command line only */
+    FZ_X_BIT,       /* -X name=0 or -X name=1, the value required */
+    FZ_X_IMPORTTIME /* -X importtime, and from 3.14 =1 or =2 */
 };
 
 /* The -X options of CPython 3.11 and later that change what a program
@@ -32,7 +34,7 @@ static const struct fz_xopt {
     {"utf8", FZ_X_BOOL, 11},
     {"dev", FZ_X_NONE, 11},
     {"faulthandler", FZ_X_NONE, 11},
-    {"importtime", FZ_X_NONE, 11},
+    {"importtime", FZ_X_IMPORTTIME, 11},
     {"tracemalloc", FZ_X_COUNT, 11},
     {"frozen_modules", FZ_X_ONOFF, 11},
     {"int_max_str_digits", FZ_X_DIGITS, 11},
@@ -40,6 +42,10 @@ static const struct fz_xopt {
     {"no_debug_ranges", FZ_X_NONE, 11},
     {"perf", FZ_X_NONE, 12},
     {"cpu_count", FZ_X_CPUS, 13},
+    {"context_aware_warnings", FZ_X_BIT, 14},
+    {"thread_inherit_context", FZ_X_BIT, 14},
+    {"disable-remote-debug", FZ_X_NONE, 14},
+    {"perf_jit", FZ_X_NONE, 14},
 };
 
 /* True when s is a decimal number in [min, max]; *out gets it. */
@@ -106,6 +112,21 @@ static int fz_interp_check_xoption(const char *x, kl_err *err)
             strcmp(value, "1") == 0)
             return 0;
         want = "0 or 1";
+        break;
+    case FZ_X_BIT:
+        if (value != NULL &&
+            (strcmp(value, "0") == 0 || strcmp(value, "1") == 0))
+            return 0;
+        want = "0 or 1 (given with =)";
+        break;
+    case FZ_X_IMPORTTIME:
+        /* Before 3.14 any value means on; 3.14 stops at start-up on any
+         * value but 1 and 2 (and takes 0 as off). */
+        if (value == NULL || PY_MINOR_VERSION < 14 ||
+            strcmp(value, "0") == 0 || strcmp(value, "1") == 0 ||
+            strcmp(value, "2") == 0)
+            return 0;
+        want = "1 or 2";
         break;
     case FZ_X_ONOFF:
         if (value != NULL &&

@@ -14,6 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How the main phase is started (stub_python_main_phase). */
+#ifndef KILN_INIT_MAIN
+#error "KILN_INIT_MAIN comes from mk/configure: 1 when the Python has _Py_InitializeMain"
+#endif
+
 /* Convert a PyStatus failure into err. Returns -1. */
 static int stub_status_err(PyStatus st, const char *what, kl_err *err)
 {

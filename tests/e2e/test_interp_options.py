@@ -9,7 +9,10 @@ import subprocess
 import pytest
 
 from conftest import (KILN_PYTHON, Bundle, assert_one_error_line, describe, kiln,
-                      kiln_build, run, write_tree)
+                      kiln_build, kiln_python_version, run, write_tree)
+
+# The -X options CPython 3.14 added, for a KILN_PYTHON that has them.
+PY314 = kiln_python_version() >= (3, 14)
 
 APP = '''
 """The module's docstring."""
@@ -77,7 +80,11 @@ def same(got, want, src):
     (["-X", "int_max_str_digits=700"], ["-X", "int_max_str_digits=700"]),
     (["-W", "ignore::DeprecationWarning", "-X", "dev"],
      ["-W", "ignore::DeprecationWarning", "-X", "dev"]),
-], ids=lambda a: " ".join(a) or "none")
+] + ([
+    (["-X", "context_aware_warnings=1"], ["-X", "context_aware_warnings=1"]),
+    (["-X", "thread_inherit_context=1"], ["-X", "thread_inherit_context=1"]),
+    (["-X", "disable-remote-debug"], ["-X", "disable-remote-debug"]),
+] if PY314 else []), ids=lambda a: " ".join(a) or "none")
 def test_flags_and_behaviour_as_python(src, build_args, python_args):
     got, want = both(src, "p", build_args, python_args)
     assert want.returncode == 0, describe(want)
@@ -265,7 +272,13 @@ def test_options_from_pyproject(tmp_path):
     (["-O3"], "the optimization level is 0, 1 or 2", 2),
     (["--hash-seed", "-4"], "--hash-seed -4: not a number", 1),
     (["--hash-seed", "4294967296"], "not a number from 0 to 4294967295", 1),
-])
+] + ([
+    (["-X", "context_aware_warnings"], "0 or 1 (given with =)", 1),
+    (["-X", "thread_inherit_context=2"], "0 or 1 (given with =)", 1),
+    (["-X", "importtime=3"], "must be 1 or 2", 1),
+] if PY314 else [
+    (["-X", "context_aware_warnings=1"], "not an option of Python", 1),
+]))
 def test_bad_options_are_refused_in_one_line(src, args, says, status):
     r = kiln("build", "app.py", "-q", "-o", "bad", *args, cwd=src)
     assert_one_error_line(r, status=status)
