@@ -896,13 +896,21 @@ def many_entries_program(ctx):
             sub.mkdir(parents=True, exist_ok=True)
             (sub / f"f{i}.txt").write_bytes(b"x")
         (d / "done").write_bytes(b"")
-    prog = WORK / "entries" / f"hello-{ENTRIES}"
-    cmd = [ctx.kiln, "build", ctx.scripts["hello"], "-q", "--force", "--add-data",
-           f"{d}:data", "-o", prog]
+    return build_variant(ctx.kiln, ctx.scripts["hello"],
+                         WORK / "entries" / f"hello-{ENTRIES}",
+                         f"kiln hello +{ENTRIES} entries",
+                         "--add-data", f"{d}:data")
+
+
+def build_variant(kiln, script, prog, who, *args):
+    """script built by kiln (a path) into prog with args besides -q and
+    --force: prog, or None when the build failed (logged as who's)."""
+    prog.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [kiln, "build", script, "-q", "--force", *args, "-o", prog]
     p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
                        env=clean_env(), cwd=WORK / "run-cwd", timeout=1200)
     if p.returncode != 0:
-        log(f"kiln hello +{ENTRIES} entries: build failed: {tail(p.stderr)}")
+        log(f"{who}: build failed: {tail(p.stderr)}")
         return None
     return prog
 
@@ -950,14 +958,10 @@ def phases(ctx, apps):
     0) and python3 -I -S's, broken down into the phases of start-up."""
     out = []
     for app in [a for a in ("hello", "stdlib_heavy") if a in apps]:
-        prog = WORK / "phases" / app
-        prog.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [Path(ctx.args.symbols_build) / "kiln", "build", ctx.scripts[app], "-q",
-               "--force", "--hash-seed", "0", "-o", prog]
-        p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
-                           env=clean_env(), cwd=WORK / "run-cwd", timeout=1200)
-        if p.returncode != 0:
-            log(f"phases {app}: build failed: {tail(p.stderr)}")
+        prog = build_variant(Path(ctx.args.symbols_build) / "kiln", ctx.scripts[app],
+                             WORK / "phases" / app, f"phases {app}",
+                             "--hash-seed", "0")
+        if prog is None:
             continue
         for who, argv in (("kiln", [prog]),
                           ("python3 -I -S", [BENCH_PYTHON, "-I", "-S", ctx.scripts[app]])):
@@ -992,16 +996,11 @@ def start_route_cases(ctx):
     for who, kiln in (("kiln, hash seed 0", ctx.kiln),
                       ("kiln, main phase as on 3.14, hash seed 0",
                        Path(ctx.args.start_route_build) / "kiln")):
-        prog = WORK / "start-route" / ("again" if "3.14" in who else "main") / "hello"
-        prog.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [kiln, "build", ctx.scripts["hello"], "-q", "--force",
-               "--hash-seed", "0", "-o", prog]
-        p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
-                           env=clean_env(), cwd=WORK / "run-cwd", timeout=1200)
-        if p.returncode != 0:
-            log(f"{who} hello: build failed: {tail(p.stderr)}")
-            continue
-        cases.append((who, "hello", [prog]))
+        prog = build_variant(kiln, ctx.scripts["hello"],
+                             WORK / "start-route" / ("again" if "3.14" in who else "main")
+                             / "hello", f"{who} hello", "--hash-seed", "0")
+        if prog is not None:
+            cases.append((who, "hello", [prog]))
     return cases
 
 

@@ -8,6 +8,7 @@
 #include "fz_graph.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,21 @@ static int fz_interp_number(const char *s, unsigned long long min,
     return errno == 0 && *end == '\0' && *out >= min && *out <= max;
 }
 
+/* True when value (NULL: none) is one of the strings given, a list ended
+ * by NULL. */
+static int fz_interp_among(const char *value, ...)
+{
+    const char *s;
+    va_list ap;
+    int found = 0;
+
+    va_start(ap, value);
+    while (!found && (s = va_arg(ap, const char *)) != NULL)
+        found = value != NULL && strcmp(value, s) == 0;
+    va_end(ap);
+    return found;
+}
+
 /* The names fz_xopts holds for this Python, ", "-separated, into b. */
 static int fz_interp_xnames(kl_buf *b)
 {
@@ -108,14 +124,12 @@ static int fz_interp_check_xoption(const char *x, kl_err *err)
                                "and set PYTHONWARNDEFAULTENCODING=1 when "
                                "running it", x);
     case FZ_X_BOOL:
-        if (value == NULL || strcmp(value, "0") == 0 ||
-            strcmp(value, "1") == 0)
+        if (value == NULL || fz_interp_among(value, "0", "1", NULL))
             return 0;
         want = "0 or 1";
         break;
     case FZ_X_BIT:
-        if (value != NULL &&
-            (strcmp(value, "0") == 0 || strcmp(value, "1") == 0))
+        if (fz_interp_among(value, "0", "1", NULL))
             return 0;
         want = "0 or 1 (given with =)";
         break;
@@ -123,14 +137,12 @@ static int fz_interp_check_xoption(const char *x, kl_err *err)
         /* Before 3.14 any value means on; 3.14 stops at start-up on any
          * value but 1 and 2 (and takes 0 as off). */
         if (value == NULL || PY_MINOR_VERSION < 14 ||
-            strcmp(value, "0") == 0 || strcmp(value, "1") == 0 ||
-            strcmp(value, "2") == 0)
+            fz_interp_among(value, "0", "1", "2", NULL))
             return 0;
         want = "1 or 2";
         break;
     case FZ_X_ONOFF:
-        if (value != NULL &&
-            (strcmp(value, "on") == 0 || strcmp(value, "off") == 0))
+        if (fz_interp_among(value, "on", "off", NULL))
             return 0;
         want = "on or off";
         break;
