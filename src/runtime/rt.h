@@ -131,10 +131,6 @@ int rt_importer_install(rt_program *prog, const char *main_alias);
  * later, zipimport comes as always. */
 void rt_importer_hold_zipimport(int on);
 
-/* Remove PathFinder from sys.meta_path so no module is looked up on disk.
- * Sets a Python exception and returns -1 on failure. */
-int rt_importer_remove_path_finder(void);
-
 /* Append the directories of prog's runtime path (bundle_runtime_path;
  * $ORIGIN and ${ORIGIN} become the directory of prog->path) to sys.path,
  * where PathFinder, left in sys.meta_path after the bundle importer,
@@ -159,6 +155,24 @@ PyObject *rt_importer_find_spec(PyObject *importer, PyObject *name);
 /* Return a new code object for bundled module `name`, with co_filename set
  * to its path inside the program. NULL with an exception set. */
 PyObject *rt_importer_get_code(PyObject *importer, PyObject *name);
+
+/* ---- rt_external.c: importlib's path-based importers, set up when asked -- */
+
+/* Call between the core and the main phase of a program that looks
+ * nothing up on disk: the main phase then leaves importlib's path-based
+ * importers (_frozen_importlib_external) to be set up the first time
+ * anything asks for them, with PathFinder then taken off sys.meta_path and
+ * FileFinder's hook put right after that of `importer` (the bundle
+ * importer, borrowed; it outlives the interpreter) on sys.path_hooks.
+ * Once. -1 with an exception set. */
+int rt_external_defer(PyObject *importer);
+
+/* find_spec(name) for _frozen_importlib_external while it is deferred:
+ * 1 with *spec a new ModuleSpec (made by spec_type) whose loader sets the
+ * importers up; 0 with *spec NULL for any other name or once they are set
+ * up; -1 with an exception set. */
+int rt_external_find_spec(PyObject *name, PyObject *spec_type,
+                          PyObject **spec);
 
 /* ---- rt_glue.c: importlib.metadata and importlib.resources over the bundle,
  * and the standard library's own re-executions of sys.executable */

@@ -379,11 +379,14 @@ static PyObject *rt_importer_m_find_spec(PyObject *self, PyObject *args,
                                          PyObject *kwargs)
 {
     static char *kwlist[] = {"fullname", "path", "target", NULL};
-    PyObject *name, *path = Py_None, *target = Py_None;
+    PyObject *name, *path = Py_None, *target = Py_None, *spec;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", kwlist,
                                      &name, &path, &target))
         return NULL;
+    if (rt_external_find_spec(name, ((rt_importer *)self)->spec_type,
+                              &spec) != 0)
+        return spec;
     if (rt_importer_no_zipimport &&
         PyUnicode_CompareWithASCIIString(name, "zipimport") == 0) {
         PyErr_SetString(PyExc_ImportError,

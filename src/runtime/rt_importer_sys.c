@@ -1,8 +1,7 @@
 /*
  * rt_importer_sys.c: the bundle importer's place among sys's import
  * hooks: its path hook first on sys.path_hooks, the --runtime-path
- * directories on sys.path, PathFinder off sys.meta_path when nothing is
- * to be looked up on disk.
+ * directories on sys.path.
  */
 #include "rt.h"
 #include "../elf/elf_reader.h"
@@ -54,23 +53,4 @@ int rt_importer_add_runtime_path(const rt_program *prog)
     }
     kl_buf_free(&dir);
     return r;
-}
-
-int rt_importer_remove_path_finder(void)
-{
-    PyObject *meta_path = PySys_GetObject("meta_path");
-    Py_ssize_t i;
-
-    if (meta_path == NULL || !PyList_Check(meta_path))
-        return 0;
-    for (i = PyList_GET_SIZE(meta_path) - 1; i >= 0; i--) {
-        PyObject *item = PyList_GET_ITEM(meta_path, i);
-        const char *tp = PyType_Check(item) ? ((PyTypeObject *)item)->tp_name
-                                            : Py_TYPE(item)->tp_name;
-
-        if (strcmp(tp, "PathFinder") == 0 &&
-            PySequence_DelItem(meta_path, i) < 0)
-            return -1;
-    }
-    return 0;
 }

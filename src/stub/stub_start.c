@@ -369,7 +369,12 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
     if (stub_check_startup_modules(prog, err) < 0)
         goto fail_config;
     /* Only a program that keeps PathFinder looks modules up on disk, and
-     * only such a program can import from zip files. */
+     * only such a program can import from zip files; any other sets up
+     * the path-based importers only if it asks for them. */
+    if (!on_disk && rt_external_defer(rt_importer_get()) < 0) {
+        PyConfig_Clear(&c);
+        goto fail_py;
+    }
     rt_importer_hold_zipimport(!on_disk);
     st = stub_python_main_phase(&c);
     rt_importer_hold_zipimport(0);
@@ -381,8 +386,7 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
     }
     if (rt_importer_add_path_hook() < 0 ||
         (interp ? stub_interp_paths(prog)
-         : on_disk ? rt_importer_add_runtime_path(prog)
-                   : rt_importer_remove_path_finder()) < 0)
+         : on_disk ? rt_importer_add_runtime_path(prog) : 0) < 0)
         goto fail_py;
     root = PyUnicode_DecodeFSDefault(prog->root);
     r = root == NULL || stub_stdlib_dir(root) < 0 ||

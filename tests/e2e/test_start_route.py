@@ -8,7 +8,9 @@ the build.
 The main phase must find the bundle importer already first on
 sys.meta_path: encodings, the codec of the standard streams (even one
 named only at run time) and everything else it imports come from the
-bundle, and the zip importer is not set up."""
+bundle, and the zip importer is not set up. importlib's path-based
+importers are set up the first time the program asks for them, as CPython
+would have set them up, and from then on are where python has them."""
 import pytest
 
 from conftest import KILN_PYTHON, describe, kiln_build, run, write_tree
@@ -75,3 +77,98 @@ def test_stdio_codec_named_at_run_time(progs, encoding, module):
     assert got[3] == want[0], (got, want)
     assert module in got[0].split(), got
     assert got[1] == "['BundleImporter'] True", got
+
+
+# The path-based importers a program that looks nothing up on disk sets up
+# only when asked (docs/runtime.md, "Two phases", step 4): before, after a
+# bundled extension module, and after the first import that needs them.
+LAZY = """
+import sys
+def state():
+    return ("_frozen_importlib_external" in sys.modules,
+            [getattr(h, "__qualname__", type(h).__name__)
+             for h in sys.path_hooks],
+            [getattr(f, "__name__", type(f).__name__) for f in sys.meta_path])
+print(*state())
+import _bz2
+print(hasattr(_bz2, "__file__"), *state())
+def user_hook(path):
+    raise ImportError
+sys.path_hooks.append(user_hook)
+if sys.argv[1:] == ["standin"]:
+    print(sys.modules["_frozen_importlib"]._bootstrap_external.SOURCE_SUFFIXES)
+else:
+    import importlib.machinery
+    print(importlib.machinery.SOURCE_SUFFIXES)
+import importlib._bootstrap as b, _frozen_importlib_external as e
+print(*state())
+print(b._bootstrap_external is e, e._bootstrap is b,
+      sys.modules["importlib._bootstrap_external"] is e)
+import os, pkgutil, tempfile
+d = tempfile.mkdtemp()
+open(os.path.join(d, "zz_on_disk.py"), "w").close()
+print([m.name for m in pkgutil.iter_modules([d])])
+os.remove(os.path.join(d, "zz_on_disk.py"))
+os.rmdir(d)
+"""
+
+FILE_FINDER = "FileFinder.path_hook.<locals>.path_hook_for_FileFinder"
+
+
+@pytest.fixture(scope="module")
+def lazy(tmp_path_factory):
+    d = tmp_path_factory.mktemp("lazy-external")
+    write_tree(d, {"lazy.py": LAZY})
+    kiln_build("lazy.py", "-q", "-o", "lazy", cwd=d)
+    return d
+
+
+@pytest.mark.parametrize("how", ["import", "standin"])
+def test_path_importers_are_set_up_when_asked(lazy, how):
+    """Nothing of them before the first use, not even for an extension
+    module; then the same module importlib uses, FileFinder's hook where
+    python has it (before a hook the program appended, after the bundle
+    importer's), PathFinder off sys.meta_path, and files found on disk by
+    pkgutil as python finds them."""
+    want = lines(run([KILN_PYTHON, "-I", "-S", "-c", LAZY, how]))
+    got = lines(run([lazy / "lazy", how]))
+    finders = "['BundleImporter', 'BuiltinImporter', 'FrozenImporter']"
+    assert got[0] == f"False ['BundleImporter._kiln_path_hook'] {finders}"
+    assert got[1] == ("True False ['BundleImporter._kiln_path_hook'] "
+                      f"{finders}"), got
+    assert got[2] == want[2] == "['.py']", (got, want)
+    assert got[3] == (f"True ['BundleImporter._kiln_path_hook', "
+                      f"'{FILE_FINDER}', 'user_hook'] {finders}"), got
+    assert want[3].startswith(f"True ['zipimporter', '{FILE_FINDER}', "
+                              "'user_hook']"), want
+    assert got[4:] == want[4:] == ["True True True", "['zz_on_disk']"]
+
+
+THREADS = """
+import sys, threading
+got, errors = [], []
+def imp():
+    try:
+        import importlib.util
+        got.append(importlib.util)
+    except Exception as e:
+        errors.append(repr(e))
+ts = [threading.Thread(target=imp) for _ in range(8)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print(len(got), len({id(m) for m in got}), errors,
+      sum(1 for h in sys.path_hooks
+          if "FileFinder" in getattr(h, "__qualname__", "")),
+      [getattr(f, "__name__", type(f).__name__) for f in sys.meta_path])
+"""
+
+
+def test_path_importers_set_up_once_under_threads(tmp_path):
+    """Eight threads ask at once: one set-up, one module, one hook."""
+    write_tree(tmp_path, {"threads.py": THREADS})
+    kiln_build("threads.py", "-q", "-o", "threads", cwd=tmp_path)
+    got = lines(run([tmp_path / "threads"]))
+    assert got == ["8 1 [] 1 ['BundleImporter', 'BuiltinImporter', "
+                   "'FrozenImporter']"], got
