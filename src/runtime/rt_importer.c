@@ -199,67 +199,24 @@ static PyObject *rt_importer_data_spec(rt_importer *self, PyObject *name,
 {
     PyObject *spec, *loc, *list;
 
-    PyObject *args = PyTuple_Pack(2, name, (PyObject *)self);
-    PyObject *kwargs = Py_BuildValue("{sOsO}", "origin", Py_None,
-                                     "is_package", Py_True);
-
-    spec = args && kwargs ? PyObject_Call(self->spec_type, args, kwargs)
-                          : NULL;
-    Py_XDECREF(args);
-    Py_XDECREF(kwargs);
-    loc = spec ? rt_importer_location(self, dir) : NULL;
+    loc = rt_importer_location(self, dir);
     list = loc ? PyList_New(1) : NULL;
     if (list == NULL) {
-        Py_XDECREF(spec);
         Py_XDECREF(loc);
         return NULL;
     }
     PyList_SET_ITEM(list, 0, loc);
-    if (PyObject_SetAttrString(spec, "submodule_search_locations", list) < 0)
-        Py_CLEAR(spec);
+    spec = rt_importer_new_spec(self, name, Py_None, list, NULL);
     Py_DECREF(list);
     return spec;
-}
-
-/* Give spec, of source module origin ("<dir>/<stem>.py"), the `cached`
- * path importlib would compute for it on first use
- * ("<dir>/__pycache__/<stem>.cpython-311.pyc"), made here from strings at
- * hand: computing it in Python cost each import more than the rest of its
- * spec. 0, or -1 with an exception set. */
-static int rt_importer_set_cached(rt_importer *self, PyObject *spec,
-                                  PyObject *origin)
-{
-    PyObject *dir = NULL, *stem = NULL, *cached = NULL;
-    Py_ssize_t n, slash;
-    int r = -1;
-
-    if (self->cache_tail == NULL || !PyUnicode_Check(origin) ||
-        (n = PyUnicode_GET_LENGTH(origin)) < 4 ||
-        PyUnicode_READ_CHAR(origin, n - 3) != '.' ||
-        PyUnicode_READ_CHAR(origin, n - 2) != 'p' ||
-        PyUnicode_READ_CHAR(origin, n - 1) != 'y' ||
-        (slash = PyUnicode_FindChar(origin, '/', 0, n, -1)) < 0)
-        return PyErr_Occurred() ? -1 : 0;
-    dir = PyUnicode_Substring(origin, 0, slash);
-    stem = dir ? PyUnicode_Substring(origin, slash + 1, n - 3) : NULL;
-    cached = stem ? PyUnicode_FromFormat("%U/__pycache__/%U%U", dir, stem,
-                                         self->cache_tail)
-                  : NULL;
-    if (cached != NULL)
-        r = PyObject_SetAttrString(spec, "cached", cached);
-    Py_XDECREF(dir);
-    Py_XDECREF(stem);
-    Py_XDECREF(cached);
-    return r;
 }
 
 PyObject *rt_importer_find_spec(PyObject *importer, PyObject *name)
 {
     rt_importer *self = (rt_importer *)importer;
     const bundle_entry *e;
-    PyObject *origin = NULL, *kwargs = NULL, *spec = NULL, *args = NULL;
-    PyObject *locations = NULL, *dir = NULL;
-    int is_pkg;
+    PyObject *origin = NULL, *spec = NULL, *locations = NULL, *dir = NULL;
+    PyObject *cached = NULL;
 
     e = rt_importer_lookup(self, name, 0);
     if (e == NULL && !PyErr_Occurred()) {
@@ -273,43 +230,26 @@ PyObject *rt_importer_find_spec(PyObject *importer, PyObject *name)
     }
     if (e == NULL)
         return NULL;
-    is_pkg = e->kind == BUNDLE_KIND_PACKAGE || e->kind == BUNDLE_KIND_NAMESPACE;
     origin = rt_importer_origin(self, e);
     if (origin == NULL)
         goto done;
-    args = PyTuple_Pack(2, name, importer);
-    kwargs = Py_BuildValue("{sOsO}", "origin", origin, "is_package",
-                           is_pkg ? Py_True : Py_False);
-    if (args == NULL || kwargs == NULL)
-        goto done;
-    spec = PyObject_Call(self->spec_type, args, kwargs);
-    if (spec == NULL)
-        goto done;
-    if (origin != Py_None &&
-        (PyObject_SetAttrString(spec, "has_location", Py_True) < 0 ||
-         ((e->kind == BUNDLE_KIND_MODULE || e->kind == BUNDLE_KIND_PACKAGE) &&
-          rt_importer_set_cached(self, spec, origin) < 0)))
-        goto fail;
-    if (is_pkg) {
-        dir = rt_importer_package_dir(self, e);
-        if (dir == NULL)
-            goto fail;
-        locations = PyList_New(1);
-        if (locations == NULL)
-            goto fail;
-        PyList_SET_ITEM(locations, 0, Py_NewRef(dir));
-        if (PyObject_SetAttrString(spec, "submodule_search_locations",
-                                   locations) < 0)
-            goto fail;
+    if (e->kind == BUNDLE_KIND_MODULE || e->kind == BUNDLE_KIND_PACKAGE) {
+        cached = rt_importer_spec_cached(self, origin);
+        if (cached == NULL)
+            goto done;
     }
-    goto done;
-
-fail:
-    Py_CLEAR(spec);
+    if (e->kind == BUNDLE_KIND_PACKAGE || e->kind == BUNDLE_KIND_NAMESPACE) {
+        dir = rt_importer_package_dir(self, e);
+        locations = dir ? PyList_New(1) : NULL;
+        if (locations == NULL)
+            goto done;
+        PyList_SET_ITEM(locations, 0, Py_NewRef(dir));
+    }
+    spec = rt_importer_new_spec(self, name, origin, locations,
+                                cached != Py_None ? cached : NULL);
 done:
     Py_XDECREF(origin);
-    Py_XDECREF(args);
-    Py_XDECREF(kwargs);
+    Py_XDECREF(cached);
     Py_XDECREF(locations);
     Py_XDECREF(dir);
     return spec;
@@ -429,6 +369,8 @@ static PyObject *rt_importer_m_create_module(PyObject *obj, PyObject *spec)
         return found == 0 ? Py_NewRef(Py_None) : NULL;
     }
     Py_DECREF(name);
+    if (e->kind == BUNDLE_KIND_MODULE || e->kind == BUNDLE_KIND_PACKAGE)
+        return rt_importer_new_module(self, spec);
     if (e->kind != BUNDLE_KIND_EXTENSION)
         Py_RETURN_NONE;
     r = rt_extension_create(self->prog, self->imp, e, spec);
@@ -680,6 +622,7 @@ static void rt_importer_dealloc(PyObject *obj)
     Py_XDECREF(self->main_alias);
     Py_XDECREF(self->aliases);
     Py_XDECREF(self->cache_tail);
+    Py_XDECREF(self->spec_keys);
     PyObject_Free(self);
 }
 
@@ -716,6 +659,7 @@ int rt_importer_install(rt_program *prog, const char *main_alias)
     self->main_alias = NULL;
     self->aliases = NULL;
     self->cache_tail = NULL;
+    self->spec_keys = NULL;
     if (rt_importer_cache_tail(self) < 0)
         goto fail;
     prefix = malloc(n + 2);
@@ -734,7 +678,8 @@ int rt_importer_install(rt_program *prog, const char *main_alias)
     if (bootstrap == NULL)
         goto fail;
     self->spec_type = PyObject_GetAttrString(bootstrap, "ModuleSpec");
-    if (self->spec_type == NULL)
+    if (self->spec_type == NULL || !PyType_Check(self->spec_type) ||
+        rt_importer_spec_init(self) < 0)
         goto fail;
     self->run_code = PyObject_GetAttrString(bootstrap,
                                             "_call_with_frames_removed");

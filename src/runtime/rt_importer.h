@@ -9,6 +9,10 @@
 
 #include "rt.h"
 
+/* The most attributes a ModuleSpec may have for rt_importer_spec.c to
+ * make it itself. */
+#define RT_SPEC_MAX 16
+
 typedef struct rt_importer {
     PyObject_HEAD
     rt_program *prog;
@@ -25,6 +29,11 @@ typedef struct rt_importer {
     PyObject *aliases;      /* dict: module name -> the name of the entry
                                its parent's __path__ gave it
                                (rt_importer_path.c), or NULL for none */
+    PyObject *spec_keys;    /* tuple: a ModuleSpec's attributes in the
+                               order its __init__ sets them, or NULL when
+                               that ModuleSpec is not one
+                               rt_importer_spec.c knows */
+    unsigned char spec_fill[RT_SPEC_MAX]; /* what each of them holds */
 } rt_importer;
 
 /* Find `name` among the bundle's modules. Sets ImportError (when `raise`
@@ -50,6 +59,37 @@ int rt_importer_entry_dir(const bundle_view *v, const bundle_entry *e,
  * not NULL; -1 with ImportError set when it is neither. */
 int rt_importer_find(rt_importer *self, PyObject *name,
                      const bundle_entry **e, kl_buf *dir);
+
+/* ---- rt_importer_spec.c: specs and modules made in C -------------------- */
+
+/* Learn, from one ModuleSpec made by self->spec_type, which attributes a
+ * new spec gets and in what order (self->spec_keys, self->spec_fill);
+ * leaves spec_keys NULL, so that specs are made by the constructor, when
+ * one holds something rt_importer_spec.c does not know. -1 with an
+ * exception set. */
+int rt_importer_spec_init(rt_importer *self);
+
+/* A new ModuleSpec(name, self, origin=origin) as the constructor makes
+ * it, with has_location true when origin is not None, `cached` set to
+ * cached (a str, or NULL for none) and, for a package, locations (a list)
+ * as submodule_search_locations: all references borrowed. NULL with an
+ * exception set. */
+PyObject *rt_importer_new_spec(rt_importer *self, PyObject *name,
+                               PyObject *origin, PyObject *locations,
+                               PyObject *cached);
+
+/* New reference: what importlib's cache_from_source gives for source
+ * origin ("<dir>/__pycache__/<stem>.cpython-311.pyc"), None for an origin
+ * that is not a .py file or without a cache tag; NULL with an exception
+ * set. */
+PyObject *rt_importer_spec_cached(rt_importer *self, PyObject *origin);
+
+/* create_module(spec) for a bundled source or bytecode module: a new
+ * module with every attribute importlib's _init_module_attrs would give it
+ * from spec already set (it then finds them all and changes none); None
+ * when spec is not a ModuleSpec made as rt_importer_new_spec makes them,
+ * for importlib to make the module itself. NULL with an exception set. */
+PyObject *rt_importer_new_module(rt_importer *self, PyObject *spec);
 
 /* ---- rt_importer_path.c: submodules where their parent's __path__ says */
 
