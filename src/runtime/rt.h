@@ -156,6 +156,15 @@ PyObject *rt_importer_find_spec(PyObject *importer, PyObject *name);
  * to its path inside the program. NULL with an exception set. */
 PyObject *rt_importer_get_code(PyObject *importer, PyObject *name);
 
+/* ---- rt_importer_load.c: importlib's import protocol in C ---------------- */
+
+/* Put the C path for importing a bundled module (rt_importer_load.c) in
+ * place of importlib._bootstrap._find_and_load, for importer, the bundle
+ * importer (borrowed; it outlives the interpreter). Nothing under
+ * python's -v, whose messages only importlib's functions print. Once,
+ * after rt_importer_install. -1 with an exception set. */
+int rt_importer_load_install(PyObject *importer);
+
 /* ---- rt_external.c: importlib's path-based importers, set up when asked -- */
 
 /* Call between the core and the main phase of a program that looks

@@ -314,16 +314,11 @@ PyObject *rt_importer_get_code(PyObject *importer, PyObject *name)
     return e ? rt_importer_entry_code(self, e, name) : NULL;
 }
 
-/* find_spec(fullname, path=None, target=None) */
-static PyObject *rt_importer_m_find_spec(PyObject *self, PyObject *args,
-                                         PyObject *kwargs)
+PyObject *rt_importer_find_spec_in(PyObject *self, PyObject *name,
+                                   PyObject *path)
 {
-    static char *kwlist[] = {"fullname", "path", "target", NULL};
-    PyObject *name, *path = Py_None, *target = Py_None, *spec;
+    PyObject *spec;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", kwlist,
-                                     &name, &path, &target))
-        return NULL;
     if (rt_external_find_spec(name, ((rt_importer *)self)->spec_type,
                               &spec) != 0)
         return spec;
@@ -343,6 +338,19 @@ static PyObject *rt_importer_m_find_spec(PyObject *self, PyObject *args,
     default:
         return rt_importer_find_spec(self, name);
     }
+}
+
+/* find_spec(fullname, path=None, target=None) */
+static PyObject *rt_importer_m_find_spec(PyObject *self, PyObject *args,
+                                         PyObject *kwargs)
+{
+    static char *kwlist[] = {"fullname", "path", "target", NULL};
+    PyObject *name, *path = Py_None, *target = Py_None;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", kwlist,
+                                     &name, &path, &target))
+        return NULL;
+    return rt_importer_find_spec_in(self, name, path);
 }
 
 /* The spec's name, as a new reference. */
@@ -391,9 +399,7 @@ static int rt_importer_route(rt_importer *self, const bundle_entry *e,
     return r;
 }
 
-/* exec_module(module): run the module's bytecode in its namespace, or
- * initialize an extension module; nothing for a namespace package. */
-static PyObject *rt_importer_m_exec_module(PyObject *obj, PyObject *module)
+PyObject *rt_importer_exec_module(PyObject *obj, PyObject *module)
 {
     rt_importer *self = (rt_importer *)obj;
     const bundle_entry *e;
@@ -554,7 +560,7 @@ static PyMethodDef rt_importer_methods[] = {
      METH_VARARGS | METH_KEYWORDS, "Return a spec for a bundled module."},
     {"create_module", rt_importer_m_create_module, METH_O,
      "Create an extension module; None for other modules."},
-    {"exec_module", rt_importer_m_exec_module, METH_O, "Run a module."},
+    {"exec_module", rt_importer_exec_module, METH_O, "Run a module."},
     {"get_code", rt_importer_m_get_code, METH_O, "Code object of a module."},
     {"get_source", rt_importer_m_get_source, METH_O, "Source of a module."},
     {"is_package", rt_importer_m_is_package, METH_O, "Is it a package."},

@@ -60,6 +60,17 @@ int rt_importer_entry_dir(const bundle_view *v, const bundle_entry *e,
 int rt_importer_find(rt_importer *self, PyObject *name,
                      const bundle_entry **e, kl_buf *dir);
 
+/* find_spec(name, path) of the importer self: a new spec, None when
+ * the bundle holds no such module where path says, or NULL with an
+ * exception set. */
+PyObject *rt_importer_find_spec_in(PyObject *self, PyObject *name,
+                                   PyObject *path);
+
+/* exec_module(module) of the importer self: run the module's bytecode in
+ * its namespace, or initialize an extension module; nothing for a
+ * namespace package. None, or NULL with an exception set. */
+PyObject *rt_importer_exec_module(PyObject *self, PyObject *module);
+
 /* ---- rt_importer_spec.c: specs and modules made in C -------------------- */
 
 /* Learn, from one ModuleSpec made by self->spec_type, which attributes a

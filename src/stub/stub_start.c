@@ -362,6 +362,8 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
         goto fail_config;
     r = rt_importer_install(prog, alias);
     free(alias);
+    if (r == 0)
+        r = rt_importer_load_install(rt_importer_get());
     if (r < 0) {
         PyConfig_Clear(&c);
         goto fail_py;
