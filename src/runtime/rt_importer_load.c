@@ -28,12 +28,14 @@ static PyObject *rt_load_get_lock;      /* _get_module_lock */
 enum rt_load_name {
     RT_LOAD_ACQUIRE = 0, RT_LOAD_RELEASE, RT_LOAD_INITIALIZING,
     RT_LOAD_UNINITIALIZED, RT_LOAD_PATH, RT_LOAD_SPEC, RT_LOAD_NAME,
-    RT_LOAD_APPEND, RT_LOAD_POP, RT_LOAD_NAMES
+    RT_LOAD_APPEND, RT_LOAD_POP, RT_LOAD_MODULES, RT_LOAD_META_PATH,
+    RT_LOAD_NAMES
 };
 static const char *const rt_load_name_text[RT_LOAD_NAMES] = {
     "acquire", "release", "_initializing", "_uninitialized_submodules",
-    "__path__", "__spec__", "name", "append", "pop"};
+    "__path__", "__spec__", "name", "append", "pop", "modules", "meta_path"};
 static PyObject *rt_load_names[RT_LOAD_NAMES];
+static PyObject *rt_load_sys; /* the sys module, whose dict is read */
 
 #define RT_LOAD_STR(i) rt_load_names[RT_LOAD_##i]
 
@@ -41,7 +43,8 @@ static PyObject *rt_load_names[RT_LOAD_NAMES];
  * exception set. */
 static PyObject *rt_load_modules(void)
 {
-    PyObject *m = PySys_GetObject("modules");
+    PyObject *m = PyDict_GetItemWithError(PyModule_GetDict(rt_load_sys),
+                                          RT_LOAD_STR(MODULES));
 
     if (m == NULL && !PyErr_Occurred())
         PyErr_SetString(PyExc_RuntimeError, "lost sys.modules");
@@ -54,11 +57,14 @@ static PyObject *rt_load_modules(void)
  * an exception set. */
 static int rt_load_ours(PyObject *name)
 {
-    PyObject *meta_path = PySys_GetObject("meta_path"); /* borrowed */
+    PyObject *meta_path = PyDict_GetItemWithError(
+        PyModule_GetDict(rt_load_sys), RT_LOAD_STR(META_PATH)); /* borrowed */
     PyObject *modules;
     const bundle_entry *e;
     int in;
 
+    if (meta_path == NULL && PyErr_Occurred())
+        return -1;
     if (!PyUnicode_CheckExact(name) || meta_path == NULL ||
         !PyList_CheckExact(meta_path) || PyList_GET_SIZE(meta_path) == 0 ||
         PyList_GET_ITEM(meta_path, 0) != rt_load_importer)
@@ -363,6 +369,9 @@ int rt_importer_load_install(PyObject *importer)
             (rt_load_names[i] = PyUnicode_InternFromString(
                  rt_load_name_text[i])) == NULL)
             return -1;
+    if (rt_load_sys == NULL &&
+        (rt_load_sys = PyImport_ImportModule("sys")) == NULL)
+        return -1;
     bootstrap = PyImport_ImportModule("_frozen_importlib");
     if (bootstrap == NULL)
         return -1;
