@@ -151,3 +151,26 @@ def test_import_protocol_is_pythons(tmp_path):
     assert got.returncode == 0, describe(got)
     assert "threads 6 1 1" in want.stdout.splitlines(), want.stdout
     assert got.stdout.splitlines() == want.stdout.splitlines()
+
+
+def test_verbose_imports_are_reported_as_by_python(tmp_path):
+    """Under python's -v (PYTHONVERBOSE, honoured with --python-env) the
+    imports go through importlib's own functions, which print one line per
+    module imported: the same modules, in the same order, as python."""
+    write_tree(tmp_path, {"v.py": "import json, pkg.plain, pkg.deep\n",
+                          "pkg/__init__.py": "", "pkg/plain.py": "",
+                          "pkg/deep.py": "from . import plain\n"})
+    kiln_build("v.py", "-q", "--python-env", "-o", "v", cwd=tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "PYTHONVERBOSE": "1"}
+
+    def imported(r):
+        assert r.returncode == 0, describe(r)
+        return [line.split("'")[1] for line in r.stderr.splitlines()
+                if line.startswith(("import 'json", "import 'pkg"))]
+
+    want = imported(run([KILN_PYTHON, "-s", "-S", tmp_path / "v.py"],
+                        env=env))
+    got = imported(run([tmp_path / "v"], env=env))
+    assert {"json", "json.decoder", "pkg", "pkg.plain", "pkg.deep"} <= \
+        set(want), want
+    assert got == want
