@@ -416,6 +416,8 @@ class Report:
         pass_ref = {"kiln": "python3 -I -S -c pass",
                     "kiln (Debian 3.11)": "python3.11 -I -S -c pass (Debian)"}
         for c in cg:
+            if str(c["app"]).startswith("import_"):
+                continue  # import_cost_table
             n = c.get("instructions")
             plain, isolated = refs.get(c["program"], (None, None))
             r1 = by.get((plain, c["app"])) if plain else None
@@ -446,6 +448,34 @@ class Report:
                 "(`--kiln-label`, by default the checkout's commit).\n\n"
                 + self.table(["program", "instructions", "vs python3", "vs python3 -I -S",
                               "vs -c pass", "vs the previous kiln"], rows))
+
+    def import_cost_table(self):
+        """Instructions per imported module: (import_300 - import_0) / 300."""
+        rows = []
+        per = {}
+        for who in ("kiln, hash seed 0", "python3 -I -S"):
+            none, many = self.instructions(who, "import_0"), self.instructions(who, "import_300")
+            if none and many:
+                per[who] = (many - none) / 300
+                rows.append([who, f"{none / 1e6:,.2f} M", f"{many / 1e6:,.2f} M",
+                             f"{per[who] / 1e3:,.1f} K"])
+        if not rows:
+            return ""
+        if len(per) == 2:
+            rows[0].append(self.ratio(per["kiln, hash seed 0"], per["python3 -I -S"]))
+            rows[1].append("")
+        else:
+            for r in rows:
+                r.append("")
+        return ("## Importing a module\n\n"
+                "What one import costs, in instructions (callgrind): a script importing "
+                "300 one-line modules (`X = N`) of a package beside it, less the same "
+                "script importing none, divided by 300. kiln's programs are built with "
+                "`--hash-seed 0`; python3 (`-I -S`, the script putting its directory on "
+                "sys.path) reads its `__pycache__`, written by a run before, and its "
+                "figure moves by about 1 K from run to run with string hashing.\n\n"
+                + self.table(["program", "no module", "300 modules", "per module",
+                              "kiln / python3"], rows))
 
     def phases_table(self):
         ph = [r for r in self.r.get("phases") or [] if "phases" in r]
@@ -616,7 +646,8 @@ class Report:
         parts = [self.header(), self.summary(), self.goals(), self.startup_table(),
                  self.builds_table(),
                  self.size_table(), self.rss_table(), self.files_table(),
-                 self.callgrind_table(), self.phases_table(), self.scale_table(),
+                 self.callgrind_table(), self.import_cost_table(), self.phases_table(),
+                 self.scale_table(),
                  self.failures(), self.method()]
         return "\n".join(p for p in parts if p)
 

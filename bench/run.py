@@ -827,6 +827,7 @@ def callgrind(ctx, apps):
         if many is not None:
             cases.append((f"kiln +{ENTRIES} entries", "hello", [many]))
         cases += start_route_cases(ctx)
+        cases += import_cost_cases(ctx)
     cases += debian_cases(ctx, [a for a in want if a not in APP_NEEDS])
     old = {(c["program"], c["app"]): c for c in ctx.results["callgrind"]}
     label = ctx.args.kiln_label or kiln_label()
@@ -983,6 +984,44 @@ def phases(ctx, apps):
     ctx.results["phases"] = [r for r in ctx.results.get("phases", [])
                              if (r["program"], r["app"]) not in done] + out
     ctx.save()
+
+
+IMPORTED = 300
+
+
+def import_cost_cases(ctx):
+    """What importing one module costs: a script importing IMPORTED
+    one-line modules of a package beside it, and the same script importing
+    none, each built by kiln with a fixed hash seed and run by
+    `python3 -I -S` (the script puts its own directory on sys.path, which
+    -I leaves off; one run first writes python's __pycache__). report.py
+    divides the difference by IMPORTED."""
+    d = WORK / "import-cost"
+    pkg = d / "onelines"
+    if not (pkg / "done").exists():
+        shutil.rmtree(pkg, ignore_errors=True)
+        pkg.mkdir(parents=True)
+        (pkg / "__init__.py").write_text("")
+        for i in range(IMPORTED):
+            (pkg / f"m{i}.py").write_text(f"X = {i}\n")
+        (pkg / "done").write_bytes(b"")
+    cases = []
+    for n in (0, IMPORTED):
+        app = f"import_{n}"
+        script = d / f"{app}.py"
+        script.write_text("import os, sys\n"
+                          "sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))\n"
+                          + "".join(f"import onelines.m{i}\n" for i in range(n))
+                          + f"print('{app}')\n")
+        prog = build_variant(ctx.kiln, script, d / "kiln" / app, f"kiln {app}",
+                             "--hash-seed", "0")
+        if prog is not None:
+            cases.append(("kiln, hash seed 0", app, [prog]))
+        python = [BENCH_PYTHON, "-I", "-S", script]
+        subprocess.run([str(c) for c in python], capture_output=True, env=clean_env(),
+                       cwd=WORK / "run-cwd", timeout=600)
+        cases.append(("python3 -I -S", app, python))
+    return cases
 
 
 def start_route_cases(ctx):
