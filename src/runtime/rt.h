@@ -290,7 +290,9 @@ int rt_natives_preload(const rt_program *prog, const void *image,
  * hidden), or, when dlopen() loaded it already, to the path it was loaded
  * by. The caller loads
  * p->path, calls rt_natives_staged once that worked, then
- * rt_dlpath_close. Fails (damage included) with a message. */
+ * rt_dlpath_close. Damaged bytes (the module's or a library's it needs)
+ * end the program (rt_program_damaged), as any damage to it does; other
+ * failures come back with a message. */
 int rt_natives_stage(const rt_program *prog, const bundle_entry *e,
                      rt_dlpath *p, kl_err *err);
 

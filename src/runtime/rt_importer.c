@@ -265,7 +265,10 @@ static PyObject *rt_importer_read_error(PyObject *name, const kl_err *err)
 
 /* New reference: the code object of entry e (module `name`), with its
  * co_filename set to its path inside the program; None for entries without
- * bytecode. NULL with an exception set on failure. */
+ * bytecode. Bytecode that cannot be read (damaged: its checksum, its
+ * compression) ends the program as any damage to it does
+ * (rt_program_damaged), never as an ImportError a program could catch
+ * and go on without the module. NULL with an exception set on failure. */
 static PyObject *rt_importer_entry_code(rt_importer *self,
                                         const bundle_entry *e, PyObject *name)
 {
@@ -279,7 +282,7 @@ static PyObject *rt_importer_entry_code(rt_importer *self,
         Py_RETURN_NONE;
     if (bundle_read(&self->prog->bundle, e, BUNDLE_PART_DATA, &data, &size,
                     &owned, &err) < 0)
-        return rt_importer_read_error(name, &err);
+        rt_program_damaged(self->prog, &err);
     code = PyMarshal_ReadObjectFromString((const char *)data, (Py_ssize_t)size);
     rt_program_release(self->prog, data, size);
     free(owned);

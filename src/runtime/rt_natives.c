@@ -308,7 +308,7 @@ int rt_natives_stage(const rt_program *prog, const bundle_entry *e,
     else if (n->state == RT_NATIVE_LOADED)
         r = kl_buf_sets(&p->path, n->path) < 0 ? kl_err_oom(err) : 0;
     else
-        r = rt_natives_stage_bytes(prog, e, 0, p, &has_soname, err);
+        r = rt_natives_stage_bytes(prog, e, 1, p, &has_soname, err);
     pthread_mutex_unlock(&rt_natives_lock);
     return r;
 }
