@@ -402,15 +402,14 @@ static int fz_scan_import_name(fz_scan *s, const fz_code *c, size_t k,
     if (k >= 2 && c->v[k - 1].role == FZ_OP_LOAD_CONST &&
         c->v[k - 1].arg < PyTuple_GET_SIZE(c->consts)) {
         const fz_instr *lv = &c->v[k - 2];
+        PyObject *v = lv->role == FZ_OP_LOAD_CONST &&
+                              lv->arg < PyTuple_GET_SIZE(c->consts)
+                          ? PyTuple_GET_ITEM(c->consts, lv->arg)
+                          : NULL;
 
-        if (lv->role == FZ_OP_LOAD_SMALL_INT) {
-            level = lv->arg;
-            fromlist = PyTuple_GET_ITEM(c->consts, c->v[k - 1].arg);
-        } else if (lv->role == FZ_OP_LOAD_CONST &&
-                   lv->arg < PyTuple_GET_SIZE(c->consts)) {
-            PyObject *v = PyTuple_GET_ITEM(c->consts, lv->arg);
-
-            level = PyLong_Check(v) ? PyLong_AsLong(v) : 0;
+        if (lv->role == FZ_OP_LOAD_SMALL_INT || v != NULL) {
+            level = v == NULL ? (long)lv->arg
+                    : PyLong_Check(v) ? PyLong_AsLong(v) : 0;
             fromlist = PyTuple_GET_ITEM(c->consts, c->v[k - 1].arg);
         }
     }

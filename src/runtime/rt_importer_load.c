@@ -52,10 +52,11 @@ static PyObject *rt_load_modules(void)
 }
 
 /* Whether `name` is for the C path: a str naming a source or bytecode
- * module or package of the bundle, the bundle importer first on
+ * module or package of the bundle (not looked up again when in_bundle is
+ * true: the bundle does not change), the bundle importer first on
  * sys.meta_path and nothing of that name in sys.modules. 1, 0, or -1 with
  * an exception set. */
-static int rt_load_ours(PyObject *name)
+static int rt_load_ours(PyObject *name, int in_bundle)
 {
     PyObject *meta_path = PyDict_GetItemWithError(
         PyModule_GetDict(rt_load_sys), RT_LOAD_STR(META_PATH)); /* borrowed */
@@ -69,11 +70,13 @@ static int rt_load_ours(PyObject *name)
         !PyList_CheckExact(meta_path) || PyList_GET_SIZE(meta_path) == 0 ||
         PyList_GET_ITEM(meta_path, 0) != rt_load_importer)
         return 0;
-    e = rt_importer_lookup((rt_importer *)rt_load_importer, name, 0);
-    if (e == NULL)
-        return PyErr_Occurred() ? -1 : 0;
-    if (e->kind != BUNDLE_KIND_MODULE && e->kind != BUNDLE_KIND_PACKAGE)
-        return 0;
+    if (!in_bundle) {
+        e = rt_importer_lookup((rt_importer *)rt_load_importer, name, 0);
+        if (e == NULL)
+            return PyErr_Occurred() ? -1 : 0;
+        if (e->kind != BUNDLE_KIND_MODULE && e->kind != BUNDLE_KIND_PACKAGE)
+            return 0;
+    }
     modules = rt_load_modules();
     if (modules == NULL)
         return -1;
@@ -318,7 +321,7 @@ static PyObject *rt_load_find_and_load(PyObject *self, PyObject *const *args,
     int ours;
 
     (void)self;
-    ours = nargs == 2 ? rt_load_ours(args[0]) : 0;
+    ours = nargs == 2 ? rt_load_ours(args[0], 0) : 0;
     if (ours <= 0)
         return ours < 0 ? NULL
                         : PyObject_Vectorcall(rt_load_python, args,
@@ -330,7 +333,7 @@ static PyObject *rt_load_find_and_load(PyObject *self, PyObject *const *args,
         Py_DECREF(lock);
         return NULL;
     }
-    ours = rt_load_ours(args[0]);
+    ours = rt_load_ours(args[0], 1);
     if (ours > 0)
         module = rt_load_unlocked_fast(args[0], args[1]);
     if (rt_load_finally(lock, RT_LOAD_STR(RELEASE)) < 0) {

@@ -364,19 +364,15 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
     free(alias);
     if (r == 0)
         r = rt_importer_load_install(rt_importer_get());
-    if (r < 0) {
-        PyConfig_Clear(&c);
-        goto fail_py;
-    }
+    if (r < 0)
+        goto fail_config_py;
     if (stub_check_startup_modules(prog, err) < 0)
         goto fail_config;
     /* Only a program that keeps PathFinder looks modules up on disk, and
      * only such a program can import from zip files; any other sets up
      * the path-based importers only if it asks for them. */
-    if (!on_disk && rt_external_defer(rt_importer_get()) < 0) {
-        PyConfig_Clear(&c);
-        goto fail_py;
-    }
+    if (!on_disk && rt_external_defer(rt_importer_get()) < 0)
+        goto fail_config_py;
     rt_importer_hold_zipimport(!on_disk);
     st = stub_python_main_phase(&c);
     rt_importer_hold_zipimport(0);
@@ -398,6 +394,8 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
         goto fail_py;
     return 0;
 
+fail_config_py:
+    PyConfig_Clear(&c);
 fail_py:
     PyErr_Print();
     return kl_err_set(err, "cannot install the bundle importer");
