@@ -4,16 +4,10 @@
 # find_library for the libraries a program carries. Compiled by the Python
 # kiln embeds when kiln is built (mk/glue_code.py) and run by rt_glue.c in
 # a namespace of its own the first time a program needs it.
-import contextlib as _contextlib
 import errno as _errno
-import importlib.resources._common as _common
 import io as _io
 import os as _os
-import pathlib as _pathlib
 import posixpath as _pp
-import tempfile as _tempfile
-from importlib.resources.abc import Traversable as _Traversable
-from importlib.resources.abc import TraversableResources as _Resources
 
 class _Tree:
     """Every file and directory the program carries, by path."""
@@ -60,127 +54,148 @@ class _Tree:
 
 _trees = {}
 
-class BundledPath(_Traversable):
-    """A file or directory inside the program, read-only."""
+_reader = None
+BundledPath = None
 
-    def __init__(self, tree, rel):
-        self._tree = tree
-        self._rel = rel
+def _resources():
+    """The resource reader class, with the Traversable it gives, defined
+    the first time it is needed: importlib.resources imports pathlib, and
+    a path entry finder (below) may be made while pathlib itself is being
+    imported."""
+    global _reader, BundledPath
+    if _reader is not None:
+        return _reader
+    import contextlib as _contextlib
+    import importlib.resources._common as _common
+    import pathlib as _pathlib
+    import tempfile as _tempfile
+    from importlib.resources.abc import Traversable as _Traversable
+    from importlib.resources.abc import TraversableResources as _Resources
 
-    @property
-    def name(self):
-        return self._rel.rpartition('/')[2]
+    class BundledPath(_Traversable):
+        """A file or directory inside the program, read-only."""
 
-    def is_dir(self):
-        return self._rel in self._tree.dirs
+        def __init__(self, tree, rel):
+            self._tree = tree
+            self._rel = rel
 
-    def is_file(self):
-        return self._rel in self._tree.files
+        @property
+        def name(self):
+            return self._rel.rpartition('/')[2]
 
-    def iterdir(self):
-        if not self.is_dir():
-            raise self._tree.error(_errno.ENOTDIR if self.is_file()
-                                   else _errno.ENOENT, self._rel)
-        names = sorted(self._tree.children.get(self._rel, ()))
-        prefix = self._rel + '/' if self._rel else ''
-        return iter([BundledPath(self._tree, prefix + n) for n in names])
+        def is_dir(self):
+            return self._rel in self._tree.dirs
 
-    def joinpath(self, *descendants):
-        rel = _pp.normpath(_pp.join(self._rel, *map(str, descendants)))
-        return BundledPath(self._tree, '' if rel == '.' else rel)
+        def is_file(self):
+            return self._rel in self._tree.files
 
-    def __truediv__(self, child):
-        return self.joinpath(child)
+        def iterdir(self):
+            if not self.is_dir():
+                raise self._tree.error(_errno.ENOTDIR if self.is_file()
+                                       else _errno.ENOENT, self._rel)
+            names = sorted(self._tree.children.get(self._rel, ()))
+            prefix = self._rel + '/' if self._rel else ''
+            return iter([BundledPath(self._tree, prefix + n) for n in names])
 
-    def read_bytes(self):
-        return self._tree.read(self._rel)
+        def joinpath(self, *descendants):
+            rel = _pp.normpath(_pp.join(self._rel, *map(str, descendants)))
+            return BundledPath(self._tree, '' if rel == '.' else rel)
 
-    def read_text(self, encoding=None, errors=None):
-        # What open()'s TextIOWrapper reads, without making one: the
-        # text decoded whole, universal newlines translated. It words a
-        # LookupError its own way, and picks the default encoding.
-        if type(encoding) is str and type(errors) in (str, type(None)):
-            data = self._tree.read(self._rel)
-            try:
-                text = data.decode(encoding,
-                                   'strict' if errors is None else errors)
-            except LookupError:
-                pass
-            else:
-                if '\r' in text:
-                    text = text.replace('\r\n', '\n').replace('\r', '\n')
-                return text
-        with self.open(encoding=encoding, errors=errors) as f:
-            return f.read()
+        def __truediv__(self, child):
+            return self.joinpath(child)
 
-    def open(self, mode='r', *args, **kwargs):
-        if set(mode) - set('rbt'):
-            raise self._tree.error(_errno.EROFS, self._rel)
-        data = _io.BytesIO(self._tree.read(self._rel))
-        if 'b' in mode:
-            return data
-        return _io.TextIOWrapper(data, *args, **kwargs)
+        def read_bytes(self):
+            return self._tree.read(self._rel)
 
-    def exists(self):
-        return self.is_file() or self.is_dir()
+        def read_text(self, encoding=None, errors=None):
+            # What open()'s TextIOWrapper reads, without making one: the
+            # text decoded whole, universal newlines translated. It words a
+            # LookupError its own way, and picks the default encoding.
+            if type(encoding) is str and type(errors) in (str, type(None)):
+                data = self._tree.read(self._rel)
+                try:
+                    text = data.decode(encoding,
+                                       'strict' if errors is None else errors)
+                except LookupError:
+                    pass
+                else:
+                    if '\r' in text:
+                        text = text.replace('\r\n', '\n').replace('\r', '\n')
+                    return text
+            with self.open(encoding=encoding, errors=errors) as f:
+                return f.read()
 
-    def __str__(self):
-        return self._tree.root + self._rel
+        def open(self, mode='r', *args, **kwargs):
+            if set(mode) - set('rbt'):
+                raise self._tree.error(_errno.EROFS, self._rel)
+            data = _io.BytesIO(self._tree.read(self._rel))
+            if 'b' in mode:
+                return data
+            return _io.TextIOWrapper(data, *args, **kwargs)
 
-    def __fspath__(self):
-        return str(self)
+        def exists(self):
+            return self.is_file() or self.is_dir()
 
-    def __repr__(self):
-        return 'BundledPath(%r)' % str(self)
+        def __str__(self):
+            return self._tree.root + self._rel
 
-    def __eq__(self, other):
-        return (isinstance(other, BundledPath) and
-                (self._tree, self._rel) == (other._tree, other._rel))
+        def __fspath__(self):
+            return str(self)
 
-    def __hash__(self):
-        return hash(self._rel)
+        def __repr__(self):
+            return 'BundledPath(%r)' % str(self)
 
-class BundledReader(_Resources):
-    def __init__(self, tree, rel):
-        self._tree = tree
-        self._rel = rel
+        def __eq__(self, other):
+            return (isinstance(other, BundledPath) and
+                    (self._tree, self._rel) == (other._tree, other._rel))
 
-    def files(self):
-        return BundledPath(self._tree, self._rel)
+        def __hash__(self):
+            return hash(self._rel)
 
-def _cached_file(loader, name, data):
-    import hashlib as _hashlib
-    digest = _hashlib.sha256(data).hexdigest()
-    d = _os.path.join(loader._kiln_cache_dir(), digest)
-    target = _os.path.join(d, name)
-    try:
-        with open(target, 'rb') as f:
-            if _hashlib.sha256(f.read()).hexdigest() == digest:
-                return target
-    except OSError:
-        pass
-    _os.makedirs(d, mode=0o700, exist_ok=True)
-    fd, tmp = _tempfile.mkstemp(dir=d, prefix='.' + name + '.')
-    try:
-        with _os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        _os.replace(tmp, target)
-    except BaseException:
-        _os.unlink(tmp)
-        raise
-    return target
+    class BundledReader(_Resources):
+        def __init__(self, tree, rel):
+            self._tree = tree
+            self._rel = rel
 
-@_contextlib.contextmanager
-def _as_file(path):
-    if not path.is_file():
-        with _as_file_default(path) as p:
-            yield p
-        return
-    yield _pathlib.Path(_cached_file(path._tree.loader, path.name,
-                                     path.read_bytes()))
+        def files(self):
+            return BundledPath(self._tree, self._rel)
 
-_as_file_default = _common.as_file.dispatch(object)
-_common.as_file.register(BundledPath)(_as_file)
+    def _cached_file(loader, name, data):
+        import hashlib as _hashlib
+        digest = _hashlib.sha256(data).hexdigest()
+        d = _os.path.join(loader._kiln_cache_dir(), digest)
+        target = _os.path.join(d, name)
+        try:
+            with open(target, 'rb') as f:
+                if _hashlib.sha256(f.read()).hexdigest() == digest:
+                    return target
+        except OSError:
+            pass
+        _os.makedirs(d, mode=0o700, exist_ok=True)
+        fd, tmp = _tempfile.mkstemp(dir=d, prefix='.' + name + '.')
+        try:
+            with _os.fdopen(fd, 'wb') as f:
+                f.write(data)
+            _os.replace(tmp, target)
+        except BaseException:
+            _os.unlink(tmp)
+            raise
+        return target
+
+    @_contextlib.contextmanager
+    def _as_file(path):
+        if not path.is_file():
+            with _as_file_default(path) as p:
+                yield p
+            return
+        yield _pathlib.Path(_cached_file(path._tree.loader, path.name,
+                                         path.read_bytes()))
+
+    _as_file_default = _common.as_file.dispatch(object)
+    _common.as_file.register(BundledPath)(_as_file)
+
+    _reader = BundledReader
+    return _reader
 
 def _tree(loader, root):
     tree = _trees.get(root)
@@ -189,7 +204,7 @@ def _tree(loader, root):
     return tree
 
 def resource_reader(loader, root, rel):
-    return BundledReader(_tree(loader, root), rel)
+    return _resources()(_tree(loader, root), rel)
 
 class BundledPathFinder:
     """A path entry finder for a directory inside the program."""

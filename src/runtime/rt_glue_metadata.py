@@ -26,6 +26,7 @@ class BundledDistribution(_Distribution):
 
     def locate_file(self, path):
         tree = _tree(self._loader, self._root)
+        _resources()
         return BundledPath(tree, '').joinpath(str(path))
 
     @property

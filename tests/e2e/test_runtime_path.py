@@ -145,3 +145,17 @@ def test_zip_files_on_the_runtime_path(tmp_path):
     assert lines[2] == "explicit in the zip", describe(got)
     assert want.returncode == 0, describe(want)
     assert want.stdout.splitlines()[2] == lines[2], describe(want)
+
+
+def test_pathlib_first_imported_with_a_runtime_path(tmp_path):
+    """The first import of pathlib in a program with --runtime-path reaches
+    PathFinder for a module no finder has (ntpath's `nt`), whose path entry
+    finder for the program must not need pathlib itself (it did: a
+    circular import ended the program)."""
+    write_tree(tmp_path, {"src/app.py": "import pathlib\n"
+                                        "print(pathlib.PurePath('a', 'b'))\n"})
+    prog = tmp_path / "dist" / "app"
+    kiln_build("app.py", "--runtime-path", "$ORIGIN/plugins", "-o", prog,
+               cwd=tmp_path / "src")
+    r = run([prog])
+    assert (r.returncode, r.stdout, r.stderr) == (0, "a/b\n", ""), describe(r)
