@@ -10,6 +10,7 @@
 #include "rt_files.h"
 
 #include <assert.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,12 +93,16 @@ static int rt_dlpath_fd_dir(int fd, kl_buf *dir, kl_err *err)
 }
 
 /* Set path to /proc/PID/fd/N (or /proc/self/fd/N) for memfd fd, with one
- * more slash after "fd/" each time N was used before. */
+ * more slash after "fd/" each time N was used before, and more until no
+ * loaded object has that name: another runtime in the process (an
+ * extension module kiln built, or the program that imports it) counts
+ * its own uses. */
 static int rt_dlpath_fd(int fd, kl_buf *path, kl_err *err)
 {
     size_t need = (size_t)fd + 1;
     char num[16];
     unsigned i;
+    void *h;
 
     assert(fd >= 0);
     if (need > rt_dlpath_fd_cap) {
@@ -120,6 +125,16 @@ static int rt_dlpath_fd(int fd, kl_buf *path, kl_err *err)
     if (kl_buf_adds(path, num) < 0)
         return kl_err_oom(err);
     rt_dlpath_fd_uses[fd]++;
+    while ((h = dlopen(path->s, RTLD_LAZY | RTLD_NOLOAD)) != NULL) {
+        size_t at = path->len - strlen(num);
+
+        dlclose(h);
+        if (kl_buf_add(path, "/", 1) < 0)
+            return kl_err_oom(err);
+        memmove(path->s + at + 1, path->s + at, strlen(num));
+        path->s[at] = '/';
+        rt_dlpath_fd_uses[fd]++;
+    }
     return 0;
 }
 
