@@ -1,4 +1,4 @@
-# kiln: `make` builds build/kiln and build/kiln-stub, then packages
+# kiln: `make` builds build/kiln, build/kiln-stub and build/kiln-ext.so, then packages
 # examples/hello.py as dist/hello and runs it; `make test` runs every test.
 # Both get what they lack by themselves (mk/configure, mk/testenv).
 #
@@ -76,6 +76,13 @@ KILN_SRC    := $(call src_of,cli freeze emit plan elf report common) \
 STUB_SRC    := $(filter-out src/common/kl_msg.c src/common/kl_json.c,\
                  $(call src_of,stub runtime common)) src/bundle/bundle_reader.c \
                src/elf/elf_reader.c
+# The extension-module template's one exported symbol (KL_EXT_INIT_PREFIX).
+EXT_INIT := $(shell grep -o -m1 'PyInit_kiln_extension_module_name_placeholder_x*' src/ext/ext_init.c)
+# The extension-module template: the runtime core and its entry point,
+# position-independent, with only the entry point exported.
+EXT_SRC     := $(filter-out src/common/kl_msg.c src/common/kl_json.c,\
+                 $(call src_of,ext runtime common)) src/bundle/bundle_reader.c \
+               src/elf/elf_reader.c
 # Python-free code the C unit tests link against.
 PURE_SRC    := $(call src_of,common bundle elf plan emit report) \
                src/runtime/rt_files.c src/runtime/rt_memfd.c src/runtime/rt_cache.c src/runtime/rt_cachedir.c \
@@ -88,7 +95,8 @@ UNIT_TESTS  := $(patsubst tests/unit/test_%.c,$(BUILD)/test_%,\
 
 # The C unit tests: tests/unit/test_NAME.c becomes $(BUILD)/test_NAME, run
 # with the folder of the fixtures they read.
-FIXTURES := $(BUILD)/fixtures/libkltest.so $(BUILD)/fixtures/libkltest-rpath.so
+FIXTURES := $(BUILD)/fixtures/libkltest.so $(BUILD)/fixtures/libkltest-rpath.so \
+            $(BUILD)/fixtures/libkltest-one.so
 
 $(BUILD)/test_%: tests/unit/test_%.c $(call obj,$(PURE_SRC))
 	$(CC) -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) -MMD -MP -o $@ $(filter %.c %.o,$^) $(ZSTD_LINK) -ldl
@@ -100,6 +108,9 @@ $(BUILD)/fixtures/libkltest.so: tests/unit/fixtures/kltest.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -g -O1 -o $@ $< -Wl,-soname,libkltest.so.1 \
 	      -Wl,--enable-new-dtags -Wl,-rpath,'$$ORIGIN/../lib' -lm
+$(BUILD)/fixtures/libkltest-one.so: tests/unit/fixtures/kltest_one.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O1 -fvisibility=hidden -o $@ $<
 $(BUILD)/fixtures/libkltest-rpath.so: tests/unit/fixtures/kltest.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -g -O1 -o $@ $< \
@@ -111,14 +122,24 @@ unit: $(UNIT_TESTS) $(FIXTURES)
 
 .PHONY: all programs example test testenv unit e2e e2e-start-route corpus-fast corpus matrix install clean bench FORCE
 all: programs example
-programs: $(BUILD)/kiln $(BUILD)/kiln-stub
+programs: $(BUILD)/kiln $(BUILD)/kiln-stub $(BUILD)/kiln-ext.so
 
 # Header dependencies: each object's .d file, written by the compiler.
--include $(patsubst %.o,%.d,$(call obj,$(sort $(KILN_SRC) $(STUB_SRC) $(PURE_SRC))))
+-include $(patsubst %.o,%.d,$(call obj,$(sort $(KILN_SRC) $(STUB_SRC) $(PURE_SRC))) \
+                            $(call pic_obj,$(EXT_SRC)))
 
 $(BUILD)/obj/%.o: src/%.c $(CONFIG) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The template's objects: position-independent, their symbols hidden.
+pic_obj = $(patsubst src/%.c,$(BUILD)/obj-pic/%.o,$(1))
+$(BUILD)/obj-pic/%.o: src/%.c $(CONFIG) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DKILN_EXT=1 -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+# An extension module's file name ends as the embedded Python's do.
+$(call obj,src/cli/cli_build.c src/cli/cli_options.c): ALL_CFLAGS += -DKILN_EXT_SUFFIX='"$(PY_EXT_SUFFIX)"'
 
 # The report's page (src/report/report_page.html) as a C string literal,
 # line by line: backslashes, quotes and question marks (trigraphs) escaped.
@@ -139,14 +160,29 @@ $(BUILD)/gen/rt_glue_code.h: $(GLUE_PY) mk/glue_code.py $(CONFIG)
 	  rt_glue_metadata_code=src/runtime/rt_glue_metadata.py \
 	  rt_reexec_code=src/runtime/rt_reexec.py > $@.tmp
 	@mv $@.tmp $@
-$(call obj,src/runtime/rt_glue.c): $(BUILD)/gen/rt_glue_code.h
-$(call obj,src/runtime/rt_glue.c): ALL_CFLAGS += -I$(BUILD)/gen
+$(call obj,src/runtime/rt_glue.c) $(call pic_obj,src/runtime/rt_glue.c): $(BUILD)/gen/rt_glue_code.h
+$(call obj,src/runtime/rt_glue.c) $(call pic_obj,src/runtime/rt_glue.c): ALL_CFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/kiln: $(call obj,$(KILN_SRC))
 	$(CC) $(PIE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
 
 $(BUILD)/kiln-stub: $(call obj,$(STUB_SRC))
 	$(CC) $(STUB_PIE_LDFLAGS) $(LDFLAGS) $(STUB_LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
+
+# The extension-module template (docs/extension.md): linked against no
+# libpython (the host Python provides its symbols), every reference to
+# them weak, so that a host of another version loads it and gets the
+# version check's ImportError instead of the loader's "undefined symbol";
+# libc named all the same, so that the glibc versions it needs are
+# recorded (kiln analyze reports them).
+$(BUILD)/kiln-ext.so: $(call pic_obj,$(EXT_SRC))
+	$(CC) -r -nostdlib -o $@.r.o $^ $(ZSTD_LINK)
+	@! nm -u $@.r.o | grep -E ' (rt|kl|bundle|elf|ext|stub)_' || \
+	  { echo "$@: the functions above are used but not defined"; rm -f $@.r.o; exit 1; }
+	objcopy --keep-global-symbol=$(EXT_INIT) $@.r.o
+	objcopy --weaken $@.r.o
+	$(CC) -shared $(LDFLAGS) $(STUB_LDFLAGS) -o $@ $@.r.o -Wl,--no-as-needed -lc
+	@rm -f $@.r.o
 
 # The example, packaged and run once: a check that kiln works on this machine.
 # A dist/hello that is not a kiln program is someone's file: left alone.
@@ -216,6 +252,7 @@ install: programs
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kiln
 	install -m 0755 $(BUILD)/kiln $(DESTDIR)$(PREFIX)/bin/kiln
 	install -m 0755 $(BUILD)/kiln-stub $(DESTDIR)$(PREFIX)/lib/kiln/kiln-stub
+	install -m 0755 $(BUILD)/kiln-ext.so $(DESTDIR)$(PREFIX)/lib/kiln/kiln-ext.so
 
 # bench/run.py uses the Python kiln embeds; with Debian's python3.11 it also
 # compares instruction counts against a kiln that embeds that one.

@@ -42,8 +42,11 @@ enum bundle_run_mode {
     BUNDLE_RUN_SCRIPT = 1, /* run module "__main__" as a script */
     BUNDLE_RUN_MODULE = 2, /* run_target as `python -m run_target` */
     BUNDLE_RUN_ENTRY = 3,  /* run_target is "pkg.mod:func"; exit(func()) */
-    BUNDLE_RUN_INTERPRETER = 4 /* no target: the command line is python's
-                                  (-c, -m, SCRIPT, -, the REPL) */
+    BUNDLE_RUN_INTERPRETER = 4, /* no target: the command line is python's
+                                   (-c, -m, SCRIPT, -, the REPL) */
+    BUNDLE_RUN_EXTENSION = 5   /* an extension module: run_target is the
+                                  module whose code its namespace runs
+                                  ("__main__": the script) */
 };
 
 /* At bundle offset 0. Offsets are relative to the start of the bundle. */

@@ -125,6 +125,7 @@ const char *bundle_run_mode_name(uint32_t mode)
     case BUNDLE_RUN_MODULE: return "module";
     case BUNDLE_RUN_ENTRY: return "entry";
     case BUNDLE_RUN_INTERPRETER: return "interpreter";
+    case BUNDLE_RUN_EXTENSION: return "extension";
     default: return "?";
     }
 }

@@ -38,13 +38,15 @@ typedef struct cli_build_args {
     fz_options fz;             /* filled by cli_options_to_fz() */
     const char *script;        /* SCRIPT */
     const char *module, *entry, *script_name, *output, *name, *venv,
-        *python, *report, *optimize, *hash_seed, *keep_only;
+        *python, *report, *optimize, *hash_seed, *keep_only, *target,
+        *suffix, *dependencies;
     cli_list requirements, pips, hidden, excludes, collect, collect_data,
         files, system_libs, bundle_libs, runtime_paths, paths, datas,
         warnings, xoptions, runtime_hooks;
     int no_source, compress, no_strip, verbose, quiet, help;
     int unbuffered, python_env, meipass, full_finalize;
     int onefile, onedir, force, interpreter;
+    int extension;             /* --target extension */
     unsigned char given[CLI_MAX_OPTS]; /* option i was on the command line */
 } cli_build_args;
 

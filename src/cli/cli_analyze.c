@@ -212,16 +212,20 @@ static int cli_an_object(cli_an *a, const bundle_view *v, const fz_libs *libs,
 }
 
 /* Add every native object of the program (bundle v in map, executable at
- * exe): the executable itself, then its extension modules and libraries
- * (a folder program's from their files). */
+ * exe): the executable itself (an extension module kiln built: the module
+ * itself), then its extension modules and libraries (a folder program's
+ * from their files). */
 static int cli_an_program(cli_an *a, const char *exe, const kl_map *map,
                           const bundle_view *v, kl_err *err)
 {
     uint32_t k;
     int r;
 
-    r = cli_an_object(a, v, NULL, "executable", exe, NULL, map->data,
-                      (size_t)map->size, err);
+    r = cli_an_object(a, v, NULL,
+                      v->header->run_mode == BUNDLE_RUN_EXTENSION
+                          ? "module"
+                          : "executable",
+                      exe, NULL, map->data, (size_t)map->size, err);
     for (k = 0; r == 0 && k < v->header->entry_count; k++) {
         const bundle_entry *e = &v->entries[k];
         const char *kind = e->kind == BUNDLE_KIND_EXTENSION ? "extension"

@@ -74,6 +74,51 @@ static int cli_build_check(const cli_build_args *a, const fz_options *o)
                                a->optimize);
     if (a->name && (a->name[0] == '\0' || strchr(a->name, '/')))
         return cli_usage_error("build", "--name %s: not a file name", a->name);
+    if (a->target && strcmp(a->target, "program") != 0 && !a->extension)
+        return cli_usage_error("build", "--target %s: the targets are program "
+                               "and extension", a->target);
+    if (!a->extension && (a->suffix || a->dependencies))
+        return cli_usage_error("build", "%s only applies with --target "
+                               "extension", a->suffix ? "--suffix"
+                                                      : "--dependencies");
+    if (a->dependencies && strcmp(a->dependencies, "bundled") != 0 &&
+        strcmp(a->dependencies, "host") != 0)
+        return cli_usage_error("build", "--dependencies %s: it is bundled or "
+                               "host", a->dependencies);
+    if (a->suffix && (strchr(a->suffix, '/') || a->suffix[0] != '.' ||
+                      strlen(a->suffix) < 3 ||
+                      strcmp(a->suffix + strlen(a->suffix) - 3, ".so") != 0))
+        return cli_usage_error("build", "--suffix %s: an extension module's "
+                               "file name ends in .so (e.g. .so, .abi3.so "
+                               "or " KILN_EXT_SUFFIX ")", a->suffix);
+    if (a->extension) {
+        const char *no = a->onedir ? "--onedir"
+                         : o->interpreter ? "--interpreter"
+                         : o->entry ? "--entry"
+                         : o->n_runtime_paths ? "--runtime-path"
+                         : o->n_runtime_hooks ? "--runtime-hook"
+                         : o->n_warnings ? "-W"
+                         : o->n_xoptions ? "-X"
+                         : o->unbuffered ? "-u"
+                         : a->hash_seed ? "--hash-seed"
+                         : o->python_env ? "--python-env"
+                         : o->meipass ? "--meipass"
+                         : o->full_finalize ? "--full-finalize"
+                         : a->optimize ? "-O"
+                         : NULL;
+
+        if (no)
+            return cli_usage_error("build", "%s does not apply to an "
+                                   "extension module, which runs in its "
+                                   "host's interpreter as that is set up",
+                                   no);
+        if (o->module && a->name && strcmp(a->name, o->module) != 0 &&
+            strchr(o->module, '.') == NULL)
+            return cli_usage_error("build", "--name %s: an extension module "
+                                   "built from -m MODULE has MODULE's name "
+                                   "(its submodules' names start with it)",
+                                   a->name);
+    }
     if (a->quiet && a->verbose)
         return cli_usage_error("build", "%s", "give only one of -q and -v");
     if (a->report && a->report[0] == '\0')
@@ -86,6 +131,9 @@ static int cli_build_check(const cli_build_args *a, const fz_options *o)
                                    "--runtime-hook needs a file name");
     return 0;
 }
+
+/* The file name ending of an extension module: the embedded Python's. */
+static const char cli_ext_suffix[] = KILN_EXT_SUFFIX;
 
 /* What a folder program keeps as files next to its executable: native
  * code (loaded by the dynamic loader from its own file, as python does)
@@ -125,13 +173,20 @@ static int cli_build_output(const cli_build_args *a, const fz_options *o,
     } else if (o->interpreter) {
         src = "python";
         end = src + strlen(src);
+    } else if (a->extension) {
+        src = strrchr(o->module, '.');
+        src = src ? src + 1 : o->module;
+        end = src + strlen(src);
     } else {
         src = o->module ? o->module : o->entry;
         end = src + strcspn(src, ".:");
     }
     if (kl_buf_setf(name, "%.*s", (int)(end - src), src) < 0 ||
         (a->output ? kl_buf_sets(out, a->output)
-                   : kl_buf_setf(out, "dist/%s", name->s)) < 0)
+         : a->extension
+             ? kl_buf_setf(out, "dist/%s%s", name->s,
+                           a->suffix ? a->suffix : cli_ext_suffix)
+             : kl_buf_setf(out, "dist/%s", name->s)) < 0)
         return kl_err_oom(err);
     while (a->onedir && out->len > 1 && out->s[out->len - 1] == '/')
         out->s[--out->len] = '\0';
@@ -162,8 +217,9 @@ static int cli_build_inputs(const fz_options *o, const char *app_dir,
     return oom ? kl_err_oom(err) : 0;
 }
 
-/* Write the program of plan p as the options say: one file at out, or a
- * folder program at out whose executable is called name. */
+/* Write the program of plan p as the options say: one file at out, a
+ * folder program at out whose executable is called name, or the extension
+ * module name at out (stub is then the extension module template). */
 static int cli_build_emit(const cli_build_args *a, const fz_options *o,
                           const plan *p, const char *stub,
                           const char *app_dir, const char *name,
@@ -173,6 +229,8 @@ static int cli_build_emit(const cli_build_args *a, const fz_options *o,
     emit_replace rep = {a->force, NULL, 0};
     int r;
 
+    if (a->extension)
+        return emit_extension(p, stub, name, out, err);
     if (!a->onedir)
         return emit_onefile(p, stub, out, err);
     if (cli_build_inputs(o, app_dir, &inputs, err) < 0) {
@@ -209,12 +267,12 @@ static int cli_build_app_dir(const fz_options *o, char **dir, kl_err *err)
     return 0;
 }
 
-/* The runtime stub that sits next to this kiln (or in ../lib/kiln/ after
+/* The runtime stub `file` (kiln-stub, or kiln-ext.so: the extension
+ * module template) that sits next to this kiln (or in ../lib/kiln/ after
  * make install). *path is a new malloc'd string. */
-static int cli_build_find_stub(char **path, kl_err *err)
+static int cli_build_find_stub(const char *file, char **path, kl_err *err)
 {
-    static const char *const tries[] = {"%s/kiln-stub",
-                                        "%s/../lib/kiln/kiln-stub"};
+    static const char *const tries[] = {"%s/%s", "%s/../lib/kiln/%s"};
     char *self = realpath("/proc/self/exe", NULL);
     kl_buf b = KL_BUF_INIT;
     char *slash;
@@ -228,7 +286,7 @@ static int cli_build_find_stub(char **path, kl_err *err)
     if (slash != NULL)
         *slash = '\0';
     for (i = 0; i < sizeof tries / sizeof tries[0]; i++) {
-        if (kl_buf_setf(&b, tries[i], self) < 0)
+        if (kl_buf_setf(&b, tries[i], self, file) < 0)
             break;
         if (access(b.s, R_OK) == 0) {
             *path = kl_buf_detach(&b);
@@ -236,8 +294,9 @@ static int cli_build_find_stub(char **path, kl_err *err)
             return *path ? 0 : kl_err_oom(err);
         }
     }
-    kl_err_set(err, "runtime stub not found next to kiln (%s/kiln-stub or "
-                    "%s/../lib/kiln/kiln-stub); reinstall kiln", self, self);
+    kl_err_set(err, "runtime stub not found next to kiln (%s/%s or "
+                    "%s/../lib/kiln/%s); reinstall kiln", self, file, self,
+               file);
     kl_buf_free(&b);
     free(self);
     return -1;
@@ -474,7 +533,8 @@ int cli_build(int argc, char **argv)
                    strerror(errno));
         goto fail;
     }
-    if (cli_build_find_stub(&stub, &err) < 0 ||
+    if (cli_build_find_stub(a.extension ? "kiln-ext.so" : "kiln-stub", &stub,
+                            &err) < 0 ||
         (!cp.proj.has_project && cli_build_app_dir(&a.fz, &app_dir, &err) < 0) ||
         fz_site_open(&a.fz, &site, &err) < 0 ||
         fz_env_open(&a.fz, site, app_dir, &env, &err) < 0)

@@ -13,6 +13,12 @@
 
 #define CLI_OFF(field) offsetof(cli_build_args, field)
 
+#ifdef KILN_EXT_SUFFIX
+#define KILN_EXT_SUFFIX_HELP KILN_EXT_SUFFIX
+#else
+#define KILN_EXT_SUFFIX_HELP "the host's EXT_SUFFIX"
+#endif
+
 /* Every option. `off` is where its value goes in cli_build_args: an int
  * (flag), a const char * (value) or a cli_list (list). */
 static const cli_opt cli_opts[] = {
@@ -34,6 +40,21 @@ static const cli_opt cli_opts[] = {
      "it in _internal/, extension modules, shared\n"
      "libraries and data files as real files (the\n"
      "executable indexes them and keeps the bytecode)"},
+    {"target", 0, CLI_VALUE, CLI_OFF(target), "KIND",
+     "what to write: program (the default) or extension:\n"
+     "a Python extension module NAME<suffix> that a host\n"
+     "Python of this version imports, its namespace the\n"
+     "script's (or -m MODULE's), its dependencies served\n"
+     "from its own file (docs/extension.md)"},
+    {"suffix", 0, CLI_VALUE, CLI_OFF(suffix), "SUFFIX",
+     "with --target extension: the file name's ending\n"
+     "(default the embedded Python's, " KILN_EXT_SUFFIX_HELP ";\n"
+     "--suffix .so for a plain NAME.so)"},
+    {"dependencies", 0, CLI_VALUE, CLI_OFF(dependencies), "WHOSE",
+     "with --target extension: bundled (the default: the\n"
+     "module's own code imports what it carries, the\n"
+     "host's imports are left alone) or host (the host's\n"
+     "modules first, what it carries after them)"},
     {"output", 'o', CLI_VALUE, CLI_OFF(output), "PATH",
      "where to write the program, or with --onedir the\n"
      "folder (default dist/NAME)"},
@@ -470,6 +491,10 @@ void cli_options_to_fz(cli_build_args *a)
     o->quiet = a->quiet;
     o->venv = a->venv;
     o->python = a->python;
+    a->extension = a->target != NULL && strcmp(a->target, "extension") == 0;
+    o->extension = a->extension;
+    o->deps_host = a->dependencies != NULL &&
+                   strcmp(a->dependencies, "host") == 0;
     if (a->onefile)
         a->onedir = 0;
 }

@@ -53,6 +53,11 @@ int kl_err_oom(kl_err *err);
  * checksum of b seeded with the checksum of a whenever a's length is a
  * multiple of 8. */
 #define KL_CHECKSUM_SEED UINT64_C(0xcbf29ce484222325)
+
+/* The start of the one symbol an extension module's template exports: its
+ * PyInit function, named PyInit_<module> by the build (elf_rename_export)
+ * within the bytes this name takes. */
+#define KL_EXT_INIT_PREFIX "PyInit_kiln_extension_module_"
 uint64_t kl_checksum(uint64_t seed, const void *p, size_t n);
 
 /* The same checksum computed over bytes that arrive in pieces of any size:

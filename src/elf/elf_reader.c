@@ -1,7 +1,8 @@
 /*
  * elf_reader.c: read program headers and the dynamic section of an ELF
  * object in memory, checking every offset before it is used; and, for a
- * built program, hide needed libraries from the loader in a copy.
+ * built program, hide needed libraries from the loader in a copy, or
+ * rename the one symbol an extension module's template exports.
  *
  * Addresses in the dynamic section (the string table, the version-needs
  * table) are virtual addresses; they are turned into file offsets through
@@ -308,6 +309,7 @@ typedef struct elf_dynamic {
     uint64_t off;   /* file offset of the first entry */
     uint64_t n;     /* entries before DT_NULL */
     uint64_t verneed, verneednum;
+    uint64_t symtab, gnu_hash; /* virtual addresses, 0 when absent */
 } elf_dynamic;
 
 /* Find image im's dynamic section and string table (im->strtab_*). 1 when
@@ -346,6 +348,10 @@ static int elf_find_dynamic(elf_image *im, elf_dynamic *dyn, kl_err *err)
             dyn->verneed = d.d_un.d_ptr;
         else if (d.d_tag == DT_VERNEEDNUM)
             dyn->verneednum = d.d_un.d_val;
+        else if (d.d_tag == DT_SYMTAB)
+            dyn->symtab = d.d_un.d_ptr;
+        else if (d.d_tag == DT_GNU_HASH)
+            dyn->gnu_hash = d.d_un.d_ptr;
     }
     if (!have_strtab || !have_strsz)
         return kl_err_set(err, "the dynamic section has no string table");
@@ -515,4 +521,80 @@ int elf_hide_needed(uint8_t *image, uint64_t size, const char *const *names,
         elf_hide_verneed(&im, image, &dyn, names, n_names, err) < 0)
         return -1;
     return hidden;
+}
+
+/* The hash the GNU hash table files a symbol name under (the loader's
+ * dl_new_hash). */
+static uint32_t elf_gnu_hash(const char *s)
+{
+    uint32_t h = 5381;
+
+    for (; *s != '\0'; s++)
+        h = h * 33 + (unsigned char)*s;
+    return h;
+}
+
+int elf_rename_export(uint8_t *image, uint64_t size, const char *prefix,
+                      const char *name, kl_err *err)
+{
+    elf_image im;
+    elf_dynamic dyn;
+    uint32_t head[4], nbuckets, symoffset, bloom, h, k, chain;
+    uint64_t off, sym_off, at;
+    Elf64_Sym sym;
+    const char *old;
+    size_t room, n = strlen(name);
+    int r;
+
+    if ((r = elf_open_dynamic(image, size, &im, &dyn, err)) <= 0)
+        return r < 0 ? -1 : kl_err_set(err, "no dynamic section");
+    if (dyn.symtab == 0 || dyn.gnu_hash == 0)
+        return kl_err_set(err, "no symbol table or GNU hash table");
+    if (elf_vaddr_to_off(&im, dyn.gnu_hash, sizeof head, &off,
+                         "the GNU hash table", err) < 0)
+        return -1;
+    memcpy(head, image + off, sizeof head);
+    nbuckets = head[0];
+    symoffset = head[1];
+    bloom = head[2];
+    if (nbuckets == 0 ||
+        !elf_in_image(&im, off + sizeof head,
+                      (uint64_t)bloom * 8 + (uint64_t)nbuckets * 4 + 4))
+        return kl_err_set(err, "the GNU hash table lies outside the file");
+    at = off + sizeof head + (uint64_t)bloom * 8;
+    memcpy(&chain, image + at + (uint64_t)nbuckets * 4, 4);
+    for (k = 0; k < nbuckets; k++) {
+        uint32_t b;
+
+        memcpy(&b, image + at + (uint64_t)k * 4, 4);
+        if (b != 0 && b != symoffset)
+            break;
+    }
+    if (k < nbuckets || (chain & 1u) == 0)
+        return kl_err_set(err, "it exports more than one symbol");
+    if (elf_vaddr_to_off(&im, dyn.symtab + (uint64_t)symoffset * sizeof sym,
+                         sizeof sym, &sym_off, "the exported symbol", err) < 0)
+        return -1;
+    memcpy(&sym, image + sym_off, sizeof sym);
+    if (elf_string(&im, sym.st_name, &old, err) < 0)
+        return -1;
+    room = strlen(old);
+    if (strncmp(old, prefix, strlen(prefix)) != 0)
+        return kl_err_set(err, "its exported symbol %s is not %s...", old,
+                          prefix);
+    if (n > room)
+        return kl_err_set(err, "the name %s is longer than the %zu bytes "
+                               "the template leaves for it", name, room);
+    memset(image + im.strtab_off + sym.st_name, 0, room);
+    memcpy(image + im.strtab_off + sym.st_name, name, n);
+    h = elf_gnu_hash(name);
+    memset(image + off + sizeof head, 0xff, (size_t)bloom * 8);
+    for (k = 0; k < nbuckets; k++) {
+        uint32_t b = k == h % nbuckets ? symoffset : 0;
+
+        memcpy(image + at + (uint64_t)k * 4, &b, 4);
+    }
+    chain = h | 1u;
+    memcpy(image + at + (uint64_t)nbuckets * 4, &chain, 4);
+    return 0;
 }

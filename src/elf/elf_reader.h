@@ -106,4 +106,14 @@ int elf_fixed_paths(const void *image, uint64_t size, uint64_t offs[2],
 int elf_hide_needed(uint8_t *image, uint64_t size, const char *const *names,
                     size_t n_names, kl_err *err);
 
+/* In the writable image[0, size) of a shared object that exports exactly
+ * one symbol (an extension module's template), whose name starts with
+ * prefix and is at least as long as name: name it `name` instead (the
+ * rest of the old name's bytes zeroed) and file it under name's hash in
+ * the GNU hash table (its Bloom filter set to let every name through), so
+ * that the loader finds it by the new name and no other. Fails, saying
+ * why, for any other image or a name too long. */
+int elf_rename_export(uint8_t *image, uint64_t size, const char *prefix,
+                      const char *name, kl_err *err);
+
 #endif

@@ -1,8 +1,8 @@
 /*
  * emit.h: emitters turn a finished plan into an output. They decide
  * nothing: every entry, its bytes, its storage and its place (inside the
- * program or a file next to it) come from the plan. Two outputs so far:
- * the one-file program and the folder program.
+ * program or a file next to it) come from the plan. Three outputs: the
+ * one-file program, the folder program and the extension module.
  */
 #ifndef KILN_EMIT_H
 #define KILN_EMIT_H
@@ -19,6 +19,14 @@
  * out_path is untouched. */
 int emit_onefile(const plan *p, const char *stub_path, const char *out_path,
                  kl_err *err);
+
+/* Write the extension module `name` for plan p (finished) to out_path:
+ * the template shared object at template_path with its entry point
+ * renamed PyInit_<name>, zero padding to a page boundary, then a bundle
+ * holding every entry; written as emit_onefile writes a program. Fails
+ * for a name no PyInit_ symbol can carry or a template that is not one. */
+int emit_extension(const plan *p, const char *template_path,
+                   const char *name, const char *out_path, kl_err *err);
 
 /* The folder of a folder program, next to its executable: where a
  * PyInstaller (6 and later) onedir build keeps its files too. */

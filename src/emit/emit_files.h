@@ -39,4 +39,13 @@ int emit_program_write(const plan *p, const kl_map *stub, int fd,
                        const char *folder, const char *folder_path,
                        kl_err *err);
 
+/* Write the file out_path: the stub (or extension module template) in
+ * image, zero padding to a page, then the bundle of plan p holding every
+ * entry; written under a temporary name in the same directory (missing
+ * parent directories are created), made executable and renamed over
+ * out_path, so that on failure nothing is left and a file at out_path is
+ * untouched. Refuses a directory at out_path. */
+int emit_onefile_image(const plan *p, const kl_map *image,
+                       const char *out_path, kl_err *err);
+
 #endif

@@ -79,6 +79,10 @@ typedef struct fz_options {
     int meipass;                   /* --meipass: sys._MEIPASS set */
     int full_finalize;             /* --full-finalize: exit through
                                       Py_FinalizeEx */
+    int extension;                 /* --target extension: an extension
+                                      module, which the host's standard
+                                      library serves */
+    int deps_host;                 /* --dependencies host */
     const char *const *runtime_hooks; /* --runtime-hook: Python files run,
                                          in order, before the app */
     size_t n_runtime_hooks;

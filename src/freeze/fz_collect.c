@@ -54,7 +54,17 @@ static int fz_collect_main(const fz_options *opt, fz_graph *g, plan *p,
                               base ? base + 1 : opt->script, PLAN_WHY_RUN,
                               "the script to build", err) < 0)
             return -1;
-        return plan_set_run(p, BUNDLE_RUN_SCRIPT, "", PY_VERSION_HEX, err);
+        return opt->extension
+                   ? plan_set_run(p, BUNDLE_RUN_EXTENSION, "__main__",
+                                  PY_VERSION_HEX, err)
+                   : plan_set_run(p, BUNDLE_RUN_SCRIPT, "", PY_VERSION_HEX,
+                                  err);
+    }
+    if (opt->module && opt->extension) {
+        if (fz_graph_require(g, opt->module, PLAN_WHY_RUN, err) < 0)
+            return -1;
+        return plan_set_run(p, BUNDLE_RUN_EXTENSION, opt->module,
+                            PY_VERSION_HEX, err);
     }
     if (opt->module) {
         if (fz_graph_require(g, opt->module, PLAN_WHY_RUN, err) < 0)

@@ -40,6 +40,17 @@ static int fz_plan_rarely_loaded(const fz_module *m)
     return 1;
 }
 
+/* True when module m is left to the host of an extension module: an
+ * extension module of the standard library, which every Python of the
+ * host's version has (the library ones need comes with it). The standard
+ * library's Python modules are carried, for a host that lacks one (a
+ * program kiln built carries only those it uses). */
+static int fz_plan_host_has(const fz_graph *g, const fz_module *m)
+{
+    return g->opt->extension && m->stdlib && m->state == FZ_FOUND &&
+           !m->omit && m->kind == BUNDLE_KIND_EXTENSION;
+}
+
 /* Add module m (collected) to p. */
 static int fz_plan_module(fz_graph *g, fz_module *m, fz_levels lv, plan *p,
                           kl_err *err)
@@ -60,8 +71,11 @@ static int fz_plan_module(fz_graph *g, fz_module *m, fz_levels lv, plan *p,
     if (m->kind == BUNDLE_KIND_MODULE || m->kind == BUNDLE_KIND_PACKAGE) {
         /* The bytecode of a module rarely loaded is stored compressed:
          * start-up does not pay for it, and plugin-heavy packages (every
-         * pygments lexer) and the codecs stay small. */
-        int level = lv.data == 0 && fz_plan_rarely_loaded(m)
+         * pygments lexer) and the codecs stay small. An extension module's
+         * standard library is rarely loaded too: only a host without
+         * that module of its own gets it (docs/extension.md). */
+        int level = lv.data == 0 && (fz_plan_rarely_loaded(m) ||
+                                     (g->opt->extension && m->stdlib))
                         ? FZ_COMPRESS_LEVEL
                         : lv.data;
 
@@ -317,7 +331,7 @@ static int fz_plan_libs(fz_graph *g, plan *p, kl_err *err)
         const fz_module *m = g->mods[i];
         kl_err bad;
 
-        if (m->state != FZ_FOUND || m->omit ||
+        if (m->state != FZ_FOUND || m->omit || fz_plan_host_has(g, m) ||
             m->kind != BUNDLE_KIND_EXTENSION || m->file == NULL)
             continue;
         if (fz_libs_collect(m->file, &libs, &bad) < 0)
@@ -393,6 +407,12 @@ int fz_graph_plan(fz_graph *g, plan *p, kl_err *err)
     for (i = 0; r == 0 && i < g->n; i++) {
         fz_module *m = g->mods[i];
 
+        if (fz_plan_host_has(g, m)) {
+            r = plan_omit(p, m->name, PLAN_OMIT_HOST, m->importers,
+                          "an extension module of the standard library: "
+                          "the host Python has its own", err);
+            continue;
+        }
         if (m->state == FZ_FOUND && !m->omit) {
             r = fz_plan_module(g, m, lv, p, err);
             if (r == 0)

@@ -309,6 +309,8 @@ int fz_interp_options(const fz_options *opt, char **text, kl_err *err)
         r |= kl_buf_addf(&b, "meipass\n");
     if (opt->full_finalize)
         r |= kl_buf_addf(&b, "full-finalize\n");
+    if (opt->deps_host)
+        r |= kl_buf_addf(&b, "dependencies host\n");
     if (r < 0) {
         kl_buf_free(&b);
         return kl_err_oom(err);

@@ -37,7 +37,7 @@ const char *plan_omit_name(unsigned omit)
 {
     static const char *const names[] = {
         "?", "missing", "optional", "excluded", "developer tool", "broken",
-        "keep-only",
+        "keep-only", "host",
     };
 
     _Static_assert(sizeof names / sizeof names[0] == PLAN_OMIT_MAX + 1,

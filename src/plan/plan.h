@@ -58,7 +58,9 @@ enum plan_omit {
                               reaches lazily */
     PLAN_OMIT_BROKEN,      /* found, but could not be compiled */
     PLAN_OMIT_KEEP_ONLY,   /* not named in the --keep-only file */
-    PLAN_OMIT_MAX = PLAN_OMIT_KEEP_ONLY
+    PLAN_OMIT_HOST,        /* an extension module of the standard library,
+                              left to an extension module's host Python */
+    PLAN_OMIT_MAX = PLAN_OMIT_HOST
 };
 
 /* Short lower-case names of a why and an omission ("import", "optional"),

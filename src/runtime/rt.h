@@ -28,6 +28,8 @@ typedef struct rt_options {
     int environment;        /* PYTHON* variables honoured */
     int meipass;            /* sys._MEIPASS set */
     int full_finalize;      /* exit through Py_FinalizeEx */
+    int deps_host;          /* an extension module: the host's modules
+                               first, the bundle's after them */
     int utf8_mode;          /* -1: python's default, else -X utf8's 0 or 1 */
     int dev_mode;           /* -X dev */
     int hash_seed_set;      /* hash_seed fixed, as PYTHONHASHSEED=N */
@@ -137,6 +139,24 @@ void rt_importer_hold_zipimport(int on);
  * looks for modules on disk as python does. A missing directory is kept,
  * as python keeps one. -1 with an exception set. */
 int rt_importer_add_runtime_path(const rt_program *prog);
+
+/* For the extension module `name` (a str) that prog's file is (bundle run
+ * mode extension): create its importers and put them on sys.meta_path,
+ * `name` standing for the bundle's run target in both. By default one
+ * goes first, serving only the imports the extension module's own code
+ * asks for, of modules not of the standard library; the other last
+ * (before PathFinder when in_program: the host is a program kiln built),
+ * serving the standard library's modules it carries to a host that has
+ * not got them (rt_importer_scope.c). When prog's options say
+ * "dependencies host", one only, last, serving any import the host's own
+ * finders leave. Once per process. -1 with an exception set. */
+int rt_importer_install_extension(rt_program *prog, PyObject *name,
+                                  int in_program);
+
+/* True when module `name` (dotted) belongs to the standard library: its
+ * first component is in sys.stdlib_module_names (where the Python has
+ * it), or it is importlib or importlib's own bootstrap. Never fails. */
+int rt_importer_in_stdlib(const char *name);
 
 /* Put the importer's path hook first on sys.path_hooks, so that
  * pkgutil.iter_modules and walk_packages list bundled modules for paths

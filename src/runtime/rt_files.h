@@ -3,8 +3,8 @@
  * under the program's own path ("<program>/pkg/data.txt"), anonymous
  * memory files, and the per-user cache that gives a package of the tree
  * or a native object real files (rt_cachedir.c, rt_cache.c). No Python
- * here: the executable's libc layer (src/stub/stub_libc.c) serves open(),
- * stat() and readdir() on those paths from this tree, whatever code asks. Errors are errno values, as
+ * here: the libc layer (rt_libc.c) serves open(), stat() and readdir() on
+ * those paths from this tree, whatever code asks. Errors are errno values, as
  * libc's are. See docs/runtime.md, "Paths under the program".
  */
 #ifndef KILN_RT_FILES_H
@@ -16,6 +16,29 @@
 #include <sys/stat.h>
 
 #include "../bundle/bundle.h"
+
+/* ---- rt_libc.c: libc's path calls ---------------------------------------- */
+
+/* libc's definition of `name` (in an extension module, the one the host's
+ * objects are bound to), cached in *slot: looked up once (a race only
+ * looks it up twice). Ends the process when libc lacks it: nothing
+ * sensible is left. */
+void *rt_libc_real(void **slot, const char *name);
+
+/* A wrapper of libc function `name` (built with KILN_EXT). */
+typedef struct rt_libc_hook {
+    const char *name;
+    void *hook;
+} rt_libc_hook;
+
+/* The wrappers an extension module puts in its host's slots for libc's
+ * functions (src/ext/ext_hooks.c). */
+extern const rt_libc_hook rt_libc_hooks[];
+extern const size_t rt_libc_n_hooks;
+
+/* True when dirp is a directory stream rt_libc.c's opendir opened in the
+ * extension module's tree. */
+int rt_libc_owns_dir(DIR *dirp);
 
 /* ---- rt_memfd.c: memory files ---------------------------------------- */
 

@@ -17,13 +17,7 @@
 #include <string.h>
 
 
-static PyObject *rt_the_importer; /* the installed instance, owned */
 static int rt_importer_no_zipimport; /* rt_importer_hold_zipimport(1) */
-
-PyObject *rt_importer_get(void)
-{
-    return rt_the_importer;
-}
 
 /* Find `name` among the bundle's modules. Sets ModuleNotFoundError (when
  * `raise` is true) and returns NULL when absent; *utf8 receives the name. */
@@ -331,6 +325,12 @@ PyObject *rt_importer_find_spec_in(PyObject *self, PyObject *name,
                         "zipimport is not installed while the program starts");
         return NULL;
     }
+    switch (rt_importer_serves((rt_importer *)self, name, path)) {
+    case -1:
+        return NULL;
+    case 0:
+        Py_RETURN_NONE;
+    }
     switch (path == Py_None ? RT_PATH_ITSELF
                             : rt_importer_follow_path((rt_importer *)self,
                                                       name, path)) {
@@ -632,6 +632,7 @@ static void rt_importer_dealloc(PyObject *obj)
     Py_XDECREF(self->aliases);
     Py_XDECREF(self->cache_tail);
     Py_XDECREF(self->spec_keys);
+    Py_XDECREF(self->own_name);
     PyObject_Free(self);
 }
 
@@ -646,18 +647,18 @@ static PyTypeObject rt_importer_type = {
     .tp_dealloc = rt_importer_dealloc,
 };
 
-int rt_importer_install(rt_program *prog, const char *main_alias)
+rt_importer *rt_importer_new(rt_program *prog)
 {
     rt_importer *self = NULL;
-    PyObject *bootstrap = NULL, *meta_path;
+    PyObject *bootstrap = NULL;
     char *prefix = NULL;
     size_t n = strlen(prog->root);
 
     if (PyType_Ready(&rt_importer_type) < 0)
-        return -1;
+        return NULL;
     self = PyObject_New(rt_importer, &rt_importer_type);
     if (self == NULL)
-        return -1;
+        return NULL;
     self->prog = prog;
     self->prefix = NULL;
     self->spec_type = NULL;
@@ -669,6 +670,8 @@ int rt_importer_install(rt_program *prog, const char *main_alias)
     self->aliases = NULL;
     self->cache_tail = NULL;
     self->spec_keys = NULL;
+    self->own_name = NULL;
+    self->role = RT_ROLE_ALL;
     if (rt_importer_cache_tail(self) < 0)
         goto fail;
     prefix = malloc(n + 2);
@@ -702,24 +705,13 @@ int rt_importer_install(rt_program *prog, const char *main_alias)
     self->fix_filename = PyObject_GetAttrString(self->imp, "_fix_co_filename");
     if (self->fix_filename == NULL)
         goto fail;
-    if (main_alias != NULL &&
-        (self->main_alias = PyUnicode_FromString(main_alias)) == NULL)
-        goto fail;
-    meta_path = PySys_GetObject("meta_path");
-    if (meta_path == NULL || !PyList_Check(meta_path)) {
-        PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
-        goto fail;
-    }
-    if (PyList_Insert(meta_path, 0, (PyObject *)self) < 0)
-        goto fail;
     Py_DECREF(bootstrap);
-    rt_the_importer = (PyObject *)self;
-    return 0;
+    return self;
 
 fail:
     Py_XDECREF(bootstrap);
     Py_DECREF(self);
-    return -1;
+    return NULL;
 }
 
 void rt_importer_hold_zipimport(int on)

@@ -1,8 +1,10 @@
 /*
- * rt_importer.h: what the importer's two files share (rt_importer.c:
- * finding and loading modules; rt_importer_data.c: get_data and the hooks
- * importlib.resources, importlib.metadata and pkgutil ask for). Not part
- * of the runtime's interface (rt.h).
+ * rt_importer.h: what the importer's files share (rt_importer.c: finding
+ * and loading modules; rt_importer_data.c: get_data and the hooks
+ * importlib.resources, importlib.metadata and pkgutil ask for;
+ * rt_importer_sys.c: where importers go; rt_importer_scope.c: whose
+ * imports an extension module's serve). Not part of the runtime's
+ * interface (rt.h).
  */
 #ifndef KILN_RT_IMPORTER_H
 #define KILN_RT_IMPORTER_H
@@ -34,7 +36,34 @@ typedef struct rt_importer {
                                that ModuleSpec is not one
                                rt_importer_spec.c knows */
     unsigned char spec_fill[RT_SPEC_MAX]; /* what each of them holds */
+    PyObject *own_name;     /* an extension module's importer: its name;
+                               else NULL */
+    int role;               /* enum rt_importer_role */
 } rt_importer;
+
+/* Which imports an importer answers (rt_importer_scope.c). */
+enum rt_importer_role {
+    RT_ROLE_ALL = 0,      /* every import of a module it holds: a
+                             program's, or an extension module's last on
+                             sys.meta_path when it leaves the host's
+                             modules first */
+    RT_ROLE_OWN = 1,      /* an extension module's, first on sys.meta_path:
+                             what its own code imports, but nothing of the
+                             standard library; and the submodules of the
+                             packages it loaded, whoever asks */
+    RT_ROLE_FALLBACK = 2, /* an extension module's, last on sys.meta_path
+                             (in a program kiln built, before PathFinder):
+                             the standard library's modules it carries, for
+                             a host that has not got them (a program kiln
+                             built carries only what it uses) */
+    RT_ROLE_INSIDE = 3    /* an extension module's that leaves the host's
+                             modules first, before PathFinder: only the
+                             submodules of the packages it loaded */
+};
+
+/* A new importer for prog (RT_ROLE_ALL), not yet anywhere. NULL with an
+ * exception set. */
+rt_importer *rt_importer_new(rt_program *prog);
 
 /* Find `name` among the bundle's modules. Sets ImportError (when `raise`
  * is true) and returns NULL when absent. */
@@ -70,6 +99,21 @@ PyObject *rt_importer_find_spec_in(PyObject *self, PyObject *name,
  * its namespace, or initialize an extension module; nothing for a
  * namespace package. None, or NULL with an exception set. */
 PyObject *rt_importer_exec_module(PyObject *self, PyObject *module);
+
+/* ---- rt_importer_scope.c: whose imports an extension module serves ---- */
+
+/* Whether the import being made now is one self serves: 1 always but for
+ * an RT_ROLE_OWN importer, which serves 1 when the Python code asking,
+ * found by walking back from the running frame past the standard
+ * library's (importlib and what calls it on a caller's behalf), is the
+ * extension module's own or a module self loaded, 0 when it is the
+ * host's or there is none. -1 with an exception set. */
+int rt_importer_serves_caller(rt_importer *self);
+
+/* Whether self answers find_spec(name, path) now: as its role says (by
+ * where path, the parent package's __path__ or None, lies, by name, then
+ * by rt_importer_serves_caller). 1 or 0; -1 with an exception set. */
+int rt_importer_serves(rt_importer *self, PyObject *name, PyObject *path);
 
 /* ---- rt_importer_spec.c: specs and modules made in C -------------------- */
 

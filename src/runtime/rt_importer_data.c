@@ -214,6 +214,19 @@ PyObject *rt_importer_m_find_distributions(PyObject *obj,
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:find_distributions",
                                      kwlist, &context))
         return NULL;
+    switch (self->role == RT_ROLE_FALLBACK || self->role == RT_ROLE_INSIDE
+                ? 0
+                : rt_importer_serves_caller(self)) {
+    case -1:
+        return NULL;
+    case 0: {
+        PyObject *none = PyTuple_New(0), *it;
+
+        it = none ? PyObject_GetIter(none) : NULL;
+        Py_XDECREF(none);
+        return it;
+    }
+    }
     return rt_glue_find_distributions(self->prog, obj, self->prefix, context);
 }
 

@@ -41,6 +41,9 @@ static int rt_options_line(rt_options *o, const char *name,
         o->meipass = 1;
     else if (strcmp(name, "full-finalize") == 0 && value == NULL)
         o->full_finalize = 1;
+    else if (strcmp(name, "dependencies") == 0 && value != NULL &&
+             strcmp(value, "host") == 0)
+        o->deps_host = 1;
     else if (strcmp(name, "hash-seed") == 0 && value != NULL &&
              rt_options_number(value, 4294967295ul, &n)) {
         o->hash_seed_set = 1;

@@ -478,6 +478,51 @@ static void test_program(const char *self)
     kl_unmap(&m);
 }
 
+/* elf_rename_export: the one export of libkltest-one.so renamed, found by
+ * the loader under its new name only; refused for a longer name, another
+ * prefix and a library exporting several. */
+static void test_rename_export(void)
+{
+    static const char old[] = "kltest_placeholder_xxxxxxxxxxxxxxxxxxxxxxxx";
+    size_t size, many_size;
+    uint8_t *img = load("libkltest-one.so", &size);
+    uint8_t *many = load("libkltest.so", &many_size);
+    char path[64], longer[sizeof old + 1];
+    kl_err err;
+    void *lib;
+    int fd;
+
+    memset(longer, 'y', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    CHECK(elf_rename_export(img, size, "kltest_placeholder_", longer,
+                            &err) < 0 && strstr(err.msg, "longer") != NULL);
+    CHECK(elf_rename_export(img, size, "PyInit_", "kltest_new", &err) < 0 &&
+          strstr(err.msg, "is not PyInit_") != NULL);
+    CHECK(elf_rename_export(many, many_size, "kltest_", "kltest_new",
+                            &err) < 0 &&
+          strstr(err.msg, "more than one symbol") != NULL);
+    if (!CHECKF(elf_rename_export(img, size, "kltest_placeholder_",
+                                  "kltest_new", &err) == 0, "%s", err.msg))
+        goto done;
+    fd = memfd_create("libkltest-renamed.so", MFD_CLOEXEC);
+    if (!CHECK(fd >= 0) ||
+        !CHECK(write(fd, img, size) == (ssize_t)size))
+        goto done;
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (CHECKF(lib != NULL, "dlopen of the renamed library: %s", dlerror())) {
+        int (*f)(int) = (int (*)(int))dlsym(lib, "kltest_new");
+
+        CHECK(f != NULL && f(20) == 41);
+        CHECK(dlsym(lib, old) == NULL);
+        dlclose(lib);
+    }
+    close(fd);
+done:
+    free(img);
+    free(many);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -495,6 +540,7 @@ int main(int argc, char **argv)
     test_hide_needed();
     test_dynstr_has();
     test_fixed_paths();
+    test_rename_export();
     test_program("/proc/self/exe");
     return check_summary();
 }
