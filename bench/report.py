@@ -477,6 +477,45 @@ class Report:
                 + self.table(["program", "no module", "300 modules", "per module",
                               "kiln / python3"], rows))
 
+    def extension_table(self):
+        ext = self.r.get("extension") or {}
+        cases = {(c["program"], c["what"]): c for c in ext.get("cases", [])}
+        if not cases:
+            return ("## Importing an extension module\n\n" +
+                    (f"Not measured: {ext['error']}\n" if ext.get("error") else ""))
+        rows, alone = [], {}
+        for who in ("kiln extension module", "python3, dependencies installed"):
+            imp, bare = cases.get((who, "import"), {}), cases.get((who, "pass"), {})
+            i, b = imp.get("instructions"), bare.get("instructions")
+            ti = imp.get("time", {}).get("median_ms")
+            tb = bare.get("time", {}).get("median_ms")
+            alone[who] = (i - b if i and b else None,
+                          ti - tb if ti is not None and tb is not None else None)
+            rows.append([who, f"{b / 1e6:,.2f} M" if b else "?",
+                         f"{i / 1e6:,.2f} M" if i else "?",
+                         f"{alone[who][0] / 1e6:,.2f} M" if alone[who][0] else "?",
+                         f"{tb:.1f}" if tb is not None else "?",
+                         f"{ti:.1f}" if ti is not None else "?",
+                         f"{alone[who][1]:.1f}" if alone[who][1] is not None else "?"])
+        k, v = alone["kiln extension module"], alone["python3, dependencies installed"]
+        ratio_i = self.ratio(k[0], v[0]) if k[0] and v[0] else "?"
+        ratio_t = self.ratio(k[1], v[1]) if k[1] and v[1] and v[1] > 0 else "?"
+        return ("## Importing an extension module\n\n"
+                "`bench/apps/ext_plugin/plugin.py` (jinja2 with templates of its own "
+                "package, PyYAML with libyaml's C loader, versions from metadata, at "
+                "import) built with `kiln build --target extension` "
+                f"({ext.get('size', 0) / 1e6:.1f} MB) and imported by a venv with "
+                "nothing installed, against the same plugin.py imported from its "
+                "sources (its `__pycache__` written before) by a venv with Jinja2, "
+                "MarkupSafe and PyYAML installed; each python's `-c pass` is "
+                "subtracted, leaving the import alone. Instructions from callgrind; "
+                "time the median of hyperfine's runs in ms (each command timed twice, "
+                "the faster kept).\n\n"
+                + self.table(["python3 -c", "pass", "import plugin", "import alone",
+                              "pass ms", "import ms", "alone ms"], rows)
+                + f"\nkiln / venv, the import alone: {ratio_i} in instructions, "
+                  f"{ratio_t} in time (target ≤ 1.0×).\n")
+
     def phases_table(self):
         ph = [r for r in self.r.get("phases") or [] if "phases" in r]
         if not ph:
@@ -646,7 +685,8 @@ class Report:
         parts = [self.header(), self.summary(), self.goals(), self.startup_table(),
                  self.builds_table(),
                  self.size_table(), self.rss_table(), self.files_table(),
-                 self.callgrind_table(), self.import_cost_table(), self.phases_table(),
+                 self.callgrind_table(), self.import_cost_table(), self.extension_table(),
+                 self.phases_table(),
                  self.scale_table(),
                  self.failures(), self.method()]
         return "\n".join(p for p in parts if p)

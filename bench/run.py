@@ -83,6 +83,10 @@ FAMILIES = {"pyinstaller": ["pyinstaller-onefile", "pyinstaller-onedir"],
             "cxfreeze": ["cx_freeze"], "cx_freeze": ["cx_freeze"],
             "kiln": ["kiln"]}
 SCALE_MB = [10, 100, 500]
+# The extension module the bench builds (bench/apps/ext_plugin) and what
+# it needs, pinned as the tests pin them.
+EXT_DIR = APPS_DIR / "ext_plugin"
+EXT_PINS = ["Jinja2==3.1.4", "MarkupSafe==3.0.2", "PyYAML==6.0.2"]
 
 HYPERFINE_WARMUP, HYPERFINE_RUNS, RSS_RUNS = 3, 20, 3
 QUICK_WARMUP, QUICK_RUNS, QUICK_RSS_RUNS = 1, 5, 1
@@ -1024,6 +1028,83 @@ def import_cost_cases(ctx):
     return cases
 
 
+def extension_import(ctx):
+    """What importing an extension module kiln built costs: EXT_DIR's
+    plugin.py built with --target extension from a venv holding EXT_PINS,
+    imported by a venv of BENCH_PYTHON with nothing installed; against the
+    same plugin.py imported from its sources (its __pycache__ written by a
+    run before) by the venv with EXT_PINS installed. Each python also runs
+    `-c pass`, so that the import alone is the difference. Instructions
+    (callgrind) and wall time (hyperfine, the four commands one after the
+    other, twice, the faster median kept) go to results["extension"]."""
+    d = WORK / "extension"
+    deps, bare = d / "venv-deps", d / "venv-bare"
+    for venv, pins in ((deps, EXT_PINS), (bare, [])):
+        stamp = venv / "kiln-pins.txt"
+        if stamp.exists() and stamp.read_text() == " ".join(pins):
+            continue
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([BENCH_PYTHON, "-m", "venv", venv], check=True)
+        if pins:
+            p = subprocess.run([venv / "bin" / "python3", "-m", "pip", "install",
+                                "-q", "--disable-pip-version-check"] + pins,
+                               capture_output=True, text=True, env=clean_env())
+            if p.returncode != 0:
+                log("extension: pip install failed: " + tail(p.stdout + p.stderr))
+                return
+        stamp.write_text(" ".join(pins))
+    out = d / "module"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [ctx.kiln, "build", "plugin.py", "--target", "extension", "--venv", deps,
+           "--paths", ".", "--collect-data", "plugin_templates", "-q", "-o",
+           out / "plugin.so"]
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                       env=clean_env(), cwd=EXT_DIR, timeout=600)
+    if p.returncode != 0:
+        log("extension: build failed: " + tail(p.stderr))
+        ctx.results["extension"] = {"error": tail(p.stderr), "command": cmd_str(cmd)}
+        return
+    code = "import sys; sys.path.insert(0, %r); import plugin"
+    cases = {
+        ("kiln extension module", "import"): [bare / "bin" / "python3", "-c",
+                                              code % str(out)],
+        ("kiln extension module", "pass"): [bare / "bin" / "python3", "-c", "pass"],
+        ("python3, dependencies installed", "import"): [deps / "bin" / "python3", "-c",
+                                                        code % str(EXT_DIR)],
+        ("python3, dependencies installed", "pass"): [deps / "bin" / "python3", "-c",
+                                                      "pass"],
+    }
+    argv = cases[("python3, dependencies installed", "import")]
+    subprocess.run([str(c) for c in argv], env=clean_env(), cwd=WORK / "run-cwd",
+                   capture_output=True, timeout=600)
+    rec = {"size": path_size(out / "plugin.so")[0], "build_command": cmd_str(cmd),
+           "cases": []}
+    for (who, what), argv in cases.items():
+        c = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv]
+        p = subprocess.run([str(x) for x in c], capture_output=True, text=True,
+                           env=clean_env(), cwd=WORK / "run-cwd", timeout=1200)
+        m = re.search(r"Collected : (\d+)", p.stderr)
+        case = {"program": who, "what": what, "command": cmd_str(argv)}
+        if m:
+            case["instructions"] = int(m.group(1))
+        else:
+            case["error"] = tail(p.stderr)
+        rec["cases"].append(case)
+    for _ in range(2):
+        for case, argv in zip(rec["cases"], cases.values()):
+            t = hyperfine(ctx, f"extension-{case['program']}-{case['what']}"
+                          .replace(" ", "_").replace(",", ""), argv)
+            if "median_ms" in t and ("median_ms" not in case.get("time", {}) or
+                                     t["median_ms"] < case["time"]["median_ms"]):
+                case["time"] = t
+    for case in rec["cases"]:
+        log(f"extension {case['program']} {case['what']}: "
+            f"{case.get('instructions', 0):,} instructions, "
+            f"{case.get('time', {}).get('median_ms', '?')} ms")
+    ctx.results["extension"] = rec
+    ctx.save()
+
+
 def start_route_cases(ctx):
     """hello built by kiln and by the --start-route-build kiln, both with a
     fixed hash seed (string hashing otherwise moves the count by up to
@@ -1151,6 +1232,8 @@ def main():
                          "hello and stdlib_heavy built by it, and python3 -I -S, are "
                          "broken down into the phases of start-up with callgrind")
     ap.add_argument("--no-scale", action="store_true")
+    ap.add_argument("--no-extension", action="store_true",
+                    help="leave out importing an extension module kiln built")
     ap.add_argument("--kiln-label",
                     help="what the kiln measured is called in the callgrind records "
                          "(default: the checkout's `git describe --dirty`)")
@@ -1234,6 +1317,9 @@ def main():
         if args.symbols_build:
             log("callgrind: phases of start-up")
             phases(ctx, apps)
+    if "kiln" in tools_sel and not args.no_extension:
+        log("extension: importing an extension module kiln built")
+        extension_import(ctx)
     scale_tools = [tools[n] for n in ("kiln", "pyinstaller-onefile") if n in tools_sel]
     if scale_tools and "hello" in apps and not args.no_scale:
         log("scale: hello with 10/100/500 MB of payload")
