@@ -133,8 +133,9 @@ def same_python_hosts():
     major, minor = kiln_python_version()
     own = os.path.realpath(shutil.which(KILN_PYTHON) or KILN_PYTHON)
     pats = [f"/usr/bin/python{major}.{minor}"]
-    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True)
-    if root.returncode == 0:
+    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True) \
+        if shutil.which("pyenv") else None
+    if root is not None and root.returncode == 0:
         pats.append(os.path.join(root.stdout.strip(), "versions",
                                  f"{major}.{minor}.*", "bin", "python3"))
     found = []
@@ -150,8 +151,9 @@ def other_version_pythons():
     /usr/bin's), for the version check."""
     major, minor = kiln_python_version()
     pats = ["/usr/bin/python3.[0-9]*"]
-    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True)
-    if root.returncode == 0:
+    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True) \
+        if shutil.which("pyenv") else None
+    if root is not None and root.returncode == 0:
         pats.append(os.path.join(root.stdout.strip(), "versions", "*", "bin",
                                  "python3"))
     found = {}
@@ -200,7 +202,7 @@ def test_file_name_and_symbol(plugin, pyinfo):
              for line in r.stdout.splitlines()[2:]}
     assert names["yaml._yaml"] == "extension"
     assert names["jinja2"] == "package"
-    assert any(n.startswith("PyYAML-") for n in names)
+    assert any(n.lower().startswith("pyyaml-") for n in names)
     # The standard library's extension modules are the host's.
     assert "_json" not in names and "_ssl" not in names
     r = kiln("analyze", plugin)
@@ -209,7 +211,7 @@ def test_file_name_and_symbol(plugin, pyinfo):
     assert "native objects; runs with glibc" in lines[0], r.stdout
     assert lines[1].startswith(f"module {plugin}"), r.stdout
     assert any(line.startswith("extension yaml._yaml ") for line in lines), \
-        r.stdout
+        describe(r)
 
 
 def test_bare_venv(plugin, plugin_src, bare_venv, expected):
