@@ -112,8 +112,12 @@ static int cli_build_check(const cli_build_args *a, const fz_options *o)
                                    "extension module, which runs in its "
                                    "host's interpreter as that is set up",
                                    no);
-        if (o->module && a->name && strcmp(a->name, o->module) != 0 &&
-            strchr(o->module, '.') == NULL)
+        if (o->module && strchr(o->module, '.') != NULL)
+            return cli_usage_error("build", "-m %s: an extension module is "
+                                   "built from a top-level module or "
+                                   "package (its submodules come along)",
+                                   o->module);
+        if (o->module && a->name && strcmp(a->name, o->module) != 0)
             return cli_usage_error("build", "--name %s: an extension module "
                                    "built from -m MODULE has MODULE's name "
                                    "(its submodules' names start with it)",
@@ -174,8 +178,7 @@ static int cli_build_output(const cli_build_args *a, const fz_options *o,
         src = "python";
         end = src + strlen(src);
     } else if (a->extension) {
-        src = strrchr(o->module, '.');
-        src = src ? src + 1 : o->module;
+        src = o->module;
         end = src + strlen(src);
     } else {
         src = o->module ? o->module : o->entry;
@@ -338,6 +341,10 @@ static int cli_build_project(cli_build_args *a, cli_project *cp, kl_err *err)
         return kl_err_oom(err);
     if (a->module || a->entry || a->script || a->interpreter)
         return 0;
+    if (a->target != NULL && strcmp(a->target, "extension") == 0)
+        return kl_err_set(err, "%s: an extension module is built from a "
+                          "module: set module in [tool.kiln] (the "
+                          "project's scripts are programs)", cli_pyproject);
     if (!p->has_project || p->n_scripts == 0)
         return kl_err_set(err, "%s: no [project.scripts] or "
                           "[project.gui-scripts] to build; add one, or set "

@@ -109,8 +109,12 @@ static int ext_hooks_object(struct dl_phdr_info *info, size_t size,
         if (ph->p_type == PT_DYNAMIC)
             d = (const ElfW(Dyn) *)(base + ph->p_vaddr);
         else if (ph->p_type == PT_GNU_RELRO) {
-            ro_start = base + ph->p_vaddr;
-            ro_end = ro_start + ph->p_memsz;
+            /* The whole pages of it, as the loader protects them: a
+             * last page it only partly covers stays writable. */
+            uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+            ro_start = (base + ph->p_vaddr) & ~(page - 1);
+            ro_end = (base + ph->p_vaddr + ph->p_memsz) & ~(page - 1);
         }
     }
     for (; d != NULL && d->d_tag != DT_NULL; d++) {

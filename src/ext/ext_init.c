@@ -160,7 +160,7 @@ static int ext_warn_shared(PyObject *name, PyObject *importer)
 static int ext_exec(PyObject *module)
 {
     PyObject *name, *importer, *spec = NULL, *r = NULL;
-    int first = rt_importer_get() == NULL;
+    int first = rt_importer_get() == NULL, status = -1;
 
     if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
         PyErr_Format(PyExc_ImportError, "%s: a module kiln built runs in "
@@ -201,13 +201,12 @@ static int ext_exec(PyObject *module)
         goto done;
     Py_CLEAR(r);
     r = PyObject_CallMethod(importer, "exec_module", "O", module);
+    status = r == NULL ? -1 : 0;
 done:
+    Py_XDECREF(r);
     Py_XDECREF(name);
     Py_XDECREF(spec);
-    if (r == NULL)
-        return -1;
-    Py_DECREF(r);
-    return 0;
+    return status;
 }
 
 static PyModuleDef_Slot ext_slots[] = {

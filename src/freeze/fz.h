@@ -80,8 +80,8 @@ typedef struct fz_options {
     int full_finalize;             /* --full-finalize: exit through
                                       Py_FinalizeEx */
     int extension;                 /* --target extension: an extension
-                                      module, which the host's standard
-                                      library serves */
+                                      module, whose host has the standard
+                                      library's extension modules */
     int deps_host;                 /* --dependencies host */
     const char *const *runtime_hooks; /* --runtime-hook: Python files run,
                                          in order, before the app */

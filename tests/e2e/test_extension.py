@@ -574,12 +574,18 @@ print(mypkg.sub.VALUE, mypkg.later.VALUE, mypkg.data().strip(), mypkg.__path__)
      "--onedir does not apply to an extension module"),
     (["--target", "extension", "--runtime-hook", "h.py"],
      "--runtime-hook does not apply to an extension module"),
+    (["-m", "pkg.sub", "--target", "extension"],
+     "-m pkg.sub: an extension module is built from a top-level module"),
+    (["-m", "pkg", "--target", "extension", "--name", "other"],
+     "--name other: an extension module built from -m MODULE has MODULE's "
+     "name"),
 ])
 def test_usage_errors(tmp_path, args, message):
     """Options that make no sense for an extension module are refused in
     one line, status 2."""
     (tmp_path / "m.py").write_text("X = 1\n")
-    r = kiln("build", "m.py", *args, cwd=tmp_path)
+    r = kiln("build", *([] if "-m" in args else ["m.py"]), *args,
+             cwd=tmp_path)
     assert r.returncode == 2, describe(r)
     assert message in r.stderr and len(r.stderr.strip().splitlines()) <= 2, \
         describe(r)
@@ -596,3 +602,32 @@ def test_name_must_be_an_identifier(tmp_path):
         "kiln: error: my-mod is not a module name an extension module can "
         "have (letters, digits and _, not starting with a digit): give "
         "another with --name"], describe(r)
+
+
+def test_project_table(tmp_path, bare_venv):
+    """[tool.kiln] target = "extension" with module = ...: a project's
+    extension module; without module, one line saying to set it."""
+    src = write_tree(tmp_path / "proj", {
+        "pyproject.toml": '''
+            [tool.kiln]
+            target = "extension"
+            module = "tool"
+            suffix = ".so"
+            ''',
+        "tool.py": "def answer():\n    return 42\n",
+    })
+    kiln_build(cwd=src)
+    r = run([bare_venv / "bin" / "python", "-I", "-c",
+             f"import sys; sys.path.insert(0, {str(src / 'dist')!r}); "
+             "import tool; print(tool.answer())"])
+    assert (r.returncode, r.stdout) == (0, "42\n"), describe(r)
+    (src / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\n'
+        '[project.scripts]\np = "tool:answer"\n'
+        '[tool.kiln]\ntarget = "extension"\n')
+    r = kiln("build", cwd=src)
+    assert r.returncode == 1, describe(r)
+    assert r.stderr.strip().splitlines() == [
+        "kiln: error: pyproject.toml: an extension module is built from a "
+        "module: set module in [tool.kiln] (the project's scripts are "
+        "programs)"], describe(r)
