@@ -14,9 +14,11 @@
 
 #include <assert.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 fz_module *fz_graph_get(fz_graph *g, const char *name)
 {
@@ -612,10 +614,18 @@ int fz_graph_add_file(fz_graph *g, const char *name, const char *path,
                       const char *rel, unsigned why, const char *what,
                       kl_err *err)
 {
+    struct stat st;
     fz_module *m;
 
-    if (!kl_is_file(path))
-        return kl_err_set(err, "%s: no such file (%s)", path, what);
+    if (stat(path, &st) < 0)
+        return kl_err_set(err, "%s: %s (%s)", path, strerror(errno), what);
+    if (S_ISDIR(st.st_mode))
+        return kl_err_set(err, "%s: is a directory, not a Python file (%s; "
+                               "a package is built with -m PACKAGE)",
+                          path, what);
+    if (!S_ISREG(st.st_mode))
+        return kl_err_set(err, "%s: not a regular file (a device, FIFO or "
+                               "socket; %s)", path, what);
     if (fz_graph_get(g, name) != NULL)
         return kl_err_set(err, "%s: module %s is in the program already "
                                "(%s)", path, name, what);

@@ -299,6 +299,11 @@ int fz_policy_native_skip(const char *name);
 /* Modules always bundled (NULL-terminated). */
 extern const char *const fz_policy_always[];
 
+/* The modules a program's interpreter imports from its bundle when it
+ * starts, whatever the app does: the codecs package and the codecs of
+ * the file system and standard streams' encodings. NULL-terminated. */
+extern const char *const fz_policy_startup[];
+
 /* What python's own modes import, bundled in an interpreter program
  * (NULL-terminated), and the package whose whole tree its REPL runs, or
  * NULL. */

@@ -491,6 +491,25 @@ static int fz_graph_process(fz_graph *g, fz_module *m, kl_err *err)
     return r;
 }
 
+/* Refuse an --exclude-module that leaves out a module the interpreter
+ * of a program imports when it starts (an extension module's host has
+ * its own). */
+static int fz_graph_check_excludes(fz_graph *g, kl_err *err)
+{
+    const fz_options *o = g->opt;
+    size_t i, k;
+
+    for (i = 0; !o->extension && i < o->n_excludes; i++)
+        for (k = 0; fz_policy_startup[k] != NULL; k++)
+            if (fz_name_within(fz_policy_startup[k], o->excludes[i]))
+                return kl_err_set(err, "--exclude-module %s: the interpreter "
+                                       "imports %s when it starts, and a "
+                                       "program without it cannot start; "
+                                       "leave it in", o->excludes[i],
+                                  fz_policy_startup[k]);
+    return 0;
+}
+
 /* The modules every program needs, and what the command line asks for. */
 static int fz_graph_roots(fz_graph *g, kl_err *err)
 {
@@ -505,9 +524,21 @@ static int fz_graph_roots(fz_graph *g, kl_err *err)
         fz_graph_request_tree(g, "encodings", 1, &start, err) < 0 ||
         fz_graph_request_all(g, fz_policy_always, &always, err) < 0)
         return -1;
-    for (i = 0; i < o->n_hidden; i++)
+    if (fz_graph_check_excludes(g, err) < 0)
+        return -1;
+    for (i = 0; i < o->n_hidden; i++) {
+        int builtin, frozen;
+
         if (fz_graph_require(g, o->hidden[i], PLAN_WHY_HIDDEN, err) < 0)
             return kl_err_prefix(err, "--hidden-import");
+        if (fz_graph_is_internal(g, o->hidden[i], &builtin, &frozen,
+                                 err) < 0)
+            return -1;
+        if (builtin || frozen)
+            kl_warn("--hidden-import %s: the interpreter has it %s, and "
+                    "every program has the interpreter: nothing to add",
+                    o->hidden[i], builtin ? "built in" : "frozen");
+    }
     for (i = 0; i < o->n_collect; i++)
         if (fz_graph_require(g, o->collect[i], PLAN_WHY_COLLECT, err) < 0 ||
             fz_graph_request_tree(g, o->collect[i], 1, &collect, err) < 0)

@@ -24,18 +24,14 @@ typedef struct fz_levels {
  * codec but those the interpreter imports when it starts). */
 static int fz_plan_rarely_loaded(const fz_module *m)
 {
-    static const char *const startup_codecs[] = {
-        "encodings", "encodings.aliases", "encodings.utf_8",
-        "encodings.latin_1", "encodings.ascii",
-    };
     size_t i;
 
     if (m->speculative || m->why == PLAN_WHY_ENTRY_POINT)
         return 1;
     if (!m->stdlib || !fz_name_within(m->name, "encodings"))
         return 0;
-    for (i = 0; i < sizeof startup_codecs / sizeof startup_codecs[0]; i++)
-        if (strcmp(m->name, startup_codecs[i]) == 0)
+    for (i = 0; fz_policy_startup[i] != NULL; i++)
+        if (strcmp(m->name, fz_policy_startup[i]) == 0)
             return 0;
     return 1;
 }

@@ -75,6 +75,11 @@ int fz_policy_native_skip(const char *name)
 const char *const fz_policy_always[] = {"traceback", "linecache", "warnings",
                                         NULL};
 
+const char *const fz_policy_startup[] = {
+    "encodings", "encodings.aliases", "encodings.utf_8", "encodings.latin_1",
+    "encodings.ascii", NULL,
+};
+
 /* runpy runs -m, site is imported unless -S (and adds exit, quit and the
  * REPL's completion), readline gives the REPL line editing and
  * rlcompleter its completion. */

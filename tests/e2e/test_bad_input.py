@@ -27,8 +27,64 @@ def test_script_is_a_directory(tmp_path):
     (tmp_path / "adir").mkdir()
     r = kiln("build", "adir", "-o", tmp_path / "out", cwd=tmp_path)
     assert_one_error_line(r)
-    assert "adir" in r.stderr
+    assert r.stderr == ("kiln: error: adir: is a directory, not a Python file "
+                        "(the script to build; a package is built with -m "
+                        "PACKAGE)\n"), describe(r)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_script_is_not_a_regular_file(tmp_path, kind):
+    """A FIFO (which reading would block on) or a device as the script is
+    one line, at once."""
+    if kind == "fifo":
+        script = tmp_path / "s.py"
+        os.mkfifo(script)
+    else:
+        script = "/dev/null"
+    r = kiln("build", script, "-o", tmp_path / "out", cwd=tmp_path, timeout=30)
+    assert_one_error_line(r)
+    assert r.stderr == (f"kiln: error: {script}: not a regular file (a "
+                        "device, FIFO or socket; the script to build)\n"), \
+        describe(r)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("module, needed", [
+    ("encodings", "encodings"),
+    ("encodings.utf_8", "encodings.utf_8"),
+])
+def test_excluding_what_start_up_needs(tmp_path, module, needed):
+    """Leaving out a module the interpreter imports when it starts is an
+    error at build time naming it, not a program that dies in a CPython
+    dump."""
+    (tmp_path / "app.py").write_text("print(1)\n")
+    r = kiln("build", "app.py", "--exclude-module", module, "-o",
+             tmp_path / "out", cwd=tmp_path)
+    assert_one_error_line(r)
+    assert r.stderr == (f"kiln: error: --exclude-module {module}: the "
+                        f"interpreter imports {needed} when it starts, and a "
+                        "program without it cannot start; leave it in\n"), \
+        describe(r)
+    assert not (tmp_path / "out").exists()
+
+
+def test_hidden_import_of_what_the_interpreter_has(tmp_path):
+    """--hidden-import of a module built into or frozen in the interpreter
+    says so (a warning each) instead of doing nothing silently; the build
+    goes on."""
+    (tmp_path / "app.py").write_text("print(1)\n")
+    r = kiln("build", "app.py", "--hidden-import", "sys", "--hidden-import",
+             "zipimport", "-o", tmp_path / "out", cwd=tmp_path)
+    assert r.returncode == 0, describe(r)
+    warnings = [line for line in r.stderr.splitlines()
+                if line.startswith("kiln: warning: ")]
+    assert warnings == [
+        "kiln: warning: --hidden-import sys: the interpreter has it built "
+        "in, and every program has the interpreter: nothing to add",
+        "kiln: warning: --hidden-import zipimport: the interpreter has it "
+        "frozen, and every program has the interpreter: nothing to add"], \
+        describe(r)
 
 
 def _syntax_error(path):
