@@ -6,17 +6,32 @@
  */
 #include "fz_graph.h"
 
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
 #ifndef KILN_PYTHON_EXE
 #error "KILN_PYTHON_EXE must name the Python this kiln embeds (see Makefile)"
+#endif
+#ifndef KILN_PYTHON_STDLIB
+#error "KILN_PYTHON_STDLIB must name its standard library (see Makefile)"
 #endif
 
 int fz_python_start(kl_err *err)
 {
+    static const char landmark[] = KILN_PYTHON_STDLIB "/encodings/__init__.py";
     PyConfig c;
     PyStatus st;
 
     if (Py_IsInitialized())
         return 0;
+    /* CPython would print its path configuration over many lines and
+     * stop; one line says the same. */
+    if (access(landmark, R_OK) != 0)
+        return kl_err_set(err, "cannot read the standard library of the "
+                               "Python kiln embeds: %s: %s (reinstall %s, "
+                               "or build kiln against another Python)",
+                          landmark, strerror(errno), KILN_PYTHON_EXE);
     PyConfig_InitPythonConfig(&c);
     c.parse_argv = 0;
     c.use_environment = 0;

@@ -8,9 +8,15 @@ import struct
 
 import pytest
 
-from conftest import (KILN_PYTHON, STUB, Bundle, TRAILER_SIZE,
-                      assert_one_error_line, build_program, describe, kiln,
-                      run, write_tree)
+from conftest import (KILN, KILN_BUILD, KILN_PYTHON, STUB, Bundle,
+                      TRAILER_SIZE, assert_one_error_line, build_program,
+                      describe, in_namespaces, kiln, run, write_tree)
+
+# The Python this kiln embeds, as its build named it (config.mk).
+KILN_PYTHON_EXE = next(
+    line.split(":=", 1)[1].strip()
+    for line in (KILN_BUILD / "config.mk").read_text().splitlines()
+    if line.startswith("PY_EXE :="))
 
 # ---- kiln build ----------------------------------------------------------
 
@@ -85,6 +91,22 @@ def test_hidden_import_of_what_the_interpreter_has(tmp_path):
         "kiln: warning: --hidden-import zipimport: the interpreter has it "
         "frozen, and every program has the interpreter: nothing to add"], \
         describe(r)
+
+
+def test_embedded_stdlib_unreadable(tmp_path, namespaces, pyinfo):
+    """kiln whose embedded Python's standard library cannot be read (here
+    hidden under an empty tmpfs) says so in one line naming the path,
+    instead of CPython's many-line path configuration dump."""
+    (tmp_path / "app.py").write_text("print(1)\n")
+    r = in_namespaces('mount -t tmpfs none "$1" && cd "$2" && '
+                      'exec "$3" build app.py -o out', pyinfo["stdlib"],
+                      tmp_path, KILN)
+    assert r.returncode == 1, describe(r)
+    assert r.stderr == (
+        f"kiln: error: cannot read the standard library of the Python kiln "
+        f"embeds: {pyinfo['stdlib']}/encodings/__init__.py: No such file or "
+        f"directory (reinstall {KILN_PYTHON_EXE}, or build kiln against "
+        "another Python)\n"), describe(r)
 
 
 def _syntax_error(path):
