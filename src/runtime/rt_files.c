@@ -533,12 +533,8 @@ int rt_files_open(const char *path, int flags)
         goto out;
     }
     if (bundle_read(rt_files_at.v, n.entry, n.part, &data, &size, &owned,
-                    &err) < 0) {
-        if (n.part == BUNDLE_PART_DATA)
-            rt_files_damaged(&err);
-        errno = EIO;
-        goto out;
-    }
+                    &err) < 0)
+        rt_files_damaged(&err);
     base = strrchr(rel.s, '/');
     base = base ? base + 1 : rel.s;
     fd = rt_memfd_create(base, data, size,

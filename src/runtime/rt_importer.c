@@ -249,14 +249,6 @@ done:
     return spec;
 }
 
-/* Raise ImportError for a bundle read failure. Returns NULL. */
-static PyObject *rt_importer_read_error(PyObject *name, const kl_err *err)
-{
-    (void)name; /* err names the entry already */
-    PyErr_Format(PyExc_ImportError, "%s", err->msg);
-    return NULL;
-}
-
 /* New reference: the code object of entry e (module `name`), with its
  * co_filename set to its path inside the program; None for entries without
  * bytecode. Bytecode that cannot be read (damaged: its checksum, its
@@ -489,7 +481,8 @@ static PyObject *rt_importer_m_get_code(PyObject *self, PyObject *name)
 }
 
 /* get_source(name): the bundled source as str, or None when the program
- * carries none. */
+ * carries none. Damaged source ends the program (rt_program_damaged), as
+ * any damage does. */
 static PyObject *rt_importer_m_get_source(PyObject *obj, PyObject *name)
 {
     rt_importer *self = (rt_importer *)obj;
@@ -506,7 +499,7 @@ static PyObject *rt_importer_m_get_source(PyObject *obj, PyObject *name)
         Py_RETURN_NONE;
     if (bundle_read(&self->prog->bundle, e, BUNDLE_PART_AUX, &data, &size,
                     &owned, &err) < 0)
-        return rt_importer_read_error(name, &err);
+        rt_program_damaged(self->prog, &err);
     src = PyUnicode_DecodeUTF8((const char *)data, (Py_ssize_t)size, NULL);
     rt_program_release(self->prog, data, size);
     free(owned);

@@ -53,7 +53,8 @@ static PyObject *rt_importer_disk_bytes(PyObject *path)
  * its folder, and reads any other path from disk, as python's loaders
  * do. A file smaller than a page keeps its page: the page holds its
  * neighbours, which a resources reader reads next, and releasing it costs
- * a system call and a page fault per file. */
+ * a system call and a page fault per file. Damaged bytes end the program
+ * (rt_program_damaged), as any damage does. */
 PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
 {
     rt_importer *self = (rt_importer *)obj;
@@ -94,10 +95,8 @@ PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path)
     if (e->flags & BUNDLE_FLAG_EXTERNAL)
         return rt_importer_external_bytes(self, e);
     if (bundle_read(&self->prog->bundle, e, BUNDLE_PART_DATA, &data, &size,
-                    &owned, &err) < 0) {
-        PyErr_Format(PyExc_OSError, "%U: %s", path, err.msg);
-        return NULL;
-    }
+                    &owned, &err) < 0)
+        rt_program_damaged(self->prog, &err);
     bytes = PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)size);
     if (size >= (size_t)sysconf(_SC_PAGESIZE))
         rt_program_release(self->prog, data, size);

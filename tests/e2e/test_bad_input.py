@@ -328,6 +328,21 @@ elif cmd == "catch":
         __import__(sys.argv[2])
     except ImportError:
         print("fell back")
+elif cmd == "resource":
+    import importlib.resources, lazydata
+    try:
+        print(importlib.resources.files(lazydata).joinpath("data.txt")
+              .read_text().strip())
+    except OSError:
+        print("fell back")
+elif cmd == "open":
+    import os, lazydata
+    try:
+        with open(os.path.join(os.path.dirname(lazydata.__file__),
+                               "data.txt")) as f:
+            print(f.read().strip())
+    except OSError:
+        print("fell back")
 else:
     print("fine")
 """
@@ -336,7 +351,8 @@ else:
 @pytest.fixture(scope="module")
 def lazy(tmp_path_factory):
     d = tmp_path_factory.mktemp("lazy")
-    write_tree(d, {"lazy.py": LAZY_APP})
+    write_tree(d, {"lazy.py": LAZY_APP, "lazydata/__init__.py": "",
+                   "lazydata/data.txt": "payload\n"})
     prog = build_program(d, "lazy.py", output=d / "lazy")
     r = run([prog])
     assert (r.returncode, r.stdout) == (0, "fine\n"), describe(r)
@@ -588,16 +604,32 @@ def test_flipped_byte_in_carried_library(lazy, pristine, layout, damaged, at):
 
 
 def test_flipped_byte_in_source_of_main(pristine, layout, damaged):
-    """Damaged source text only costs the traceback its source lines."""
+    """Damaged source text is damage when it is read (a traceback's source
+    lines): one line, status 126; a run that reads none goes on."""
     e = layout.entries["__main__"]
     assert e["aux_size"] > 0
     prog = damaged(flip(pristine, e["aux_abs"] + e["aux_size"] // 2))
     r = run([prog])
     assert (r.returncode, r.stdout) == (0, "fine\n"), describe(r)
-    r = run([prog, "raise"])
-    assert r.returncode == 1, describe(r)
-    assert r.stderr.rstrip().endswith("ValueError: lazy failure"), describe(r)
+    r = assert_damaged_run(prog, "raise", status=126)
+    assert "__main__" in message(r, prog), describe(r)
     assert_verify_fails(prog)
+
+
+@pytest.mark.parametrize("cmd", ["resource", "open"])
+def test_flipped_byte_in_package_data(lazy, pristine, layout, damaged, cmd):
+    """A damaged data file read through importlib.resources or open(): one
+    line naming it and status 126, never an OSError the program could
+    catch and go on after."""
+    e = layout.entries["lazydata/data.txt"]
+    prog = damaged(flip(pristine, e["data_abs"] + e["data_size"] // 2))
+    r = run([prog])
+    assert (r.returncode, r.stdout) == (0, "fine\n"), describe(r)
+    r = assert_damaged_run(prog, cmd, status=126)
+    assert "lazydata/data.txt" in message(r, prog), describe(r)
+    assert_verify_fails(prog)
+    r = run([lazy, cmd])
+    assert (r.returncode, r.stdout) == (0, "payload\n"), describe(r)
 
 
 def test_zeroed_bundle(pristine, layout, damaged):
