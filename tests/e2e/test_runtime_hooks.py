@@ -190,7 +190,7 @@ def test_missing_hook_fails_the_build(tmp_path):
     r = kiln_build("app.py", "--runtime-hook", "nohook.py", "-o",
                    tmp_path / "out" / "app", cwd=tmp_path, expect_ok=False)
     assert_one_error_line(r)
-    assert "nohook.py: no such file (a --runtime-hook)" in r.stderr, \
+    assert "nohook.py: No such file or directory (a --runtime-hook)" in r.stderr, \
         describe(r)
 
 
