@@ -93,10 +93,10 @@ static int rt_dlpath_fd_dir(int fd, kl_buf *dir, kl_err *err)
 }
 
 /* Set path to /proc/PID/fd/N (or /proc/self/fd/N) for memfd fd, with one
- * more slash after "fd/" each time N was used before, and more until no
- * loaded object has that name: another runtime in the process (an
- * extension module kiln built, or the program that imports it) counts
- * its own uses. */
+ * more slash after "fd/" each time N was used before, and, when another
+ * kiln runtime may share the process (an extension module kiln built, or
+ * the program that imports it: rt_libc_other_runtimes), which counts its
+ * own uses, more until no loaded object has that name. */
 static int rt_dlpath_fd(int fd, kl_buf *path, kl_err *err)
 {
     size_t need = (size_t)fd + 1;
@@ -125,7 +125,8 @@ static int rt_dlpath_fd(int fd, kl_buf *path, kl_err *err)
     if (kl_buf_adds(path, num) < 0)
         return kl_err_oom(err);
     rt_dlpath_fd_uses[fd]++;
-    while ((h = dlopen(path->s, RTLD_LAZY | RTLD_NOLOAD)) != NULL) {
+    while (rt_libc_other_runtimes() &&
+           (h = dlopen(path->s, RTLD_LAZY | RTLD_NOLOAD)) != NULL) {
         size_t at = path->len - strlen(num);
 
         dlclose(h);

@@ -36,6 +36,12 @@ typedef struct rt_libc_hook {
 extern const rt_libc_hook rt_libc_hooks[];
 extern const size_t rt_libc_n_hooks;
 
+/* True when another kiln runtime may load objects in this process: always
+ * in an extension module (its host may be a program kiln built, or hold
+ * other such modules); in a program, once an extension module kiln built
+ * has handed it its tree (kiln_libc_add_tree). */
+int rt_libc_other_runtimes(void);
+
 /* True when dirp is a directory stream rt_libc.c's opendir opened in the
  * extension module's tree. */
 int rt_libc_owns_dir(DIR *dirp);

@@ -317,11 +317,22 @@ PyObject *rt_importer_find_spec_in(PyObject *self, PyObject *name,
                         "zipimport is not installed while the program starts");
         return NULL;
     }
-    switch (rt_importer_serves((rt_importer *)self, name, path)) {
-    case -1:
-        return NULL;
-    case 0:
-        Py_RETURN_NONE;
+    if (((rt_importer *)self)->role != RT_ROLE_ALL) {
+        /* An entry (1) or a data directory (0) of that name is held. */
+        const bundle_entry *e;
+        int held = rt_importer_find((rt_importer *)self, name, &e, NULL) >= 0;
+
+        if (!held) {
+            if (!PyErr_ExceptionMatches(PyExc_ImportError))
+                return NULL;
+            PyErr_Clear();
+        }
+        switch (rt_importer_serves((rt_importer *)self, name, path, held)) {
+        case -1:
+            return NULL;
+        case 0:
+            Py_RETURN_NONE;
+        }
     }
     switch (path == Py_None ? RT_PATH_ITSELF
                             : rt_importer_follow_path((rt_importer *)self,

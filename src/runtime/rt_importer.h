@@ -111,9 +111,11 @@ PyObject *rt_importer_exec_module(PyObject *self, PyObject *module);
 int rt_importer_serves_caller(rt_importer *self);
 
 /* Whether self answers find_spec(name, path) now: as its role says (by
- * where path, the parent package's __path__ or None, lies, by name, then
- * by rt_importer_serves_caller). 1 or 0; -1 with an exception set. */
-int rt_importer_serves(rt_importer *self, PyObject *name, PyObject *path);
+ * where path, the parent package's __path__ or None, lies, by name, then,
+ * when held (self's bundle holds the module or a data directory of that
+ * name), by rt_importer_serves_caller). 1 or 0; -1 with an exception set. */
+int rt_importer_serves(rt_importer *self, PyObject *name, PyObject *path,
+                       int held);
 
 /* ---- rt_importer_spec.c: specs and modules made in C -------------------- */
 

@@ -127,9 +127,9 @@ static int rt_scope_path_inside(rt_importer *self, PyObject *path)
     return 0;
 }
 
-int rt_importer_serves(rt_importer *self, PyObject *name, PyObject *path)
+int rt_importer_serves(rt_importer *self, PyObject *name, PyObject *path,
+                       int held)
 {
-    const bundle_entry *e;
     const char *s;
 
     switch (self->role) {
@@ -148,17 +148,9 @@ int rt_importer_serves(rt_importer *self, PyObject *name, PyObject *path)
         return -1;
     if (rt_importer_in_stdlib(s))
         return self->role == RT_ROLE_FALLBACK;
-    if (self->role == RT_ROLE_FALLBACK)
-        return 0;
     /* The frames are walked only for a module self holds: the host's own
      * imports of its own modules pay one lookup. */
-    switch (rt_importer_find(self, name, &e, NULL)) {
-    case -1:
-        if (!PyErr_ExceptionMatches(PyExc_ImportError))
-            return -1;
-        PyErr_Clear();
-        return 0;
-    default:
-        return rt_importer_serves_caller(self);
-    }
+    return self->role == RT_ROLE_FALLBACK || !held
+               ? 0
+               : rt_importer_serves_caller(self);
 }

@@ -63,28 +63,6 @@ int RT_LIBC(__open_2)(const char *path, int flags);
 int RT_LIBC(__open64_2)(const char *path, int flags);
 int RT_LIBC(__openat_2)(int dirfd, const char *path, int flags);
 int RT_LIBC(__openat64_2)(int dirfd, const char *path, int flags);
-#ifdef KILN_EXT
-int RT_LIBC(open)(const char *path, int flags, ...);
-int RT_LIBC(open64)(const char *path, int flags, ...);
-int RT_LIBC(openat)(int dirfd, const char *path, int flags, ...);
-int RT_LIBC(openat64)(int dirfd, const char *path, int flags, ...);
-int RT_LIBC(stat)(const char *path, struct stat *st);
-int RT_LIBC(stat64)(const char *path, struct stat64 *st);
-int RT_LIBC(lstat)(const char *path, struct stat *st);
-int RT_LIBC(lstat64)(const char *path, struct stat64 *st);
-int RT_LIBC(fstatat)(int dirfd, const char *path, struct stat *st, int flags);
-int RT_LIBC(fstatat64)(int dirfd, const char *path, struct stat64 *st,
-                       int flags);
-int RT_LIBC(renameat)(int fromfd, const char *from, int tofd,
-                      const char *to);
-int RT_LIBC(rename)(const char *from, const char *to);
-DIR *RT_LIBC(opendir)(const char *path);
-struct dirent *RT_LIBC(readdir)(DIR *dirp);
-struct dirent64 *RT_LIBC(readdir64)(DIR *dirp);
-void RT_LIBC(rewinddir)(DIR *dirp);
-int RT_LIBC(dirfd)(DIR *dirp);
-int RT_LIBC(closedir)(DIR *dirp);
-#endif
 
 void *rt_libc_real(void **slot, const char *name)
 {
@@ -124,6 +102,11 @@ static int rt_libc_ours(const char *path)
 #ifdef KILN_EXT
 #define RT_LIBC_OTHER(ret, name, params, args, path)
 #define RT_LIBC_OTHER_DIR(ret, name, params, args, dirp)
+
+int rt_libc_other_runtimes(void)
+{
+    return 1;
+}
 #else
 /* The most extension modules kiln built that one program serves the
  * paths of. */
@@ -166,6 +149,11 @@ kiln_libc_add_tree(int (*claims)(const char *), int (*owns_dir)(DIR *),
     }
     pthread_mutex_unlock(&rt_libc_trees_lock);
     return r;
+}
+
+int rt_libc_other_runtimes(void)
+{
+    return __atomic_load_n(&rt_libc_n_trees, __ATOMIC_ACQUIRE) > 0;
 }
 
 /* The wrapper of `name` of tree t, or NULL. */
