@@ -139,8 +139,10 @@ $(BUILD)/obj-pic/%.o: src/%.c $(CONFIG) Makefile
 	$(CC) $(ALL_CFLAGS) -DKILN_EXT=1 -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
 
 # kiln checks that the embedded Python's standard library is there before
-# starting it.
-$(call obj,src/freeze/fz_python.c): ALL_CFLAGS += -DKILN_PYTHON_STDLIB='"$(PY_STDLIB)"'
+# starting it, and names its licence text; `kiln extract` gives bytecode
+# that Python's .pyc header.
+$(call obj,src/freeze/fz_python.c src/cli/cli_licenses.c): ALL_CFLAGS += -DKILN_PYTHON_STDLIB='"$(PY_STDLIB)"'
+$(call obj,src/cli/cli_extract.c): ALL_CFLAGS += -DKILN_PYC_MAGIC=$(PY_PYC_MAGIC)
 
 # An extension module's file name ends as the embedded Python's do.
 $(call obj,src/cli/cli_build.c src/cli/cli_options.c): ALL_CFLAGS += -DKILN_EXT_SUFFIX='"$(PY_EXT_SUFFIX)"'

@@ -22,6 +22,7 @@
 int cli_build(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_analyze(int argc, char **argv);
+int cli_extract(int argc, char **argv);
 
 /* ---- cli_options.c: the options of `kiln build` ------------------------- */
 
@@ -137,6 +138,54 @@ int cli_path_args(int argc, char **argv, const char *cmd, const char *usage,
                   const char *flag, const char *what, const char **path,
                   int *flag_set);
 
+/* List every entry of plan p and why it is in (for --verbose), on
+ * stderr. */
+void cli_report_plan(const plan *p);
+
+/* The line that ends a successful build, unless quiet: the program
+ * written (and the report, when not NULL), its modules and other files,
+ * its size and the warnings given. */
+void cli_report_summary(const plan *p, const char *program,
+                        const char *report);
+
+/* ---- cli_program.c: a built program opened for reading ------------------ */
+
+/* A program kiln built, mapped whole, with its bundle's view. */
+typedef struct cli_program {
+    const char *path;  /* the executable; a folder program's directory
+                          stands for the executable inside it */
+    kl_buf exe;        /* holds that executable's path when path was a
+                          folder */
+    kl_map map;
+    bundle_view v;
+} cli_program;
+
+/* The bytes of one part of an entry: borrowed from the mapping, or in
+ * owned (malloc'd), or in map (an external entry's file). */
+typedef struct cli_bytes {
+    const uint8_t *data;
+    size_t size;
+    uint8_t *owned;
+    kl_map map;
+} cli_bytes;
+
+/* Open the program at path (a file, or a folder program's directory) into
+ * *p: map it and open its bundle, checking its index. On failure *p holds
+ * nothing to close and the message names the path. */
+int cli_program_open(cli_program *p, const char *path, kl_err *err);
+
+/* Unmap and free what cli_program_open() made. */
+void cli_program_close(cli_program *p);
+
+/* The bytes of part `part` of entry e of p, wherever they lie (in the
+ * bundle, compressed or not, or in a folder program's file), checked
+ * against their checksum. Free *b with cli_bytes_free() either way. */
+int cli_program_read(const cli_program *p, const bundle_entry *e,
+                     enum bundle_part part, cli_bytes *b, kl_err *err);
+
+/* Release what cli_program_read() gave; b is empty afterwards. */
+void cli_bytes_free(cli_bytes *b);
+
 /* Map the file *path names for reading into *map (kl_unmap); a folder
  * program's directory stands for its executable: *path then points to
  * exe's string (the caller frees exe either way). */
@@ -149,14 +198,24 @@ int cli_map_path(const char **path, kl_buf *exe, kl_map *map, kl_err *err);
 int cli_map_external(const char *exe, const bundle_view *v,
                      const bundle_entry *e, kl_map *m, kl_err *err);
 
-/* List every entry of plan p and why it is in (for --verbose), on
- * stderr. */
-void cli_report_plan(const plan *p);
+/* Write the version python_hex (PY_VERSION_HEX) names, "3.11.7" or
+ * "3.14.0rc1", into out[0, n). */
+void cli_python_version(uint32_t python_hex, char *out, size_t n);
 
-/* The line that ends a successful build, unless quiet: the program
- * written (and the report, when not NULL), its modules and other files,
- * its size and the warnings given. */
-void cli_report_summary(const plan *p, const char *program,
-                        const char *report);
+/* Make the new file dir/rel holding data[0, size) with `mode` (less the
+ * umask), creating the directories it needs. rel must stay inside dir
+ * (bundle_path_inside). An existing file (or anything else) at that path
+ * is never replaced: that fails, naming it. */
+int cli_write_new(const char *dir, const char *rel, const void *data,
+                  size_t size, unsigned mode, kl_err *err);
+
+/* ---- cli_licenses.c: what a program carries under which licences ------- */
+
+/* Print what program p carries under which licences: the Python it
+ * embeds, each distribution with the licence its metadata states and its
+ * licence files, and where each bundled native library came from. When
+ * dir is not NULL, also write those texts into dir (one folder per
+ * distribution, LICENSES.txt the summary), never over a file. */
+int cli_licenses(const cli_program *p, const char *dir, kl_err *err);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * cli_main.c: the `kiln` command: dispatch to build, inspect and analyze,
+ * cli_main.c: the `kiln` command: dispatch to build, inspect, extract and
+ * analyze,
  * --version, --help.
  */
 #include "cli.h"
@@ -14,7 +15,9 @@ static const char cli_usage[] =
     "\n"
     "Commands:\n"
     "  build      build an executable from a Python application\n"
-    "  inspect    list or verify the contents of a built program\n"
+    "  inspect    list or verify the contents of a built program, or the\n"
+    "             licences of what it carries\n"
+    "  extract    write entries of a built program out as files\n"
     "  analyze    list a program's native code, what it needs and the\n"
     "             oldest glibc it runs with\n"
     "\n"
@@ -40,6 +43,8 @@ int main(int argc, char **argv)
         return cli_build(argc - 1, argv + 1);
     if (strcmp(argv[1], "inspect") == 0)
         return cli_inspect(argc - 1, argv + 1);
+    if (strcmp(argv[1], "extract") == 0)
+        return cli_extract(argc - 1, argv + 1);
     if (strcmp(argv[1], "analyze") == 0)
         return cli_analyze(argc - 1, argv + 1);
     fprintf(stderr, "kiln: error: unknown command '%s' (see kiln --help)\n",

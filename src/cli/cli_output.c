@@ -84,6 +84,9 @@ int cli_output_check(const char *opt, const char *path,
     struct stat st;
     int r;
 
+    if (path[0] != '\0' && path[strlen(path) - 1] == '/')
+        return kl_err_set(err, "%s %s: names a directory; give the path of "
+                               "the file to write", opt, path);
     if (lstat(path, &st) < 0)
         return 0; /* nothing there, or not reachable: writing says why */
     if (stat(path, &st) < 0)

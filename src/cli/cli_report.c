@@ -54,38 +54,6 @@ int cli_path_args(int argc, char **argv, const char *cmd, const char *usage,
     return -1;
 }
 
-int cli_map_path(const char **path, kl_buf *exe, kl_map *map, kl_err *err)
-{
-    if (kl_is_dir(*path)) {
-        if (emit_folder_program_exe(*path, exe, err) < 0)
-            return -1;
-        *path = exe->s;
-    }
-    return kl_map_file(*path, map, err);
-}
-
-int cli_map_external(const char *exe, const bundle_view *v,
-                     const bundle_entry *e, kl_map *m, kl_err *err)
-{
-    const char *slash = strrchr(exe, '/');
-    kl_buf file = KL_BUF_INIT;
-    int r;
-
-    m->data = NULL;
-    m->size = 0;
-    if (kl_buf_setf(&file, "%.*s%s%s/%s", slash ? (int)(slash + 1 - exe) : 0,
-                    exe, slash ? "" : "./", bundle_folder(v),
-                    bundle_entry_path(v, e)) < 0)
-        return kl_err_oom(err);
-    r = kl_map_file(file.s, m, err) < 0
-            ? kl_err_prefix(err, "the program's folder is incomplete")
-            : bundle_check_external(v, e, m->data, m->size, err);
-    kl_buf_free(&file);
-    if (r < 0)
-        kl_unmap(m);
-    return r;
-}
-
 void cli_report_plan(const plan *p)
 {
     size_t i;

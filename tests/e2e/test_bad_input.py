@@ -187,6 +187,16 @@ def test_output_is_a_directory(tiny, tmp_path):
     assert list((tmp_path / "out").iterdir()) == []
 
 
+@pytest.mark.parametrize("target", [[], ["--target", "extension"]])
+def test_output_ending_in_a_slash(tiny, tmp_path, target):
+    """-o new/ names a folder that is not there: one line saying -o wants
+    the file's path, and no folder made on the way."""
+    r = kiln("build", tiny / "tiny.py", *target, "-o", "new/", cwd=tmp_path)
+    assert_one_error_line(r)
+    assert "-o new/: names a directory" in r.stderr, describe(r)
+    assert not (tmp_path / "new").exists()
+
+
 def _limit_file_size():
     """In the child: writes beyond 1 MiB fail with EFBIG (no SIGXFSZ)."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

@@ -22,6 +22,7 @@ def test_version_names_kiln_and_embedded_python(pyinfo):
     (["build", "-h"], "usage: kiln build"),
     (["inspect", "--help"], "usage: kiln inspect"),
     (["inspect", "-h"], "usage: kiln inspect"),
+    (["extract", "--help"], "usage: kiln extract"),
     (["--help"], "usage: kiln"),
 ])
 def test_help_exits_0(args, usage, tmp_path):
