@@ -307,8 +307,10 @@ static int cli_lic_summary(const cli_program *p, const cli_dists *ds,
                           "host's own interpreter runs them"
                         : "the interpreter and the standard library modules "
                           "it carries",
-                    python_text != NULL
-                        ? python_text
+                    python_text != NULL ? python_text
+                    : (v->header->python_hex >> 16) == (PY_VERSION_HEX >> 16)
+                        ? "not here: the Python this kiln embeds has no "
+                          KILN_PYTHON_STDLIB "/LICENSE.txt"
                         : "not here: this kiln embeds another Python "
                           "version; `kiln inspect --licenses` of a kiln "
                           "for that version finds it");
