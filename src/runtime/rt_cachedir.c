@@ -4,11 +4,15 @@
  * private to the user), and content-addressed entries that appear whole
  * or not at all (written under a temporary name and renamed into place)
  * and are compared with the program's bytes before each use. Package
- * trees (rt_cache.c) and single native objects (rt_cachedir_object) are
- * both kept this way. No Python here.
+ * trees (rt_cache.c) and single objects (rt_cachedir_object: native code,
+ * files for as_file() and where memory files are refused) are both kept
+ * this way. A process that dies while it writes leaves its temporary
+ * copy behind; the next one to write in the same cache directory removes
+ * it (rt_cachedir_lock). No Python here.
  */
 #include "rt_files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -16,12 +20,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* How many times an entry is written before giving up on a cache whose
  * copy keeps differing from the program's bytes. */
 #define RT_CACHEDIR_TRIES 4
+
+/* The temporary names in a cache directory: a copy being written, renamed
+ * into place once whole (RT_CACHEDIR_NEW), and a damaged entry being
+ * removed (RT_CACHEDIR_BAD), each followed by mkdtemp's six characters.
+ * Whoever makes one holds a shared lock on the cache directory until it
+ * is gone again (rt_cachedir_lock). */
+#define RT_CACHEDIR_NEW ".new-"
+#define RT_CACHEDIR_BAD ".bad-"
 
 /* Make directory path (mode 0700) unless it exists. */
 static int rt_cachedir_mkdir(const char *path, kl_err *err)
@@ -107,6 +120,58 @@ void rt_cachedir_remove(const char *path)
     nftw(path, rt_cachedir_remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Remove the temporary names in cache directory base (open as fd), all
+ * left by processes that died while they wrote: the caller holds the
+ * exclusive lock, so no live process is using one. */
+static void rt_cachedir_sweep(const char *base, int fd)
+{
+    kl_buf path = KL_BUF_INIT;
+    struct dirent *de;
+    int dfd = dup(fd);
+    DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+
+    if (d == NULL) {
+        if (dfd >= 0)
+            close(dfd);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if ((strncmp(de->d_name, RT_CACHEDIR_NEW,
+                     strlen(RT_CACHEDIR_NEW)) == 0 ||
+             strncmp(de->d_name, RT_CACHEDIR_BAD,
+                     strlen(RT_CACHEDIR_BAD)) == 0) &&
+            kl_path_join(&path, base, de->d_name) == 0)
+            rt_cachedir_remove(path.s);
+    }
+    closedir(d);
+    kl_buf_free(&path);
+}
+
+/* Take the lock a process holds on cache directory base while it has a
+ * temporary name there: shared, so that processes write side by side.
+ * First, when the lock can be had exclusively at once (nobody is
+ * writing), remove the temporary names that processes killed while they
+ * wrote left behind (rt_cachedir_sweep). Returns the descriptor holding
+ * the lock (close it to let go), or -1 when the directory cannot be
+ * locked (a file system without flock): the caller then writes unlocked,
+ * and nothing is removed. */
+static int rt_cachedir_lock(const char *base)
+{
+    int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        rt_cachedir_sweep(base, fd);
+    while ((r = flock(fd, LOCK_SH)) < 0 && errno == EINTR)
+        ;
+    if (r < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* Move the damaged entry at final out of the way (renamed to a fresh name
  * beside it, so that another process that is still reading it is not
  * disturbed) and remove it. */
@@ -114,7 +179,7 @@ static void rt_cachedir_discard(const char *base, const char *final)
 {
     kl_buf bad = KL_BUF_INIT;
 
-    if (kl_buf_setf(&bad, "%s/.bad-XXXXXX", base) == 0 &&
+    if (kl_buf_setf(&bad, "%s/" RT_CACHEDIR_BAD "XXXXXX", base) == 0 &&
         mkdtemp(bad.s) != NULL) {
         if (rename(final, bad.s) < 0)
             rmdir(bad.s);
@@ -129,11 +194,13 @@ int rt_cachedir_put(const char *base, const char *final,
 {
     kl_buf tmp = KL_BUF_INIT;
     struct stat st;
-    int r = 0, tries;
+    int r = 0, tries, lock = -2; /* -2: not taken yet (rt_cachedir_lock) */
 
     for (tries = 0; tries < RT_CACHEDIR_TRIES; tries++) {
         if ((r = fill(ctx, final, 0, err)) != 0)
             break; /* there and the same (1), or an error (-1) */
+        if (lock == -2)
+            lock = rt_cachedir_lock(base);
         /* An entry appears whole (renamed into place), so one that is
          * there and differs was changed after it was written; unless it
          * has only just appeared, put there by another process. */
@@ -142,7 +209,7 @@ int rt_cachedir_put(const char *base, const char *final,
                 break;
             rt_cachedir_discard(base, final);
         }
-        if (kl_buf_setf(&tmp, "%s/.new-XXXXXX", base) < 0) {
+        if (kl_buf_setf(&tmp, "%s/" RT_CACHEDIR_NEW "XXXXXX", base) < 0) {
             r = kl_err_oom(err);
             break;
         }
@@ -166,6 +233,8 @@ int rt_cachedir_put(const char *base, const char *final,
     }
     if (r == 0)
         r = kl_err_set(err, "%s keeps changing while it is written", final);
+    if (lock >= 0)
+        close(lock);
     kl_buf_free(&tmp);
     return r > 0 ? 0 : -1;
 }

@@ -167,8 +167,10 @@ typedef int (*rt_cachedir_fill)(void *ctx, const char *dir, int write,
  * renamed to final in one step, so that it appears whole. When two
  * processes write at once, the second uses the first one's copy; a copy
  * that differs from the program's bytes (changed after it was written) is
- * removed and written again. Fails when it cannot be written, or keeps
- * differing after a few tries. */
+ * removed and written again. A process killed meanwhile leaves a
+ * temporary name in base, never a partial final; before writing, one
+ * that finds nobody else writing in base removes every such name. Fails
+ * when it cannot be written, or keeps differing after a few tries. */
 int rt_cachedir_put(const char *base, const char *final,
                     rt_cachedir_fill fill, void *ctx, kl_err *err);
 

@@ -68,7 +68,6 @@ def _resources():
     import contextlib as _contextlib
     import importlib.resources._common as _common
     import pathlib as _pathlib
-    import tempfile as _tempfile
     from importlib.resources.abc import Traversable as _Traversable
     from importlib.resources.abc import TraversableResources as _Resources
 
@@ -160,36 +159,14 @@ def _resources():
         def files(self):
             return BundledPath(self._tree, self._rel)
 
-    def _cached_file(loader, name, data):
-        import hashlib as _hashlib
-        digest = _hashlib.sha256(data).hexdigest()
-        d = _os.path.join(loader._kiln_cache_dir(), digest)
-        target = _os.path.join(d, name)
-        try:
-            with open(target, 'rb') as f:
-                if _hashlib.sha256(f.read()).hexdigest() == digest:
-                    return target
-        except OSError:
-            pass
-        _os.makedirs(d, mode=0o700, exist_ok=True)
-        fd, tmp = _tempfile.mkstemp(dir=d, prefix='.' + name + '.')
-        try:
-            with _os.fdopen(fd, 'wb') as f:
-                f.write(data)
-            _os.replace(tmp, target)
-        except BaseException:
-            _os.unlink(tmp)
-            raise
-        return target
-
     @_contextlib.contextmanager
     def _as_file(path):
         if not path.is_file():
             with _as_file_default(path) as p:
                 yield p
             return
-        yield _pathlib.Path(_cached_file(path._tree.loader, path.name,
-                                         path.read_bytes()))
+        yield _pathlib.Path(path._tree.loader._kiln_cache_file(
+            path.name, path.read_bytes()))
 
     _as_file_default = _common.as_file.dispatch(object)
     _common.as_file.register(BundledPath)(_as_file)

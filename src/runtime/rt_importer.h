@@ -173,14 +173,14 @@ int rt_importer_follow_path(rt_importer *self, PyObject *name,
 /* ---- rt_importer_data.c: the methods it offers besides loading ---------- */
 
 /* get_data(path), get_resource_reader(name), find_distributions(context),
- * _kiln_path_hook(path), _kiln_files(), _kiln_cache_dir(): see their
- * comments there. */
+ * _kiln_path_hook(path), _kiln_files(), _kiln_cache_file(name, data): see
+ * their comments there. */
 PyObject *rt_importer_m_get_data(PyObject *obj, PyObject *path);
 PyObject *rt_importer_m_get_resource_reader(PyObject *obj, PyObject *name);
 PyObject *rt_importer_m_find_distributions(PyObject *obj, PyObject *args,
                                            PyObject *kwargs);
 PyObject *rt_importer_m_path_hook(PyObject *obj, PyObject *path);
 PyObject *rt_importer_m_kiln_files(PyObject *obj, PyObject *unused);
-PyObject *rt_importer_m_kiln_cache_dir(PyObject *obj, PyObject *unused);
+PyObject *rt_importer_m_kiln_cache_file(PyObject *obj, PyObject *args);
 
 #endif

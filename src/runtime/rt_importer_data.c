@@ -131,33 +131,46 @@ static PyObject *rt_importer_file_reader(rt_importer *self,
     return reader;
 }
 
-/* _kiln_cache_dir(): the per-user cache of real files (rt_cachedir_base),
- * for as_file's copies; OSError naming it when it cannot be used. */
-PyObject *rt_importer_m_kiln_cache_dir(PyObject *obj, PyObject *unused)
+/* _kiln_cache_file(name, data): the path of a real file called name (a
+ * file name) holding data (bytes), for as_file(): written once to the
+ * per-user cache of real files as <cache>/<digest>/<name>, compared with
+ * data before each use (rt_cachedir_object); OSError naming the cache
+ * when it cannot be used, or naming what could not be written. */
+PyObject *rt_importer_m_kiln_cache_file(PyObject *obj, PyObject *args)
 {
-    kl_buf base = KL_BUF_INIT;
-    PyObject *r = NULL;
+    kl_buf base = KL_BUF_INIT, path = KL_BUF_INIT;
+    PyObject *name, *r = NULL;
+    Py_buffer data;
     kl_err err;
+    int no_base;
 
     (void)obj;
-    (void)unused;
-    if (rt_cachedir_base("files", &base, &err) == 0) {
-        r = PyUnicode_DecodeFSDefault(base.s);
+    if (!PyArg_ParseTuple(args, "O&y*:_kiln_cache_file", PyUnicode_FSConverter,
+                          &name, &data))
+        return NULL;
+    no_base = rt_cachedir_base("files", &base, &err) < 0;
+    if (!no_base &&
+        rt_cachedir_object("files", PyBytes_AS_STRING(name), data.buf,
+                           (size_t)data.len, 0600, &path, &err) == 0) {
+        r = PyUnicode_DecodeFSDefault(path.s);
     } else {
         int code = errno;
-        PyObject *e = PyObject_CallFunction(
-            PyExc_OSError, "iss", code,
-            code == EACCES ? "kiln file cache is not private to this user "
-                             "(chmod 700 it)"
-                           : err.msg,
-            base.s ? base.s : "");
+        PyObject *e;
 
+        e = no_base && code == EACCES && base.s != NULL
+                ? PyObject_CallFunction(PyExc_OSError, "iss", code,
+                                        "kiln file cache is not private to "
+                                        "this user (chmod 700 it)", base.s)
+                : PyObject_CallFunction(PyExc_OSError, "is", code, err.msg);
         if (e != NULL) {
             PyErr_SetObject(PyExc_OSError, e);
             Py_DECREF(e);
         }
     }
+    PyBuffer_Release(&data);
+    Py_DECREF(name);
     kl_buf_free(&base);
+    kl_buf_free(&path);
     return r;
 }
 

@@ -16,7 +16,10 @@
 
 /* Initialize the interpreter in two phases with the bundle importer first on
  * sys.meta_path, so that encodings and every later import come from the
- * bundle. Returns 0, or -1 with err set (Python is then not usable). */
+ * bundle. Returns 0, or -1 with err set (Python is then not usable). A
+ * KeyboardInterrupt meanwhile (SIGINT once CPython has its handler) is
+ * printed and ends the process by SIGINT (stub_exit_sigint), as an
+ * uncaught one does once the program runs. */
 int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err);
 
 /* ---- stub_hooks.c ---------------------------------------------------------- */
@@ -52,6 +55,11 @@ int stub_run_end(const rt_program *prog, int failed);
  * that follows a BrokenPipeError fails again). The interpreter stays
  * usable; the caller then exits. */
 int stub_exit_python(int status);
+
+/* End the process by SIGINT with the default action, as python ends after
+ * an uncaught KeyboardInterrupt (a shell shows 130). Returns 128 + SIGINT,
+ * the status to exit with should the process still run. */
+int stub_exit_sigint(void);
 
 /* The exit status of the pending SystemExit, taken from it as python
  * does: its code None 0, an int itself, anything else printed to

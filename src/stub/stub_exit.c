@@ -11,6 +11,9 @@
  */
 #include "stub.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 /* A new reference to module `name` when it has been imported, else NULL
  * (no exception set). */
 static PyObject *stub_exit_imported(const char *name)
@@ -173,6 +176,13 @@ int stub_exit_python(int status)
     stub_exit_flush_files();
     fflush(NULL);
     return status;
+}
+
+int stub_exit_sigint(void)
+{
+    signal(SIGINT, SIG_DFL);
+    kill(getpid(), SIGINT);
+    return 128 + SIGINT;
 }
 
 int stub_exit_code(void)

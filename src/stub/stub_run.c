@@ -6,9 +6,7 @@
  */
 #include "stub.h"
 
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 /* sys.excepthook for 3.11 and 3.12, whose built-in hook reads source lines
  * only from disk: print through the traceback module, which asks the
@@ -268,11 +266,8 @@ int stub_run_end(const rt_program *prog, int failed)
         status = stub_exit_python(status);
     else if (Py_FinalizeEx() < 0)
         status = 120;
-    if (sigint) {
-        signal(SIGINT, SIG_DFL);
-        kill(getpid(), SIGINT);
-        status = 128 + SIGINT;
-    }
+    if (sigint)
+        status = stub_exit_sigint();
     return status;
 }
 

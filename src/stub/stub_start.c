@@ -27,6 +27,18 @@ static int stub_status_err(PyStatus st, const char *what, kl_err *err)
                       st.err_msg ? st.err_msg : "unknown error");
 }
 
+/* When the pending exception is a KeyboardInterrupt (SIGINT while the
+ * interpreter starts, once it has its handler), print it and end the
+ * process by SIGINT, as an uncaught one ends a running program; a failed
+ * start is no damage to report. Else return, the exception kept. */
+static void stub_start_interrupted(void)
+{
+    if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+        return;
+    PyErr_Print();
+    exit(stub_exit_sigint());
+}
+
 /* Set the wide-string config fields given (NULL-terminated) to the
  * UTF-8/locale string s. */
 static PyStatus stub_config_set(PyConfig *c, wchar_t **const *fields,
@@ -378,6 +390,7 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
     rt_importer_hold_zipimport(0);
     PyConfig_Clear(&c);
     if (PyStatus_Exception(st)) {
+        stub_start_interrupted();
         if (bundle_verify(&prog->bundle, err) < 0)
             return -1;
         return stub_status_err(st, "main phase", err);
@@ -397,6 +410,7 @@ int stub_python_start(rt_program *prog, int argc, char **argv, kl_err *err)
 fail_config_py:
     PyConfig_Clear(&c);
 fail_py:
+    stub_start_interrupted();
     PyErr_Print();
     return kl_err_set(err, "cannot install the bundle importer");
 fail_config:

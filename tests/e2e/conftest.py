@@ -247,6 +247,35 @@ def in_namespaces(script, *args, **kw):
     return run([*cmd, "sh", "-c", script, "sh", *args], **kw)
 
 
+# A sh fragment for in_namespaces scripts: an empty /tmp and /dev/shm of
+# the namespace's own (tmpfs), with the entries of the machine's /tmp
+# that $keep names (one a line; tmp_entries) mounted back in, so that
+# what the test needs there stays reachable. Exits 125 when it cannot.
+PRIVATE_TMP = r"""
+IFS='
+'
+fd=3
+for k in $keep; do eval "exec $fd<\"\$k\"" || exit 125; fd=$((fd + 1)); done
+mount -t tmpfs -o mode=1777 tmpfs /tmp &&
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm || exit 125
+fd=3
+for k in $keep; do
+	mkdir "$k" && mount --no-canonicalize --bind "/proc/self/fd/$fd" "$k" &&
+		eval "exec $fd<&-" || exit 125
+	fd=$((fd + 1))
+done
+unset IFS
+"""
+
+
+def tmp_entries(*paths):
+    """The entries of /tmp that hold these paths (real paths), for
+    PRIVATE_TMP's $keep."""
+    tmp = Path("/tmp").resolve()
+    return sorted({str(tmp / Path(p).resolve().relative_to(tmp).parts[0])
+                   for p in paths if Path(p).resolve().is_relative_to(tmp)})
+
+
 @pytest.fixture(scope="session")
 def namespaces():
     """in_namespaces, once it is known to work here."""

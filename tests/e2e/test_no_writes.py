@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KILN_BUILD, REPO, build_program, describe, venv_run
+from conftest import (KILN_BUILD, PRIVATE_TMP, REPO, build_program,
+                      describe, tmp_entries, venv_run)
 
 CORPUS_APPS = REPO / "tests" / "corpus" / "apps"
 APPS = ("numpy", "pillow", "lxml", "cryptography")
@@ -38,19 +39,7 @@ _PATH = re.compile(r'"((?:[^"\\]|\\.)*)"')
 # /tmp. Exit status: the program's.
 RUN = r"""
 work=$1 strace=$2 calls=$3 keep=$4; shift 4
-IFS='
-'
-fd=3
-for k in $keep; do eval "exec $fd<\"\$k\"" || exit 125; fd=$((fd + 1)); done
-mount -t tmpfs -o mode=1777 tmpfs /tmp &&
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm || exit 125
-fd=3
-for k in $keep; do
-	mkdir "$k" && mount --no-canonicalize --bind "/proc/self/fd/$fd" "$k" &&
-		eval "exec $fd<&-" || exit 125
-	fd=$((fd + 1))
-done
-unset IFS
+""" + PRIVATE_TMP + r"""
 cd "$work/cwd" || exit 125
 HOME=$work/home XDG_CACHE_HOME=$work/cache TMPDIR=$work/tmpdir \
 	"$strace" -f -qq -s 4096 -e trace="$calls" -o "$work/trace.log" "$@"
@@ -59,13 +48,6 @@ echo "--- left behind"
 find /tmp /dev/shm -mindepth 1 -maxdepth 1
 exit $status
 """
-
-
-def tmp_entries(*paths):
-    """The entries of /tmp that hold these paths (real paths)."""
-    tmp = Path("/tmp").resolve()
-    return sorted({str(tmp / Path(p).resolve().relative_to(tmp).parts[0])
-                   for p in paths if Path(p).resolve().is_relative_to(tmp)})
 
 
 @pytest.fixture(scope="module")

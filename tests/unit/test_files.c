@@ -3,8 +3,8 @@
  * a bundle written by the bundle writer: which paths it claims, what stat,
  * access, open and the directory listings give, the errors a read-only
  * file system gives, the source flag that tells an empty source from
- * none, and the per-user cache (package trees, single objects). Checks as
- * in check.h.
+ * none, and the per-user cache (package trees, single objects, what a
+ * writer killed there leaves). Checks as in check.h.
  *
  * Usage: test_files FIXTURES_DIR (unused)
  */
@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #define ROOT "/opt/app/prog"
@@ -410,6 +411,21 @@ out:
     kl_buf_free(&f);
 }
 
+/* Make tmp the user's cache (XDG_CACHE_HOME) and put the object
+ * libx.so.1 (data_a) in it, its path in *path. 0, or -1 after a failed
+ * check. */
+static int first_object(const char *tmp, kl_buf *path)
+{
+    kl_err err;
+
+    setenv("XDG_CACHE_HOME", tmp, 1);
+    return CHECKF(rt_cachedir_object("natives", "libx.so.1", data_a,
+                                     strlen(data_a), 0500, path, &err) == 0,
+                  "%s", err.msg)
+               ? 0
+               : -1;
+}
+
 /* One object in the cache: written once under a directory named by its
  * digest, used as it is later, rewritten when changed, refused in a cache
  * others may write. */
@@ -424,10 +440,7 @@ static void test_cache_object(void)
 
     if (!CHECK(mkdtemp(tmp) != NULL))
         return;
-    setenv("XDG_CACHE_HOME", tmp, 1);
-    if (!CHECKF(rt_cachedir_object("natives", "libx.so.1", data_a,
-                                   strlen(data_a), 0500, &path, &err) == 0,
-                "%s", err.msg))
+    if (first_object(tmp, &path) < 0)
         goto out;
     kl_buf_setf(&f, "%s/kiln/natives/", tmp);
     CHECKF(strncmp(path.s, f.s, f.len) == 0 &&
@@ -472,6 +485,54 @@ out:
     kl_buf_free(&f);
 }
 
+/* The temporary names a writer killed in the cache leaves (a partial
+ * copy, a damaged entry half removed): kept by a run that only reads and
+ * while another writer holds the cache directory's lock; removed, and
+ * nothing else, by the next write with nobody else writing. */
+static void test_cache_leftovers(void)
+{
+    char tmp[] = "/tmp/kiln-test-leftovers-XXXXXX";
+    kl_buf path = KL_BUF_INIT, other = KL_BUF_INIT, base = KL_BUF_INIT,
+           part = KL_BUF_INIT, bad = KL_BUF_INIT;
+    struct stat st;
+    kl_err err;
+    int fd;
+
+    if (!CHECK(mkdtemp(tmp) != NULL))
+        return;
+    if (first_object(tmp, &path) < 0)
+        goto out;
+    kl_buf_setf(&base, "%s/kiln/natives", tmp);
+    kl_buf_setf(&part, "%s/.new-AbC123", base.s);
+    kl_buf_setf(&bad, "%s/.bad-XyZ789", base.s);
+    CHECK(mkdir(part.s, 0700) == 0 && mkdir(bad.s, 0700) == 0);
+    kl_buf_adds(&part, "/libz.so.1");
+    CHECK(kl_file_replace(part.s, "li", 2, 0500, &err) == 0);
+    /* a run that only reads */
+    CHECK(rt_cachedir_object("natives", "libx.so.1", data_a, strlen(data_a),
+                             0500, &other, &err) == 0);
+    CHECK(stat(part.s, &st) == 0 && stat(bad.s, &st) == 0);
+    /* a write while another writer holds the lock */
+    fd = open(base.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CHECK(fd >= 0 && flock(fd, LOCK_SH) == 0);
+    CHECK(rt_cachedir_object("natives", "liby.so.1", data_a, strlen(data_a),
+                             0500, &other, &err) == 0);
+    CHECK(stat(part.s, &st) == 0 && stat(bad.s, &st) == 0);
+    close(fd);
+    /* the next write, nobody else writing */
+    CHECKF(rt_cachedir_object("natives", "libz.so.1", data_b, strlen(data_b),
+                              0500, &other, &err) == 0, "%s", err.msg);
+    CHECK(stat(part.s, &st) < 0 && stat(bad.s, &st) < 0);
+    CHECK(stat(path.s, &st) == 0 && stat(other.s, &st) == 0);
+out:
+    remove_tree(tmp);
+    kl_buf_free(&path);
+    kl_buf_free(&other);
+    kl_buf_free(&base);
+    kl_buf_free(&part);
+    kl_buf_free(&bad);
+}
+
 int main(int argc, char **argv)
 {
     struct stat st;
@@ -492,5 +553,6 @@ int main(int argc, char **argv)
     test_changes();
     test_cache();
     test_cache_object();
+    test_cache_leftovers();
     return check_summary();
 }
