@@ -4,6 +4,7 @@
 #
 #   make PYTHON=/path/to/python3.X BUILD=build-X   embed another Python
 #   make install PREFIX=/usr/local                 install kiln and its stub
+#                                                  (pip install . runs it: hatch_build.py)
 #   make unit | e2e | e2e-start-route | corpus-fast | matrix   one part of `make test`
 #   make corpus                                    the whole compatibility corpus (tests/corpus/)
 #   make test MATRIX_REQUIRED=1                    every matrix Python must be installed
@@ -254,6 +255,9 @@ test: all
 	@$(MAKE) --no-print-directory corpus-fast
 	@$(MAKE) --no-print-directory matrix
 
+# pip's build (hatch_build.py) runs this target with PREFIX in a folder of
+# its own: what it installs there is what the wheel carries (bin/ as
+# scripts, the rest as data under the environment's prefix).
 install: programs
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kiln
 	install -m 0755 $(BUILD)/kiln $(DESTDIR)$(PREFIX)/bin/kiln

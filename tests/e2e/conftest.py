@@ -400,16 +400,10 @@ def pin_for_kiln_python(pin):
     return pin
 
 
-def make_venv(path, pins):
-    """A venv of KILN_PYTHON at path with pins (pin_for_kiln_python)
-    installed by its pip; reused while the pins are the same. Returns the
-    venv's Path."""
-    pins = tuple(pin_for_kiln_python(p) for p in pins)
+def new_venv(path):
+    """A new venv of KILN_PYTHON at path (emptied if it was there) with
+    pip in it. Returns the venv's Path."""
     path = Path(path)
-    stamp = path / "kiln-pins.txt"
-    want = "\n".join(pins) + "\n"
-    if stamp.is_file() and stamp.read_text() == want:
-        return path
     r = run([KILN_PYTHON, "-m", "venv", "--clear", path], timeout=300)
     if r.returncode != 0:
         # No ensurepip (Debian's Python without python3.X-venv, and no root
@@ -422,6 +416,20 @@ def make_venv(path, pins):
                  path / "bin" / "python", "install", "-q",
                  "--disable-pip-version-check", "pip"], timeout=900)
         assert r.returncode == 0, describe(r)
+    return path
+
+
+def make_venv(path, pins):
+    """A venv of KILN_PYTHON at path with pins (pin_for_kiln_python)
+    installed by its pip; reused while the pins are the same. Returns the
+    venv's Path."""
+    pins = tuple(pin_for_kiln_python(p) for p in pins)
+    path = Path(path)
+    stamp = path / "kiln-pins.txt"
+    want = "\n".join(pins) + "\n"
+    if stamp.is_file() and stamp.read_text() == want:
+        return path
+    new_venv(path)
     r = run([path / "bin" / "python", "-m", "pip", "install", "-q",
              "--disable-pip-version-check", *pins], timeout=900)
     assert r.returncode == 0, describe(r)
