@@ -671,7 +671,8 @@ static int rt_files_dir_fill(rt_files_dir *d, const char *rel, size_t len)
             rt_files_dir_add_path(d, rel, len, bundle_entry_path(v, e),
                                   e->path_len, e) < 0)
             goto out;
-    qsort(d->v, d->n, sizeof(*d->v), rt_files_child_cmp);
+    if (d->n > 1)
+        qsort(d->v, d->n, sizeof(*d->v), rt_files_child_cmp);
     for (i = 0, out = 0; i < d->n; i++) {
         if (out > 0 && strcmp(d->v[out - 1].name, d->v[i].name) == 0) {
             if (d->v[i].type == DT_DIR)

@@ -86,19 +86,21 @@ void *dlopen(const char *file, int flags)
 
 /* libc's dlerror, looked up before main: looking it up with dlsym when
  * it is first called would clear the very message it is called for. */
-static char *(*stub_libc_dlerror)(void);
+static void *stub_libc_dlerror_slot;
 
 __attribute__((constructor)) static void stub_libc_dlerror_init(void)
 {
-    static void *slot;
-
-    stub_libc_dlerror = (char *(*)(void))rt_libc_real(&slot, "dlerror");
+    (void)rt_libc_real(&stub_libc_dlerror_slot, "dlerror");
 }
 
-/* A failure of rt_natives_dlopen() is said here; any other is libc's. */
+/* A failure of rt_natives_dlopen() is said here; any other is libc's.
+ * Code that runs before this file's constructor (a sanitizer's runtime,
+ * another library's constructor) has libc's looked up at its first call,
+ * when no message of ours can be pending. */
 char *dlerror(void)
 {
-    char *(*real)(void) = stub_libc_dlerror;
+    char *(*real)(void) = (char *(*)(void))rt_libc_real(
+        &stub_libc_dlerror_slot, "dlerror");
     const char *ours = rt_natives_dlerror();
 
     if (ours != NULL) {
