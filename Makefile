@@ -9,6 +9,8 @@
 #   make corpus                                    the whole compatibility corpus (tests/corpus/)
 #   make test MATRIX_REQUIRED=1                    every matrix Python must be installed
 #   make bench                                     run the benchmarks (bench/)
+#   make asan                                      kiln and its stub with ASan and UBSan,
+#                                                  and the unit and end-to-end tests against them
 #   make INSTALL_DEPS=local                        fetch missing packages into DEPS, never
 #                                                  into the system (=no: only say what is missing)
 
@@ -30,6 +32,16 @@ PREFIX ?= /usr/local
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
+# SANITIZE=address,undefined (`make asan`) builds kiln, the runtime stub
+# and the unit tests with those sanitizers, their runtimes linked in
+# statically (a built program still needs nothing but glibc), any finding
+# fatal. The extension-module template stays without: a host python
+# cannot load a module that needs a sanitizer's runtime.
+SANITIZE ?=
+SAN_CFLAGS = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer)
+SAN_LDFLAGS = $(if $(SANITIZE),-fsanitize=$(SANITIZE) $(if $(findstring address,$(SANITIZE)),-static-libasan) $(if $(findstring undefined,$(SANITIZE)),-static-libubsan))
+# The sanitizers' defaults, linked into what they build (tests/asan/).
+SAN_OBJ = $(if $(SANITIZE),$(BUILD)/obj/san_defaults.o)
 LDFLAGS ?=
 STUB_LDFLAGS ?= -s
 
@@ -99,8 +111,8 @@ UNIT_TESTS  := $(patsubst tests/unit/test_%.c,$(BUILD)/test_%,\
 FIXTURES := $(BUILD)/fixtures/libkltest.so $(BUILD)/fixtures/libkltest-rpath.so \
             $(BUILD)/fixtures/libkltest-one.so
 
-$(BUILD)/test_%: tests/unit/test_%.c $(call obj,$(PURE_SRC))
-	$(CC) -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) -MMD -MP -o $@ $(filter %.c %.o,$^) $(ZSTD_LINK) -ldl
+$(BUILD)/test_%: tests/unit/test_%.c $(call obj,$(PURE_SRC)) $(SAN_OBJ)
+	$(CC) -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) $(SAN_CFLAGS) -MMD -MP -o $@ $(filter %.c %.o,$^) $(SAN_LDFLAGS) $(ZSTD_LINK) -ldl
 -include $(addsuffix .d,$(UNIT_TESTS))
 
 # Shared objects for the ELF reader's tests: debug information to cut, a
@@ -121,7 +133,7 @@ unit: $(UNIT_TESTS) $(FIXTURES)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t $(BUILD)/fixtures; done
 # <<< sources
 
-.PHONY: all programs example test testenv unit e2e e2e-start-route corpus-fast corpus matrix install clean bench FORCE
+.PHONY: all programs example test testenv unit e2e asan e2e-start-route corpus-fast corpus matrix install clean bench FORCE
 all: programs example
 programs: $(BUILD)/kiln $(BUILD)/kiln-stub $(BUILD)/kiln-ext.so
 
@@ -131,7 +143,7 @@ programs: $(BUILD)/kiln $(BUILD)/kiln-stub $(BUILD)/kiln-ext.so
 
 $(BUILD)/obj/%.o: src/%.c $(CONFIG) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
 
 # The template's objects: position-independent, their symbols hidden.
 pic_obj = $(patsubst src/%.c,$(BUILD)/obj-pic/%.o,$(1))
@@ -170,11 +182,15 @@ $(BUILD)/gen/rt_glue_code.h: $(GLUE_PY) mk/glue_code.py $(CONFIG)
 $(call obj,src/runtime/rt_glue.c) $(call pic_obj,src/runtime/rt_glue.c): $(BUILD)/gen/rt_glue_code.h
 $(call obj,src/runtime/rt_glue.c) $(call pic_obj,src/runtime/rt_glue.c): ALL_CFLAGS += -I$(BUILD)/gen
 
-$(BUILD)/kiln: $(call obj,$(KILN_SRC))
-	$(CC) $(PIE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
+$(BUILD)/obj/san_defaults.o: tests/asan/san_defaults.c $(CONFIG) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 $(WARN) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/kiln-stub: $(call obj,$(STUB_SRC))
-	$(CC) $(STUB_PIE_LDFLAGS) $(LDFLAGS) $(STUB_LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
+$(BUILD)/kiln: $(call obj,$(KILN_SRC)) $(SAN_OBJ)
+	$(CC) $(PIE_LDFLAGS) $(LDFLAGS) $(SAN_LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
+
+$(BUILD)/kiln-stub: $(call obj,$(STUB_SRC)) $(SAN_OBJ)
+	$(CC) $(STUB_PIE_LDFLAGS) $(LDFLAGS) $(STUB_LDFLAGS) $(SAN_LDFLAGS) -o $@ $^ $(PY_LINK) $(ZSTD_LINK)
 
 # The extension-module template (docs/extension.md): linked against no
 # libpython (the host Python provides its symbols), every reference to
@@ -206,9 +222,14 @@ testenv:
 	@sh mk/testenv '$(TEST_PYTHON)' '$(VENV)' '$(DEPS)' '$(INSTALL_DEPS)'
 
 # DEPS/bin holds what mk/testenv unpacked without root (strace).
+# The matrix's runs (mk/matrix, MATRIX_RUN=1) leave out what does not
+# depend on the Python kiln embeds and is slow: installing kiln with pip
+# builds it three times (test_pip_install; `make e2e` runs it once).
+E2E_ONCE := tests/e2e/test_pip_install.py
 e2e: programs testenv
 	PATH="$(abspath $(DEPS))/bin:$$PATH" KILN_BUILD=$(abspath $(BUILD)) KILN_PYTHON=$(PY_EXE) \
-	  KILN_MINBASE=$(abspath $(MINBASE)) $(VENV)/bin/python -m pytest -q tests/e2e
+	  KILN_MINBASE=$(abspath $(MINBASE)) $(VENV)/bin/python -m pytest -q tests/e2e \
+	  $(if $(MATRIX_RUN),$(E2E_ONCE:%=--ignore=%))
 
 # The start-up tests once more, against a runtime stub that starts CPython's
 # main phase the way it must where _Py_InitializeMain is missing (3.14;
@@ -223,6 +244,18 @@ e2e-start-route: testenv
 	PATH="$(abspath $(DEPS))/bin:$$PATH" KILN_BUILD=$(abspath $(BUILD))/start-route \
 	  KILN_PYTHON=$(PY_EXE) $(VENV)/bin/python -m pytest -q \
 	  $(START_ROUTE_TESTS:%=tests/e2e/test_%.py)
+
+# The sanitizers' run: kiln, the runtime stub and the unit tests built
+# with AddressSanitizer and UBSan in BUILD/asan (SANITIZE above), then the
+# unit tests and the end-to-end tests run against them. A finding ends the
+# process with status 86 (tests/asan/san_defaults.c).
+ASAN_BUILD = $(BUILD)/asan
+asan: testenv
+	@$(MAKE) --no-print-directory programs unit BUILD=$(ASAN_BUILD) \
+	  DEPS=$(abspath $(DEPS)) SANITIZE=address,undefined STUB_LDFLAGS=
+	PATH="$(abspath $(DEPS))/bin:$$PATH" KILN_BUILD=$(abspath $(ASAN_BUILD)) KILN_PYTHON=$(PY_EXE) \
+	  KILN_SANITIZED=1 KILN_MINBASE=$(abspath $(MINBASE)) $(VENV)/bin/python -m pytest -q tests/e2e \
+	  $(E2E_ONCE:%=--ignore=%)
 
 # The compatibility corpus (tests/corpus/): real PyPI packages, each built
 # as a one-file and a folder program and compared with the venv's python.

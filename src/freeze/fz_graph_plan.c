@@ -9,6 +9,7 @@
 #include "../elf/elf_reader.h"
 
 #include <assert.h>
+#include <fnmatch.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,6 +313,26 @@ static int fz_plan_metadata(fz_graph *g, const fz_files *f, plan *p,
  * when the machine's library directories did (libssl.so.3): the program
  * loads them from memory before a module that needs them. A library found
  * nowhere gets a warning: the program will need it where it runs. */
+/* Warn about each --system-lib or --bundle-lib pattern (opt) among
+ * pats[0, n) that no library name in seen (every library the program's
+ * native code needs) matches: it changed nothing. */
+static void fz_plan_libs_unused(const char *opt, const char *const *pats,
+                                size_t n, const kl_strv *seen)
+{
+    size_t i, j;
+
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < seen->n; j++)
+            if (fnmatch(pats[i], seen->v[j], 0) == 0)
+                break;
+        if (j == seen->n)
+            kl_warn("%s '%s': no library the program's native code needs "
+                    "has that name, so it changes nothing (kiln build -v "
+                    "lists the libraries; kiln analyze names what they "
+                    "need)", opt, pats[i]);
+    }
+}
+
 static int fz_plan_libs(fz_graph *g, plan *p, kl_err *err)
 {
     fz_libs libs = FZ_LIBS_INIT;
@@ -334,6 +355,10 @@ static int fz_plan_libs(fz_graph *g, plan *p, kl_err *err)
             kl_warn("cannot read the libraries %s needs: %s", m->name,
                     bad.msg);
     }
+    fz_plan_libs_unused("--system-lib", libs.system_libs, libs.n_system_libs,
+                        &libs.seen);
+    fz_plan_libs_unused("--bundle-lib", libs.bundle_libs, libs.n_bundle_libs,
+                        &libs.seen);
     for (i = 0; i < libs.missing.n; i++)
         kl_warn("cannot find %s, which %s needs: the program will need it "
                 "on the machine it runs on (install it here and build "

@@ -4,6 +4,12 @@ Environment:
   KILN_BUILD   directory holding kiln and kiln-stub (default <repo>/build)
   KILN_PYTHON  the Python that kiln embeds (default python3); used to learn
                "what python does" and where its standard library lives.
+  KILN_SANITIZED  1 when KILN_BUILD's kiln and stub carry AddressSanitizer
+               and UBSan (`make asan`): the tests marked
+               `sanitizers_change`, which hold what the sanitizers change
+               by design (peak memory) or need what they cannot run
+               without (/proc), are left out of that run and named at its
+               end.
 
 Every test builds real programs with the kiln command and runs them as a user
 would. Programs shared by several tests are built once per module by
@@ -21,6 +27,40 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+SANITIZED = os.environ.get("KILN_SANITIZED") == "1"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sanitizers_change(what): the test holds what sanitizers "
+        "change by design (peak memory) or needs what they cannot run "
+        "without (/proc); `make asan` leaves it out")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under sanitizers, leave out the tests marked sanitizers_change, and
+    remember them for the summary."""
+    if not SANITIZED:
+        return
+    kept, left = [], []
+    for item in items:
+        (left if item.get_closest_marker("sanitizers_change") else kept).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+        config._kiln_left_out = left
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    left = getattr(config, "_kiln_left_out", [])
+    if left:
+        terminalreporter.write_line(
+            f"left out under sanitizers ({len(left)}): the sanitizers "
+            "change what they hold")
+        for item in left:
+            what = item.get_closest_marker("sanitizers_change").args[0]
+            terminalreporter.write_line(f"  {item.nodeid}: {what}")
 
 REPO = Path(__file__).resolve().parents[2]
 KILN_BUILD = Path(os.environ.get("KILN_BUILD") or REPO / "build").resolve()

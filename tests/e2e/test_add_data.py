@@ -72,6 +72,7 @@ _PEAK_RSS = (
     ".ru_maxrss)\n")
 
 
+@pytest.mark.sanitizers_change("peak memory: ASan's shadow and quarantine")
 def test_large_data_is_streamed_into_the_program(tmp_path):
     """300 MB of data: kiln's peak resident memory stays far below the
     payload (it used to hold every payload twice). Mostly zeros, it is

@@ -449,7 +449,16 @@ def test_truncated_program(pristine, layout, damaged, cut):
     "the dynamic loader faults on the missing .dynamic/data segment before "
     "any of kiln's code runs; kiln inspect still reports it"))
 def test_program_cut_inside_the_stub(pristine, layout, damaged):
-    prog = damaged(pristine[:layout.bundle_offset * 3 // 4])
+    # Inside the stub's last loaded segment (its data), whatever lies
+    # after it (debugging sections, in a build that keeps them).
+    phoff, = struct.unpack_from("<Q", pristine, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", pristine, 0x36)
+    loads = [struct.unpack_from("<IIQQQQ", pristine, phoff + i * phentsize)
+             for i in range(phnum)]
+    last = [h for h in loads if h[0] == 1][-1]   # PT_LOAD
+    cut = last[2] + last[5] // 2                 # p_offset + p_filesz / 2
+    assert 0 < cut < layout.bundle_offset
+    prog = damaged(pristine[:cut])
     r = assert_verify_fails(prog)
     assert_damaged_run(prog)
 
@@ -666,3 +675,20 @@ def test_huge_entry_count(pristine, layout, damaged):
     prog = damaged(bytes(d))
     assert_damaged_run(prog)
     assert_verify_fails(prog)
+
+
+@pytest.mark.parametrize("opt,name", [("--system-lib", ""),
+                                      ("--bundle-lib", "libnope.so.9")])
+def test_library_option_that_matches_nothing_says_so(tiny, tmp_path, opt,
+                                                      name):
+    """--system-lib or --bundle-lib naming no library the program needs
+    changes nothing: a warning says so, and the build goes on."""
+    r = kiln("build", tiny / "tiny.py", opt, name, "-o", tmp_path / "p",
+             cwd=tmp_path)
+    assert r.returncode == 0, describe(r)
+    assert (f"kiln: warning: {opt} '{name}': no library the program's "
+            "native code needs has that name") in r.stderr, describe(r)
+    r = kiln("build", tiny / "tiny.py", "--bundle-lib", "libz.so.1", "-o",
+             tmp_path / "q", cwd=tmp_path)
+    assert (r.returncode, "kiln: warning" in r.stderr) == (0, False), \
+        describe(r)

@@ -263,6 +263,8 @@ print(open(__file__).readline(), end="")
     assert sorted(p.name for p in files.glob("*/*")) == ["app.py", "data.txt"]
 
 
+@pytest.mark.sanitizers_change("no /proc: ASan and LSan read the process's "
+                               "maps and threads there")
 def test_no_proc_falls_back_to_the_cache(built, tmp_path):
     """Without /proc (a tmpfs over it in a namespace of the test's own),
     the program finds itself and loads native code from the cache."""
