@@ -242,6 +242,35 @@ void cli_build_args_free(cli_build_args *a)
             free(((cli_list *)((char *)a + cli_opts[i].off))->v);
 }
 
+/* True (after a usage error) when arg, left over after the options, is
+ * the number an option of optional value was meant to take but did not,
+ * the value being detached (`--optimize 2`): such an option takes it
+ * attached (`--optimize=2`, `-OO`). A file of that name is a script. */
+static int cli_options_detached(const cli_build_args *a, const char *arg)
+{
+    size_t i;
+
+    if (arg[0] == '\0' || arg[strspn(arg, "0123456789")] != '\0' ||
+        kl_is_file(arg))
+        return 0;
+    for (i = 0; i < CLI_N_OPTS; i++) {
+        const cli_opt *o = &cli_opts[i];
+        const char *v;
+
+        if (o->kind != CLI_OPTIONAL || !a->given[i])
+            continue;
+        v = *(const char *const *)((const char *)a + o->off);
+        if (v != NULL && v[0] == '\0') {
+            fprintf(stderr, "kiln: error: --%s takes its value attached: "
+                            "--%s=%s (%s was read as another argument; see "
+                            "kiln build --help)\n", o->name, o->name, arg,
+                    arg);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Store value (NULL for a flag) for option o into a. -1 when out of
  * memory. */
 static int cli_options_set(cli_build_args *a, const cli_opt *o,
@@ -324,6 +353,9 @@ int cli_options_parse(int argc, char **argv, cli_build_args *a, int *status)
         *status = CLI_EXIT_OK;
         return -1;
     }
+    for (c = optind; c < argc; c++)
+        if (cli_options_detached(a, argv[c]))
+            return -1;
     if (optind < argc)
         a->script = argv[optind++];
     if (optind < argc) {

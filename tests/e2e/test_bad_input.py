@@ -694,3 +694,15 @@ def test_library_option_that_matches_nothing_says_so(tiny, tmp_path, opt,
              tmp_path / "q", cwd=tmp_path)
     assert (r.returncode, "kiln: warning" in r.stderr) == (0, False), \
         describe(r)
+
+
+@pytest.mark.parametrize("order", ["after", "before"])
+def test_optimize_level_given_apart(tiny, tmp_path, order):
+    """`--optimize 2` (python's -O takes no separate value): one line
+    saying how to give it, whichever side of the script it is on."""
+    args = (["tiny.py", "--optimize", "2"] if order == "after"
+            else ["--optimize", "2", "tiny.py"])
+    r = kiln("build", *args, "-o", tmp_path / "p", cwd=tiny)
+    assert_one_error_line(r, status=2)
+    assert "--optimize takes its value attached: --optimize=2" in r.stderr
+    assert not (tmp_path / "p").exists()
