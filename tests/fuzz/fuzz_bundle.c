@@ -49,26 +49,30 @@ static uint64_t fuzz_part_sum(const uint8_t *pay, uint64_t pay_size,
 }
 
 /* Give every entry of the bundle at base[0, bsize) whose parts lie in its
- * payload area the checksums of those parts. */
+ * payload area the checksums of those parts. The header is read once:
+ * in a damaged bundle the entries may lie over it, and each checksum
+ * written may change it. */
 static void fuzz_fix_payloads(uint8_t *base, uint64_t bsize)
 {
-    bundle_header *h = (bundle_header *)base;
+    bundle_header h;
+    bundle_entry *entries;
     const uint8_t *pay;
     uint64_t i;
 
-    if (!fuzz_inside(h->payload_off, h->payload_size, bsize) ||
-        h->entries_off % 8 != 0 || h->entries_off > bsize ||
-        h->entry_count > (bsize - h->entries_off) / sizeof(bundle_entry))
+    memcpy(&h, base, sizeof h);
+    if (!fuzz_inside(h.payload_off, h.payload_size, bsize) ||
+        h.entries_off % 8 != 0 || h.entries_off > bsize ||
+        h.entry_count > (bsize - h.entries_off) / sizeof(bundle_entry))
         return;
-    pay = base + h->payload_off;
-    for (i = 0; i < h->entry_count; i++) {
-        bundle_entry *e =
-            (bundle_entry *)(base + h->entries_off) + i;
+    pay = base + h.payload_off;
+    entries = (bundle_entry *)(base + h.entries_off);
+    for (i = 0; i < h.entry_count; i++) {
+        bundle_entry *e = &entries[i];
 
         if (!(e->flags & BUNDLE_FLAG_EXTERNAL))
-            e->data_check = fuzz_part_sum(pay, h->payload_size, e->data_off,
+            e->data_check = fuzz_part_sum(pay, h.payload_size, e->data_off,
                                           e->data_size, e->data_check);
-        e->aux_check = fuzz_part_sum(pay, h->payload_size, e->aux_off,
+        e->aux_check = fuzz_part_sum(pay, h.payload_size, e->aux_off,
                                      e->aux_size, e->aux_check);
     }
 }
@@ -90,9 +94,6 @@ static void fuzz_fix_pages(uint8_t *base, uint64_t bsize)
                                                 ? off - at
                                                 : BUNDLE_PAGE));
 
-        /* The table may overlap the pages it sums in a damaged header:
-         * each sum is stored before the next page is read, as a writer
-         * that got there first would have. */
         memcpy(base + off + i * 8, &sum, 8);
     }
     h->pagesum_check = kl_checksum(KL_CHECKSUM_SEED, base + off,
