@@ -3,14 +3,15 @@
  * as the kiln command (inspect, verify) and every built program (each
  * start, each import) use it.
  *
- * An input is one control byte, then a file whose bundle is found from
- * its end (the seeds, tests/fuzz/seed_bundle.c, are bundles of real
- * programs at offset 0). Unless the control byte's low three bits are
- * all zero (one input in eight), the checksums are first made to match
- * the mutated bytes, as far as the trailer and header can be followed:
- * every payload's, the index pages', the index's and the whole bundle's,
- * so that mutations reach what lies behind the checksum checks; the other
- * inputs are read as they are, for the damage paths. The file is then
+ * An input is a file whose bundle is found from its end (the seeds,
+ * tests/fuzz/seed_bundle.c, are bundles of real programs at offset 0).
+ * Unless the input's own checksum is a multiple of FUZZ_RAW_SHARE (one
+ * input in eight, whichever bytes a mutation changed), the checksums are
+ * first made to match the mutated bytes, as far as the trailer and
+ * header can be followed: every payload's, the index pages', the index's
+ * and the whole bundle's, so that mutations reach what lies behind the
+ * checksum checks; the other inputs are read as they are, for the damage
+ * paths. The file is then
  * opened in full (bundle_open) and lazily (bundle_open_lazy); in each
  * view every entry is looked up by its name, by mutated names and by
  * prefix, and read; then the bundle is verified. The lazy view is first
@@ -25,8 +26,8 @@
 #include "../../src/bundle/bundle.h"
 #include "fuzz.h"
 
-/* Inputs whose control byte has none of these bits keep their checksums. */
-#define FUZZ_FIX_BITS 7u
+/* One input in this many keeps its checksums. */
+#define FUZZ_RAW_SHARE 8u
 /* At most this many names of the string table are looked up lazily. */
 #define FUZZ_MAX_NAMES 64
 #define FUZZ_MAX_NAME_LEN 512
@@ -420,19 +421,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *f;
-    size_t n;
+    uint8_t *f = fuzz_dup(data, size);
 
-    if (size < 1)
-        return 0;
-    n = size - 1;
-    f = fuzz_dup(data + 1, n);
     if (f == NULL)
         return 0;
-    if (data[0] & FUZZ_FIX_BITS)
-        fuzz_fix_sums(f, n);
-    fuzz_full(f, n);
-    fuzz_lazy(f, n);
+    if (kl_checksum(KL_CHECKSUM_SEED, data, size) % FUZZ_RAW_SHARE != 0)
+        fuzz_fix_sums(f, size);
+    fuzz_full(f, size);
+    fuzz_lazy(f, size);
     free(f);
     return 0;
 }

@@ -5,13 +5,15 @@
  * smallest, and __main__ and the run target) with their real bytes,
  * stored as the program stores them (compressed, external), and the
  * program's header: run mode and target, folder, runtime path and
- * interpreter options. Preceded by the target's control byte (1: its
- * checksums are made to match). A whole program is megabytes, almost all
- * payload; the seed keeps its structure in a few kilobytes of index and
- * tens of payload, where mutations land on what the reader checks.
+ * interpreter options. A whole program is megabytes, almost all payload;
+ * the seed keeps its structure in a few kilobytes of index and tens of
+ * payload, where mutations land on what the reader checks.
  *
- * Usage: seed_bundle PROGRAM OUT
- * PROGRAM is a one-file program or a folder program's executable.
+ * Usage: seed_bundle PROGRAM OUT [MAX]
+ * PROGRAM is a one-file program or a folder program's executable. With
+ * MAX, every entry stored in at most MAX bytes is kept too: an index of
+ * several pages, as a real program has, whose pages a lazily opened view
+ * checks one by one as lookups reach them.
  * Built with the ordinary objects, as the unit tests are: it is no fuzz
  * target.
  */
@@ -22,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 /* How many of the smallest entries of each kind the seed keeps: one
@@ -30,7 +31,6 @@
  * others. */
 #define SEED_PER_KIND 2
 #define SEED_PER_NATIVE_KIND 1
-#define SEED_CONTROL 1
 #define SEED_ZSTD_LEVEL 3
 
 /* The stored size of entry e, both parts. */
@@ -40,14 +40,15 @@ static uint64_t seed_size(const bundle_entry *e)
 }
 
 /* Whether entry i of v is among the smallest of its kind (ties broken by
- * position), or the program's __main__ or run target. */
-static int seed_keeps(const bundle_view *v, uint32_t i)
+ * position), the program's __main__ or run target, or stored in at most
+ * max bytes (0: no such rule). */
+static int seed_keeps(const bundle_view *v, uint32_t i, uint64_t max)
 {
     const bundle_entry *e = &v->entries[i];
     const char *name = bundle_entry_name(v, e);
     uint32_t k, smaller = 0;
 
-    if (strcmp(name, "__main__") == 0 ||
+    if (seed_size(e) <= max || strcmp(name, "__main__") == 0 ||
         (bundle_kind_ns(e->kind) == BUNDLE_NS_MODULE &&
          strcmp(name, bundle_run_target(v)) == 0))
         return 1;
@@ -65,15 +66,17 @@ static int seed_keeps(const bundle_view *v, uint32_t i)
                           : SEED_PER_KIND);
 }
 
-/* Declare the kept entries of v to w, and its header's settings. */
-static int seed_declare(const bundle_view *v, bundle_writer *w, kl_err *err)
+/* Declare the entries of v that seed_keeps() keeps to w, and its
+ * header's settings. */
+static int seed_declare(const bundle_view *v, uint64_t max, bundle_writer *w,
+                        kl_err *err)
 {
     uint32_t i;
 
     for (i = 0; i < v->header->entry_count; i++) {
         const bundle_entry *e = &v->entries[i];
 
-        if (!seed_keeps(v, i))
+        if (!seed_keeps(v, i, max))
             continue;
         if (bundle_writer_add(w, e->kind, bundle_entry_name(v, e),
                               bundle_entry_path(v, e), err) < 0 ||
@@ -163,36 +166,10 @@ done:
     return r;
 }
 
-/* Write the control byte, then the bytes of file fd, to out. */
-static int seed_save(int fd, const char *out, kl_err *err)
-{
-    static const uint8_t control = SEED_CONTROL;
-    char self[64];
-    uint8_t *bytes;
-    size_t n;
-    int o, r;
-
-    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-    if (kl_read_file(self, &bytes, &n, err) < 0)
-        return -1;
-    o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (o < 0) {
-        free(bytes);
-        return kl_err_set(err, "cannot write %s", out);
-    }
-    r = kl_write_all(o, &control, 1, out, err) < 0 ||
-                kl_write_all(o, bytes, n, out, err) < 0
-            ? -1
-            : 0;
-    if (close(o) < 0 && r == 0)
-        r = kl_err_set(err, "cannot write %s", out);
-    free(bytes);
-    return r;
-}
-
-/* Write the seed of the program mapped at m (found at program) to out. */
-static int seed_write(const kl_map *m, const char *program, const char *out,
-                      kl_err *err)
+/* Write the seed of the program mapped at m (found at program) to out,
+ * keeping what seed_keeps() keeps. */
+static int seed_write(const kl_map *m, const char *program, uint64_t max,
+                      const char *out, kl_err *err)
 {
     bundle_view v;
     bundle_writer *w;
@@ -203,23 +180,25 @@ static int seed_write(const kl_map *m, const char *program, const char *out,
         return -1;
     if ((w = bundle_writer_new()) == NULL)
         return kl_err_oom(err);
-    if ((fd = memfd_create("seed", MFD_CLOEXEC)) < 0) {
-        kl_err_set(err, "cannot make a memory file");
+    fd = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        kl_err_set(err, "cannot write %s", out);
         goto done;
     }
-    if (seed_declare(&v, w, err) < 0 || bundle_writer_begin(w, fd, 0, err) < 0)
+    if (seed_declare(&v, max, w, err) < 0 ||
+        bundle_writer_begin(w, fd, 0, err) < 0)
         goto done;
     for (i = 0; i < v.header->entry_count; i++)
-        if (seed_keeps(&v, i) &&
+        if (seed_keeps(&v, i, max) &&
             seed_put(&v, &v.entries[i], program, w, err) < 0)
             goto done;
-    if (bundle_writer_finish(w, err) < 0 || seed_save(fd, out, err) < 0)
+    if (bundle_writer_finish(w, err) < 0)
         goto done;
     r = 0;
 done:
     bundle_writer_free(w);
-    if (fd >= 0)
-        close(fd);
+    if (fd >= 0 && close(fd) < 0 && r == 0)
+        r = kl_err_set(err, "cannot write %s", out);
     return r;
 }
 
@@ -228,12 +207,13 @@ int main(int argc, char **argv)
     kl_map m;
     kl_err err;
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: seed_bundle PROGRAM OUT\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: seed_bundle PROGRAM OUT [MAX]\n");
         return 2;
     }
     if (kl_map_file(argv[1], &m, &err) < 0 ||
-        seed_write(&m, argv[1], argv[2], &err) < 0) {
+        seed_write(&m, argv[1], argc == 4 ? strtoull(argv[3], NULL, 10) : 0,
+                   argv[2], &err) < 0) {
         fprintf(stderr, "seed_bundle: %s: %s\n", argv[1], err.msg);
         return 1;
     }
