@@ -11,6 +11,9 @@
 #   make bench                                     run the benchmarks (bench/)
 #   make asan                                      kiln and its stub with ASan and UBSan,
 #                                                  and the unit and end-to-end tests against them
+#   make fuzz | fuzz-run FUZZ_SECONDS=60           build the libFuzzer targets and their seeds
+#                                                  | run each for that long (tests/fuzz/)
+#   make fuzz-coverage                             line coverage of the fuzzed files
 #   make INSTALL_DEPS=local                        fetch missing packages into DEPS, never
 #                                                  into the system (=no: only say what is missing)
 
@@ -133,7 +136,7 @@ unit: $(UNIT_TESTS) $(FIXTURES)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t $(BUILD)/fixtures; done
 # <<< sources
 
-.PHONY: all programs example test testenv unit e2e asan e2e-start-route corpus-fast corpus matrix install clean bench FORCE
+.PHONY: all programs example test testenv unit e2e asan e2e-start-route corpus-fast corpus matrix install clean bench fuzz fuzz-run fuzz-coverage FORCE
 all: programs example
 programs: $(BUILD)/kiln $(BUILD)/kiln-stub $(BUILD)/kiln-ext.so
 
@@ -291,6 +294,92 @@ test: all
 # pip's build (hatch_build.py) runs this target with PREFIX in a folder of
 # its own: what it installs there is what the wheel carries (bin/ as
 # scripts, the rest as data under the environment's prefix).
+# ---- fuzzing (tests/fuzz/README.md) ---------------------------------------
+# libFuzzer targets of the readers that take what a file says: the bundle,
+# ELF objects, pyproject.toml's [tool.kiln], the ld.so cache. Built with
+# clang (FUZZ_CC; mk/fuzzenv checks that it links libFuzzer, AddressSanitizer
+# and UBSan, and gets it as mk/packages.sh gets what make lacks) from
+# objects of their own in $(FUZZ)/obj, never gcc's; their seeds are made
+# from programs this kiln builds. `make fuzz-run` runs each target for
+# FUZZ_SECONDS over a copy of its seeds and fails on any finding.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= bundle elf config ldso
+FUZZ := $(BUILD)/fuzz
+ifneq ($(filter fuzz fuzz-run fuzz-coverage,$(MAKECMDGOALS)),)
+ifndef MAKE_RESTARTS
+  FUZZ_MISSING := $(shell sh mk/fuzzenv '$(FUZZ_CC)' '$(INSTALL_DEPS)')
+  ifneq ($(FUZZ_MISSING),)
+    $(error $(FUZZ_MISSING))
+  endif
+endif
+endif
+
+# Every kiln object but main's, each file's own defines given to all.
+FUZZ_SRC := $(filter-out src/cli/cli_main.c,$(KILN_SRC))
+FUZZ_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE=1 -O1 -g -fno-omit-frame-pointer \
+              -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+              $(PY_CFLAGS) $(ZSTD_CFLAGS) -I$(BUILD)/gen \
+              -DKILN_PYTHON_EXE='"$(PY_EXE)"' -DKILN_INIT_MAIN=$(PY_INIT_MAIN) \
+              -DKILN_PYTHON_STDLIB='"$(PY_STDLIB)"' -DKILN_EXT_SUFFIX='"$(PY_EXT_SUFFIX)"'
+fuzz_obj = $(patsubst src/%.c,$(FUZZ)/obj/%.o,$(1))
+-include $(patsubst %.o,%.d,$(call fuzz_obj,$(FUZZ_SRC))) \
+         $(FUZZ_TARGETS:%=$(FUZZ)/fuzz_%.d)
+
+$(FUZZ)/obj/%.o: src/%.c $(CONFIG) Makefile
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(call fuzz_obj,src/report/report_html.c): $(BUILD)/gen/report_page.h
+
+# An archive: each target links only the objects it reaches.
+$(FUZZ)/libkiln.a: $(call fuzz_obj,$(FUZZ_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ)/libkiln.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP $(PIE_LDFLAGS) -o $@ $< \
+	  $(FUZZ)/libkiln.a $(PY_LINK) $(ZSTD_LINK)
+
+# The seeds (tests/fuzz/seeds.sh): the bundles of programs this kiln
+# builds from tests/fuzz/app, cut down to a few entries by seed_bundle
+# (made with CC from the ordinary objects, as the unit tests are), their
+# shared objects and the unit tests' fixtures, tests/fuzz/seeds/, and this
+# machine's ld.so cache.
+$(FUZZ)/seed_bundle: tests/fuzz/seed_bundle.c $(call obj,$(PURE_SRC))
+	@mkdir -p $(@D)
+	$(CC) -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(ZSTD_LINK)
+$(FUZZ)/corpus/.made: tests/fuzz/seeds.sh $(shell find tests/fuzz/app tests/fuzz/seeds -type f) \
+                      $(BUILD)/kiln $(BUILD)/kiln-stub $(BUILD)/kiln-ext.so $(FUZZ)/seed_bundle $(FIXTURES)
+	sh tests/fuzz/seeds.sh $(BUILD) $(FUZZ) $(PY_EXE)
+	@touch $@
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ)/fuzz_%) $(FUZZ)/corpus/.made
+fuzz-run: fuzz
+	sh tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Line coverage of the fuzzed files by each target's corpus (the last
+# fuzz-run's, else its seeds): the targets built again in $(FUZZ)/cov
+# with clang's source-based coverage instead of the sanitizers, each run
+# once over its corpus, and llvm-cov's report (tests/fuzz/coverage.sh).
+FUZZ_COV_CFLAGS = $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(FUZZ_CFLAGS)) \
+                  -fprofile-instr-generate -fcoverage-mapping
+cov_obj = $(patsubst src/%.c,$(FUZZ)/cov/obj/%.o,$(1))
+-include $(patsubst %.o,%.d,$(call cov_obj,$(FUZZ_SRC))) \
+         $(FUZZ_TARGETS:%=$(FUZZ)/cov/fuzz_%.d)
+
+$(FUZZ)/cov/obj/%.o: src/%.c $(CONFIG) Makefile
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(call cov_obj,src/report/report_html.c): $(BUILD)/gen/report_page.h
+$(FUZZ)/cov/libkiln.a: $(call cov_obj,$(FUZZ_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+$(FUZZ)/cov/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ)/cov/libkiln.a
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer -MMD -MP $(PIE_LDFLAGS) -o $@ $< \
+	  $(FUZZ)/cov/libkiln.a $(PY_LINK) $(ZSTD_LINK)
+fuzz-coverage: fuzz $(FUZZ_TARGETS:%=$(FUZZ)/cov/fuzz_%)
+	sh tests/fuzz/coverage.sh $(FUZZ) $(FUZZ_TARGETS)
+
 install: programs
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kiln
 	install -m 0755 $(BUILD)/kiln $(DESTDIR)$(PREFIX)/bin/kiln

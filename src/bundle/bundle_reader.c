@@ -181,6 +181,19 @@ static int bundle_check_entry(const bundle_view *v, const bundle_entry *e,
     return 0;
 }
 
+/* True when the zstd frame src[0, n) can decompress to exactly raw
+ * bytes: it records raw as its size (every frame kiln writes does), and
+ * is long enough to hold that many bytes (a block gives at most
+ * ZSTD_BLOCKSIZE_MAX bytes and takes at least 4: a 3-byte header and one
+ * byte repeated). Checked before a buffer of raw bytes is allocated, so
+ * that a size the frame cannot fill is reported as damage, not as an
+ * allocation that fails. */
+static int bundle_zstd_fits(const uint8_t *src, uint64_t n, uint64_t raw)
+{
+    return ZSTD_getFrameContentSize(src, (size_t)n) == raw &&
+           raw / ZSTD_BLOCKSIZE_MAX <= n / 4;
+}
+
 /* Record damage found by a lookup in lazily opened view v: what names
  * it. Returns 0, for `return bundle_lazy_fail(...)` in a test. */
 static int bundle_lazy_fail(const bundle_view *v, const char *what)
@@ -674,6 +687,10 @@ int bundle_read(const bundle_view *v, const bundle_entry *e,
     }
     if (raw > BUNDLE_MAX_RAW)
         return kl_err_set(err, bundle_damaged, "entry too large");
+    if (!bundle_zstd_fits(src, stored, raw))
+        return kl_err_set(err, "%s: the program's bundle is damaged (size "
+                               "mismatch); rebuild it with kiln build",
+                          bundle_entry_name(v, e));
     buf = malloc(raw ? (size_t)raw : 1);
     if (buf == NULL)
         return kl_err_set(err, "%s: out of memory (%llu bytes)",

@@ -86,6 +86,13 @@ int cli_list_add(cli_list *l, const char *s);
 /* Fill a->fz from the options. */
 void cli_options_to_fz(cli_build_args *a);
 
+/* Check what the options of a (after cli_options_to_fz) say together
+ * about the program of run mode o (a->fz, or a project script's copy of
+ * it): one run mode, names that are names, values among those allowed,
+ * nothing an extension module cannot have. Returns 0, or the status of a
+ * usage error it printed. */
+int cli_options_check(const cli_build_args *a, const fz_options *o);
+
 /* Free the arrays of a (not the strings, which are borrowed). */
 void cli_build_args_free(cli_build_args *a);
 /* ---- cli_output.c: where a build may write ------------------------------ */

@@ -1,9 +1,12 @@
 /*
  * cli_options.c: the options of `kiln build`, in one table that serves the
  * command line (getopt), the --help text and the [tool.kiln] table of a
- * pyproject.toml (every option under its long name; flags win over it).
+ * pyproject.toml (every option under its long name; flags win over it),
+ * and the checks of what the options say together.
  */
 #include "cli.h"
+
+#include "../freeze/fz_names.h"
 
 #include <getopt.h>
 #include <stddef.h>
@@ -529,4 +532,120 @@ void cli_options_to_fz(cli_build_args *a)
                    strcmp(a->dependencies, "host") == 0;
     if (a->onefile)
         a->onedir = 0;
+}
+
+int cli_options_check(const cli_build_args *a, const fz_options *o)
+{
+    size_t i;
+    int modes = !!o->script + !!o->module + !!o->entry + !!o->interpreter;
+
+    if (modes != 1)
+        return cli_usage_error("build", "%s",
+                               modes ? "give only one of SCRIPT, -m MODULE, "
+                                       "--entry MODULE:FUNC and --interpreter "
+                                       "(an interpreter runs what its command "
+                                       "line names, like python)"
+                                     : "nothing to build: give SCRIPT, "
+                                       "-m MODULE, --entry MODULE:FUNC or "
+                                       "--interpreter");
+    if (o->module && !fz_name_is_dotted(o->module, strlen(o->module)))
+        return cli_usage_error("build", "-m %s: not a module name", o->module);
+    if (o->entry) {
+        const char *colon = strchr(o->entry, ':');
+
+        if (colon == NULL ||
+            !fz_name_is_dotted(o->entry, (size_t)(colon - o->entry)) ||
+            !fz_name_is_dotted(colon + 1, strlen(colon + 1)))
+            return cli_usage_error("build", "--entry %s: expected MODULE:FUNC, "
+                                   "e.g. mypkg.cli:main", o->entry);
+    }
+    for (i = 0; i < o->n_datas; i++)
+        if (strchr(o->datas[i], ':') == NULL)
+            return cli_usage_error("build", "--add-data %s: expected SRC:DEST",
+                                   o->datas[i]);
+    for (i = 0; i < o->n_collect; i++)
+        if (!fz_name_is_dotted(o->collect[i], strlen(o->collect[i])))
+            return cli_usage_error("build", "--collect %s: not a package name",
+                                   o->collect[i]);
+    for (i = 0; i < o->n_collect_data; i++)
+        if (!fz_name_is_dotted(o->collect_data[i],
+                                strlen(o->collect_data[i])))
+            return cli_usage_error("build", "--collect-data %s: not a package "
+                                   "name", o->collect_data[i]);
+    for (i = 0; i < o->n_runtime_paths; i++)
+        if (o->runtime_paths[i][0] == '\0' ||
+            strchr(o->runtime_paths[i], ':') != NULL)
+            return cli_usage_error("build", "--runtime-path '%s': not a "
+                                   "directory name (empty, or with ':')",
+                                   o->runtime_paths[i]);
+    for (i = 0; i < o->n_files; i++)
+        if (!fz_name_is_dotted(o->files[i], strlen(o->files[i])))
+            return cli_usage_error("build", "--files %s: not a package name",
+                                   o->files[i]);
+    if (a->optimize != NULL && o->optimize < 0)
+        return cli_usage_error("build", "-O%s: the optimization level is 0, "
+                               "1 or 2 (-O, -OO, --optimize=N)",
+                               a->optimize);
+    if (a->name && (a->name[0] == '\0' || strchr(a->name, '/')))
+        return cli_usage_error("build", "--name %s: not a file name", a->name);
+    if (a->target && strcmp(a->target, "program") != 0 && !a->extension)
+        return cli_usage_error("build", "--target %s: the targets are program "
+                               "and extension", a->target);
+    if (!a->extension && (a->suffix || a->dependencies))
+        return cli_usage_error("build", "%s only applies with --target "
+                               "extension", a->suffix ? "--suffix"
+                                                      : "--dependencies");
+    if (a->dependencies && strcmp(a->dependencies, "bundled") != 0 &&
+        strcmp(a->dependencies, "host") != 0)
+        return cli_usage_error("build", "--dependencies %s: it is bundled or "
+                               "host", a->dependencies);
+    if (a->suffix && (strchr(a->suffix, '/') || a->suffix[0] != '.' ||
+                      strlen(a->suffix) < 3 ||
+                      strcmp(a->suffix + strlen(a->suffix) - 3, ".so") != 0))
+        return cli_usage_error("build", "--suffix %s: an extension module's "
+                               "file name ends in .so (e.g. .so, .abi3.so "
+                               "or " KILN_EXT_SUFFIX ")", a->suffix);
+    if (a->extension) {
+        const char *no = a->onedir ? "--onedir"
+                         : o->interpreter ? "--interpreter"
+                         : o->entry ? "--entry"
+                         : o->n_runtime_paths ? "--runtime-path"
+                         : o->n_runtime_hooks ? "--runtime-hook"
+                         : o->n_warnings ? "-W"
+                         : o->n_xoptions ? "-X"
+                         : o->unbuffered ? "-u"
+                         : a->hash_seed ? "--hash-seed"
+                         : o->python_env ? "--python-env"
+                         : o->meipass ? "--meipass"
+                         : o->full_finalize ? "--full-finalize"
+                         : a->optimize ? "-O"
+                         : NULL;
+
+        if (no)
+            return cli_usage_error("build", "%s does not apply to an "
+                                   "extension module, which runs in its "
+                                   "host's interpreter as that is set up",
+                                   no);
+        if (o->module && strchr(o->module, '.') != NULL)
+            return cli_usage_error("build", "-m %s: an extension module is "
+                                   "built from a top-level module or "
+                                   "package (its submodules come along)",
+                                   o->module);
+        if (o->module && a->name && strcmp(a->name, o->module) != 0)
+            return cli_usage_error("build", "--name %s: an extension module "
+                                   "built from -m MODULE has MODULE's name "
+                                   "(its submodules' names start with it)",
+                                   a->name);
+    }
+    if (a->quiet && a->verbose)
+        return cli_usage_error("build", "%s", "give only one of -q and -v");
+    if (a->report && a->report[0] == '\0')
+        return cli_usage_error("build", "%s", "--report needs a file name");
+    if (a->keep_only && a->keep_only[0] == '\0')
+        return cli_usage_error("build", "%s", "--keep-only needs a file name");
+    for (i = 0; i < o->n_runtime_hooks; i++)
+        if (o->runtime_hooks[i][0] == '\0')
+            return cli_usage_error("build", "%s",
+                                   "--runtime-hook needs a file name");
+    return 0;
 }

@@ -126,12 +126,25 @@ static int elf_push(const char ***arr, size_t *n, const char *s, kl_err *err)
     return 0;
 }
 
+/* How many version needs image im can hold: in a sound table every one
+ * is a record of its own. A walk that meets more (records and versions
+ * that point back into one another) stops there, instead of listing the
+ * same bytes over and over, without bound. */
+static uint64_t elf_verneed_most(const elf_image *im)
+{
+    return im->size / sizeof(Elf64_Vernaux);
+}
+
+static const char elf_verneed_loops[] =
+    "the version-needs table lists more versions than the file holds";
+
 /* Walk the version-needs table (DT_VERNEED, `count` records at virtual
  * address `addr`) into info->version_needs. */
 static int elf_read_verneed(const elf_image *im, uint64_t addr,
                             uint64_t count, elf_info *info, kl_err *err)
 {
     uint64_t off, k;
+    size_t cap = 0;
 
     if (elf_vaddr_to_off(im, addr, sizeof(Elf64_Verneed), &off,
                          "the version-needs table", err) < 0)
@@ -151,7 +164,7 @@ static int elf_read_verneed(const elf_image *im, uint64_t addr,
         aux = off + vn.vn_aux;
         for (j = 0; j < vn.vn_cnt; j++) {
             Elf64_Vernaux va;
-            elf_version_need *grown;
+            elf_version_need *need;
             const char *version = NULL;
 
             if (!elf_in_image(im, aux, sizeof va))
@@ -160,14 +173,14 @@ static int elf_read_verneed(const elf_image *im, uint64_t addr,
             memcpy(&va, im->p + aux, sizeof va);
             if (elf_string(im, va.vna_name, &version, err) < 0)
                 return -1;
-            grown = realloc(info->version_needs,
-                            (info->n_version_needs + 1) * sizeof *grown);
-            if (grown == NULL)
+            if (info->n_version_needs >= elf_verneed_most(im))
+                return kl_err_set(err, "%s", elf_verneed_loops);
+            if (kl_room(&info->version_needs, &cap, info->n_version_needs,
+                        sizeof *info->version_needs) < 0)
                 return kl_err_oom(err);
-            grown[info->n_version_needs].file = file;
-            grown[info->n_version_needs].version = version;
-            info->version_needs = grown;
-            info->n_version_needs++;
+            need = &info->version_needs[info->n_version_needs++];
+            need->file = file;
+            need->version = version;
             if (va.vna_next == 0)
                 break;
             aux += va.vna_next;
@@ -449,7 +462,7 @@ static int elf_hide_verneed(const elf_image *im, uint8_t *image,
                             const elf_dynamic *dyn, const char *const *names,
                             size_t n_names, kl_err *err)
 {
-    uint64_t off, k;
+    uint64_t off, k, seen = 0;
 
     if (elf_vaddr_to_off(im, dyn->verneed, sizeof(Elf64_Verneed), &off,
                          "the version-needs table", err) < 0)
@@ -473,6 +486,8 @@ static int elf_hide_verneed(const elf_image *im, uint8_t *image,
             if (!elf_in_image(im, aux, sizeof va))
                 return kl_err_set(err, "a version needed from %s lies "
                                        "outside the file", file);
+            if (++seen > elf_verneed_most(im))
+                return kl_err_set(err, "%s", elf_verneed_loops);
             memcpy(&va, im->p + aux, sizeof va);
             va.vna_flags |= VER_FLG_WEAK;
             memcpy(image + aux, &va, sizeof va);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1380,6 +1381,48 @@ static void hostile_read_fails(img *m, uint32_t idx, enum bundle_part part,
         free(m_.f);                                                            \
     } while (0)
 
+/* Accepted by open, but the compressed data part of entry idx has a raw
+ * size its zstd frame cannot fill: reading it must say the bundle is
+ * damaged (size mismatch), and say so before a buffer of that size is
+ * asked for: under a data limit of 1 GiB, where asking would fail with
+ * "out of memory". */
+static void hostile_size_damaged(img *m, uint32_t idx, const char *what,
+                                 int line)
+{
+    bundle_view v;
+    kl_err err;
+    const uint8_t *d;
+    size_t n;
+    uint8_t *owned = NULL;
+    struct rlimit old, low;
+    int rc;
+
+    img_commit(m, 1);
+    err.msg[0] = 0;
+    if (!check_at(bundle_open(&v, m->f, m->size, &err) == 0, __FILE__, line,
+                  "open", "refused: %s: %s", what, err.msg) ||
+        !check_at(getrlimit(RLIMIT_DATA, &old) == 0, __FILE__, line,
+                  "getrlimit", "%s", what))
+        return;
+    low = old;
+    if (low.rlim_cur == RLIM_INFINITY || low.rlim_cur > (rlim_t)1 << 30)
+        low.rlim_cur = (rlim_t)1 << 30;
+    setrlimit(RLIMIT_DATA, &low);
+    rc = bundle_read(&v, &v.entries[idx], BUNDLE_PART_DATA, &d, &n, &owned,
+                     &err);
+    setrlimit(RLIMIT_DATA, &old);
+    check_at(rc < 0 && strstr(err.msg, "damaged (size mismatch)") != NULL,
+             __FILE__, line, "size mismatch", "%s: %s", what,
+             rc < 0 ? err.msg : "read succeeded");
+    free(owned);
+}
+
+/* A zstd frame that says it holds 2^33 bytes but holds one block of one
+ * byte: magic, a header with an 8-byte content size, a last RLE block. */
+static const uint8_t claims_8g[] = {
+    0x28, 0xb5, 0x2f, 0xfd, 0xc0, 0x00, 0, 0, 0, 0, 0x02, 0, 0, 0,
+    0x0b, 0x00, 0x00, 'x'};
+
 static void test_hostile(void)
 {
     size_t fsize;
@@ -1564,6 +1607,27 @@ static void test_hostile(void)
                    KL_CHECKSUM_SEED,
                    m->f + m->at + m->h->payload_off + m->e[ia].data_off,
                    m->e[ia].data_size)); /* truncated zstd frame */
+
+    /* raw sizes a frame cannot fill: one it does not record, and one it
+     * records but is far too short to hold */
+    {
+        img m;
+
+        img_load(&m);
+        m.e[ia].data_raw_size = (uint64_t)1 << 34;
+        hostile_size_damaged(&m, ia, "raw size 2^34", __LINE__);
+        free(m.f);
+        img_load(&m);
+        CHECK(m.e[ia].data_size >= sizeof claims_8g);
+        memcpy(m.f + m.at + m.h->payload_off + m.e[ia].data_off, claims_8g,
+               sizeof claims_8g);
+        m.e[ia].data_size = sizeof claims_8g;
+        m.e[ia].data_raw_size = (uint64_t)1 << 33;
+        m.e[ia].data_check = kl_checksum(KL_CHECKSUM_SEED, claims_8g,
+                                         sizeof claims_8g);
+        hostile_size_damaged(&m, ia, "a frame that claims 8 GiB", __LINE__);
+        free(m.f);
+    }
 
     /* an empty part flagged as compressed still reads as empty */
     {

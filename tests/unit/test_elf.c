@@ -329,6 +329,82 @@ static void hostile(int64_t tag, uint64_t v, const char *word)
     free(img);
 }
 
+/* A version-needs table whose records point into one another: the
+ * library's first record leads to LOOP_SIZE bytes of records, each
+ * naming as its versions the records that follow it (read as versions,
+ * up to the last, whose link ends both lists), and DT_VERNEEDNUM says
+ * there is no end. Walked as it says, that is millions of versions from
+ * a file of 80 KiB (the square of the records; billions from a few MiB):
+ * elf_read and elf_hide_needed must refuse it instead. */
+#define LOOP_SIZE 65536
+static void test_verneed_loops(void)
+{
+    /* Hiding marks each version weak as it goes, which sets bit 1 of
+     * the next record's file name offset: "bm.so.6" for "libm.so.6". */
+    const char *libs[] = {"libc.so.6", "libm.so.6", "bc.so.6", "bm.so.6"};
+    size_t size, at, n;
+    uint8_t *lib = load("libkltest.so", &size), *img;
+    Elf64_Dyn *d;
+    Elf64_Verneed first, loop;
+    uint64_t off = 0;
+    elf_info info;
+    kl_err err;
+    size_t i;
+
+    img = xmalloc(size + LOOP_SIZE);
+    memcpy(img, lib, size);
+    free(lib);
+    /* the first record, found as the reader finds it */
+    CHECK(elf_read(img, size, &info, &err) == 0);
+    elf_info_free(&info);
+    d = find_dyn(img, DT_VERNEED);
+    if (!CHECK(d != NULL) || !CHECK(find_dyn(img, DT_VERNEEDNUM) != NULL))
+        goto out;
+    {
+        Elf64_Ehdr eh;
+
+        memcpy(&eh, img, sizeof eh);
+        for (i = 0; i < eh.e_phnum; i++) {
+            Elf64_Phdr ph;
+
+            memcpy(&ph, img + eh.e_phoff + i * sizeof ph, sizeof ph);
+            if (ph.p_type == PT_LOAD && d->d_un.d_ptr >= ph.p_vaddr &&
+                d->d_un.d_ptr - ph.p_vaddr < ph.p_filesz)
+                off = ph.p_offset + (d->d_un.d_ptr - ph.p_vaddr);
+        }
+    }
+    if (!CHECK(off > 0))
+        goto out;
+    memcpy(&first, img + off, sizeof first);
+    at = (size + 15) / 16 * 16;
+    first.vn_next = (uint32_t)(at - off);
+    memcpy(img + off, &first, sizeof first);
+    loop.vn_version = 1;
+    loop.vn_cnt = UINT16_MAX;
+    loop.vn_file = first.vn_file; /* a name: "libc.so.6" or "libm.so.6" */
+    loop.vn_aux = sizeof loop;
+    loop.vn_next = sizeof loop;
+    n = at + (LOOP_SIZE - (at - size)) / sizeof loop * sizeof loop;
+    for (i = at; i < n; i += sizeof loop) {
+        if (i + sizeof loop == n) {
+            loop.vn_next = 0; /* the last record, and every list's end */
+            loop.vn_cnt = 0;
+        }
+        memcpy(img + i, &loop, sizeof loop);
+    }
+    find_dyn(img, DT_VERNEEDNUM)->d_un.d_val = UINT64_MAX;
+    err.msg[0] = 0;
+    CHECK(read_exact(img, n, &info, &err) < 0);
+    CHECKF(strstr(err.msg, "more versions than the file holds") != NULL, "%s",
+           err.msg);
+    err.msg[0] = 0;
+    CHECK(elf_hide_needed(img, n, libs, 4, &err) < 0);
+    CHECKF(strstr(err.msg, "more versions than the file holds") != NULL, "%s",
+           err.msg);
+out:
+    free(img);
+}
+
 static void test_hostile(void)
 {
     hostile(DT_STRSZ, UINT64_MAX, "string table");
@@ -354,6 +430,7 @@ static void test_hostile(void)
         }
         free(img);
     }
+    test_verneed_loops();
     /* a program header table running off the end */
     {
         size_t size;

@@ -1,0 +1,4 @@
+# What `python -m pkg` runs.
+from pkg import greet
+
+print(greet())
