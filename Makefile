@@ -291,9 +291,6 @@ test: all
 	@$(MAKE) --no-print-directory corpus-fast
 	@$(MAKE) --no-print-directory matrix
 
-# pip's build (hatch_build.py) runs this target with PREFIX in a folder of
-# its own: what it installs there is what the wheel carries (bin/ as
-# scripts, the rest as data under the environment's prefix).
 # ---- fuzzing (tests/fuzz/README.md) ---------------------------------------
 # libFuzzer targets of the readers that take what a file says: the bundle,
 # ELF objects, pyproject.toml's [tool.kiln], the ld.so cache. Built with
@@ -321,7 +318,8 @@ FUZZ_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE=1 -O1 -g -fno-omit-frame-pointer \
               -fsanitize=address,undefined -fno-sanitize-recover=undefined \
               $(PY_CFLAGS) $(ZSTD_CFLAGS) -I$(BUILD)/gen \
               -DKILN_PYTHON_EXE='"$(PY_EXE)"' -DKILN_INIT_MAIN=$(PY_INIT_MAIN) \
-              -DKILN_PYTHON_STDLIB='"$(PY_STDLIB)"' -DKILN_EXT_SUFFIX='"$(PY_EXT_SUFFIX)"'
+              -DKILN_PYTHON_STDLIB='"$(PY_STDLIB)"' -DKILN_EXT_SUFFIX='"$(PY_EXT_SUFFIX)"' \
+              -DKILN_PYC_MAGIC=$(PY_PYC_MAGIC)
 fuzz_obj = $(patsubst src/%.c,$(FUZZ)/obj/%.o,$(1))
 -include $(patsubst %.o,%.d,$(call fuzz_obj,$(FUZZ_SRC))) \
          $(FUZZ_TARGETS:%=$(FUZZ)/fuzz_%.d)
@@ -380,6 +378,9 @@ $(FUZZ)/cov/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ)/cov/libkiln.a
 fuzz-coverage: fuzz $(FUZZ_TARGETS:%=$(FUZZ)/cov/fuzz_%)
 	sh tests/fuzz/coverage.sh $(FUZZ) $(FUZZ_TARGETS)
 
+# pip's build (hatch_build.py) runs this target with PREFIX in a folder of
+# its own: what it installs there is what the wheel carries (bin/ as
+# scripts, the rest as data under the environment's prefix).
 install: programs
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kiln
 	install -m 0755 $(BUILD)/kiln $(DESTDIR)$(PREFIX)/bin/kiln
