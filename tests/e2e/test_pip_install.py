@@ -43,10 +43,12 @@ WRITTEN = {"build", "dist", "__pycache__", ".pytest_cache", ".git"}
 def tree_files():
     """The source tree's files, relative to REPO: git's (tracked, and new
     ones it does not ignore), or, outside a git checkout (an unpacked
-    sdist), every file but those in folders make and the tests write."""
-    r = run(["git", "-C", REPO, "ls-files", "-z", "--cached", "--others",
-             "--exclude-standard"])
-    if r.returncode == 0:
+    sdist, or a machine without git), every file but those in folders
+    make and the tests write."""
+    r = shutil.which("git") and run(
+        ["git", "-C", REPO, "ls-files", "-z", "--cached", "--others",
+         "--exclude-standard"])
+    if r and r.returncode == 0:
         return sorted(n for n in set(r.stdout.split("\0"))
                       if n and (REPO / n).is_file())
     names = []
