@@ -76,7 +76,11 @@ $(CONFIG): mk/configure mk/packages.sh
 	@sh mk/configure '$(PYTHON)' '$(CC)' '$(DEPS)' '$(INSTALL_DEPS)' > $@.tmp || :
 	@mv $@.tmp $@
 
-ALL_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) $(PY_CFLAGS) $(ZSTD_CFLAGS) \
+# Headers unpacked into DEPS are named by their system path in what the
+# build writes (assert messages, debugging information): a kiln built in
+# a temporary folder (pip's build) names nothing of it.
+DEPS_PREFIX_MAP = -ffile-prefix-map=$(abspath $(DEPS))/root/=/
+ALL_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) $(PY_CFLAGS) $(ZSTD_CFLAGS) $(DEPS_PREFIX_MAP) \
              -DKILN_PYTHON_EXE='"$(PY_EXE)"' -DKILN_INIT_MAIN=$(PY_INIT_MAIN)
 
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
