@@ -7,8 +7,8 @@
 #           data, real files and a distribution from a venv of PYTHON; -m
 #           with everything compressed; --entry as a folder program; an
 #           extension module; an interpreter), each cut down to a few
-#           entries of each kind by FUZZ/seed_bundle, and the script with
-#           every entry of up to 2 KiB (an index of several pages)
+#           entries of each kind by FUZZ/seed_bundle, and the -m program
+#           with every entry of up to 2 KiB (an index of five pages)
 #   elf     the unit tests' fixtures (BUILD/fixtures), the extension-module
 #           template, and the smallest extension modules and libraries the
 #           folder program holds as files
@@ -53,9 +53,10 @@ for p in script module onedir/onedir ext.so python; do
 	"$FUZZ/seed_bundle" "$progs/$p" "$corpus/bundle/$(basename "$p")" ||
 		fail "seed_bundle $p failed"
 done
-# An index of several pages: every entry of up to 2 KiB.
-"$FUZZ/seed_bundle" "$progs/script" "$corpus/bundle/script-pages" 2048 ||
-	fail "seed_bundle script 2048 failed"
+# An index of five pages, two of which no check at open reads: every
+# entry of up to 2 KiB of the -m program.
+"$FUZZ/seed_bundle" "$progs/module" "$corpus/bundle/module-pages" 2048 ||
+	fail "seed_bundle module 2048 failed"
 
 # ---- elf ---------------------------------------------------------------------
 cp "$BUILD"/fixtures/*.so "$BUILD/kiln-ext.so" "$corpus/elf/"
