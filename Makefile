@@ -81,7 +81,8 @@ $(CONFIG): mk/configure mk/packages.sh
 # a temporary folder (pip's build) names nothing of it.
 DEPS_PREFIX_MAP = -ffile-prefix-map=$(abspath $(DEPS))/root/=/
 ALL_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE=1 $(CFLAGS) $(PY_CFLAGS) $(ZSTD_CFLAGS) $(DEPS_PREFIX_MAP) \
-             -DKILN_PYTHON_EXE='"$(PY_EXE)"' -DKILN_INIT_MAIN=$(PY_INIT_MAIN)
+             -DKILN_PYTHON_EXE='"$(PY_EXE)"' -DKILN_INIT_MAIN=$(PY_INIT_MAIN) \
+             -DKILN_OWN_UNMARSHAL=$(PY_OWN_UNMARSHAL)
 
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 

@@ -269,7 +269,7 @@ static PyObject *rt_importer_entry_code(rt_importer *self,
     if (bundle_read(&self->prog->bundle, e, BUNDLE_PART_DATA, &data, &size,
                     &owned, &err) < 0)
         rt_program_damaged(self->prog, &err);
-    code = PyMarshal_ReadObjectFromString((const char *)data, (Py_ssize_t)size);
+    code = rt_unmarshal_code(data, size);
     rt_program_release(self->prog, data, size);
     free(owned);
     if (code == NULL)

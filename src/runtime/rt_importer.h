@@ -183,4 +183,12 @@ PyObject *rt_importer_m_path_hook(PyObject *obj, PyObject *path);
 PyObject *rt_importer_m_kiln_files(PyObject *obj, PyObject *unused);
 PyObject *rt_importer_m_kiln_cache_file(PyObject *obj, PyObject *args);
 
+/* ---- rt_unmarshal.c: a module's code object from its marshal bytes ----- */
+
+/* New reference: the object marshal makes from data[0, size) (a bundled
+ * module's code), read with the process's interned names shared where
+ * the Python allows (KILN_OWN_UNMARSHAL). NULL with marshal's exception
+ * set when the bytes are not marshal data. */
+PyObject *rt_unmarshal_code(const uint8_t *data, size_t size);
+
 #endif
