@@ -36,6 +36,7 @@
 
 #if RT_OWN_UNMARSHAL
 #include <internal/pycore_code.h>
+#include <internal/pycore_gc.h>
 #if PY_VERSION_HEX >= 0x030D0000
 #include <internal/pycore_unicodeobject.h>
 #endif
@@ -67,6 +68,14 @@ typedef struct rt_um {
     int give_up;   /* 1: left to CPython's marshal */
     int use_names; /* 1: in the main interpreter (um_names) */
 } rt_um;
+
+/* The characters of str, a compact ASCII string (what PyUnicode_New makes
+ * for a maximum character below 128, and what interning keeps). */
+static inline uint8_t *um_ascii_data(PyObject *str)
+{
+    assert(PyUnicode_IS_COMPACT_ASCII(str));
+    return (uint8_t *)((PyASCIIObject *)str + 1);
+}
 
 /* ---- the process's interned ASCII names ----------------------------------- */
 
@@ -128,7 +137,7 @@ static void um_names_add(const uint8_t *s, size_t n, uint32_t h, PyObject *str)
         return;
     }
     e->str = str;
-    e->text = PyUnicode_1BYTE_DATA(str);
+    e->text = um_ascii_data(str);
     e->hash = h;
     e->len = (uint32_t)n;
     um_names_used++;
@@ -205,7 +214,7 @@ static void um_ref_set(rt_um *um, Py_ssize_t i, PyObject *o)
 
 /* o registered as the next reference when flag says so. Returns o, or
  * NULL (o released) with an exception set. */
-static PyObject *um_ref(rt_um *um, int flag, PyObject *o)
+static inline PyObject *um_ref(rt_um *um, int flag, PyObject *o)
 {
     Py_ssize_t i;
 
@@ -342,7 +351,7 @@ static PyObject *um_ascii(rt_um *um, size_t n, int interned)
         str = PyUnicode_New((Py_ssize_t)n, 127);
         if (str == NULL)
             return NULL;
-        memcpy(PyUnicode_1BYTE_DATA(str), s, n);
+        memcpy(um_ascii_data(str), s, n);
     }
     if (!interned)
         return str;
@@ -372,11 +381,9 @@ static PyObject *um_items(rt_um *um, PyObject *t, size_t n)
             return NULL;
         }
         PyTuple_SET_ITEM(t, (Py_ssize_t)i, o);
-        if (PyObject_IS_GC(o) &&
-            (!PyTuple_CheckExact(o) || PyObject_GC_IsTracked(o)))
-            may_cycle = 1;
+        may_cycle |= _PyObject_GC_MAY_BE_TRACKED(o);
     }
-    if (!may_cycle && n > 0 && PyObject_GC_IsTracked(t))
+    if (!may_cycle && n > 0 && _PyObject_GC_IS_TRACKED(t))
         PyObject_GC_UnTrack(t);
     return t;
 }
