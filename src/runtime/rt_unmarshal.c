@@ -83,8 +83,7 @@ static inline uint8_t *um_ascii_data(PyObject *str)
  * to an interned str. Only the main interpreter uses it (its strings are
  * its own), under the GIL. */
 typedef struct um_name {
-    PyObject *str;
-    const uint8_t *text; /* str's characters */
+    PyObject *str; /* compact ASCII */
     uint32_t hash;
     uint32_t len;
 } um_name;
@@ -102,14 +101,14 @@ static um_name *um_names_slot(const uint8_t *s, size_t n, uint32_t h)
 
         if (e->str == NULL ||
             (e->hash == h && e->len == n &&
-             memcmp(e->text, s, n) == 0))
+             memcmp(um_ascii_data(e->str), s, n) == 0))
             return e;
     }
 }
 
 /* Keep str (a new reference, stolen) as the interned name s[0, n) of hash
- * h, growing the table to stay at most half full. On allocation failure
- * the name is just not kept. */
+ * h, growing the table to stay at most half full (a short probe for the
+ * names it lacks). On allocation failure the name is just not kept. */
 static void um_names_add(const uint8_t *s, size_t n, uint32_t h, PyObject *str)
 {
     um_name *e;
@@ -126,7 +125,8 @@ static void um_names_add(const uint8_t *s, size_t n, uint32_t h, PyObject *str)
         um_names_cap = cap;
         for (i = 0; old != NULL && i < cap / 2; i++)
             if (old[i].str != NULL)
-                *um_names_slot(old[i].text, old[i].len, old[i].hash) = old[i];
+                *um_names_slot(um_ascii_data(old[i].str), old[i].len,
+                               old[i].hash) = old[i];
         free(old);
     }
     e = um_names_slot(s, n, h);
@@ -137,7 +137,6 @@ static void um_names_add(const uint8_t *s, size_t n, uint32_t h, PyObject *str)
         return;
     }
     e->str = str;
-    e->text = um_ascii_data(str);
     e->hash = h;
     e->len = (uint32_t)n;
     um_names_used++;
