@@ -22,9 +22,7 @@
 #ifndef KILN_OWN_UNMARSHAL
 #error "KILN_OWN_UNMARSHAL comes from mk/configure: 1 when _PyCode_New links"
 #endif
-/* The extension module template runs in a host Python whose libpython
- * need not export the constructor: it keeps CPython's marshal. */
-#if KILN_OWN_UNMARSHAL && !defined(KILN_EXT)
+#if KILN_OWN_UNMARSHAL
 #define RT_OWN_UNMARSHAL 1
 #define Py_BUILD_CORE 1
 #else
@@ -43,6 +41,25 @@
 
 #include <stdint.h>
 #include <string.h>
+
+#ifdef KILN_EXT
+/* The extension module template takes the constructor from its host
+ * Python, whose libpython need not export it (3.13's hides it) and whose
+ * internal structures may differ in another release of the same X.Y: the
+ * reader is used only in a host of the very release the template was
+ * built with that exports it. The template's references to the host are
+ * weak, so a missing one is NULL; CPython's marshal reads the bytecode
+ * then. */
+extern const unsigned long Py_Version __attribute__((weak));
+extern int _PyCode_Validate(struct _PyCodeConstructor *) __attribute__((weak));
+extern PyCodeObject *_PyCode_New(struct _PyCodeConstructor *)
+    __attribute__((weak));
+#define UM_CONSTRUCTOR_FOUND()                                              \
+    (&Py_Version != NULL && Py_Version >> 8 == PY_VERSION_HEX >> 8 &&     \
+     _PyCode_Validate != NULL && _PyCode_New != NULL)
+#else
+#define UM_CONSTRUCTOR_FOUND() 1
+#endif
 
 /* Type codes of the marshal format (version 4, what pyc files hold). */
 enum {
@@ -609,6 +626,9 @@ PyObject *rt_unmarshal_code(const uint8_t *data, size_t size)
 #ifdef Py_GIL_DISABLED
     um.use_names = 0;
 #endif
+    if (!UM_CONSTRUCTOR_FOUND())
+        return PyMarshal_ReadObjectFromString((const char *)data,
+                                              (Py_ssize_t)size);
     /* the event CPython's marshal raises for these bytes */
     if (PySys_Audit("marshal.loads", "y#", (const char *)data,
                     (Py_ssize_t)size) < 0)

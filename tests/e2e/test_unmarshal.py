@@ -8,7 +8,7 @@ raises the audit events python raises when it reads bytecode."""
 import json
 
 from conftest import (KILN_PYTHON, build_program, describe, kiln,
-                      python_run, run, write_tree)
+                      kiln_build, python_run, run, write_tree)
 
 # Modules whose code covers most of what compiled code holds: classes,
 # closures, async code, comprehensions, large literal tables, docstrings.
@@ -109,8 +109,8 @@ def same(a, b, where):
     else:
         assert a == b, (where, a, b)
 
-def main(listing):
-    importer = sys.meta_path[0]
+def main(listing, importer=None):
+    importer = importer or sys.meta_path[0]
     done = 0
     for line in open(listing, encoding="utf-8"):
         name, pyc = line.rstrip("\\n").split("\\t")
@@ -156,6 +156,35 @@ def test_code_objects_are_marshals(tmp_path):
     n = _listing(prog, extracted, tmp_path / "listing.txt")
     assert n > 300, n
     r = run([prog, tmp_path / "listing.txt"])
+    assert r.returncode == 0, describe(r)
+    assert r.stdout.split() == ["same", str(n)], describe(r)
+
+
+def test_extension_module_code_objects_are_marshals(tmp_path):
+    """The same in an extension module, which takes the constructor from
+    its host when the host's libpython has it, and marshal otherwise."""
+    src = write_tree(tmp_path / "src", {
+        "constants.py": CONSTANTS,
+        "check.py": CHECK,
+        "plug.py": """
+            import check, constants
+
+            def main(listing):
+                check.main(listing, constants.__spec__.loader)
+        """,
+    })
+    out = tmp_path / "out"
+    out.mkdir()
+    kiln_build("plug.py", "--target", "extension", "--suffix", ".so", "-o",
+               out / "plug.so", cwd=src)
+    extracted = tmp_path / "extracted"
+    r = kiln("extract", out / "plug.so", "--all", "-o", extracted)
+    assert r.returncode == 0, describe(r)
+    n = _listing(out / "plug.so", extracted, tmp_path / "listing.txt")
+    assert n >= 3, n
+    r = run([KILN_PYTHON, "-I", "-S", "-c",
+             "import sys; sys.path.insert(0, sys.argv[1]); import plug; "
+             "plug.main(sys.argv[2])", out, tmp_path / "listing.txt"])
     assert r.returncode == 0, describe(r)
     assert r.stdout.split() == ["same", str(n)], describe(r)
 
