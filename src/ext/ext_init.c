@@ -29,6 +29,16 @@ static int ext_opened;
 /* The host is a program kiln built (ext_hooks_install says). */
 static int ext_in_program;
 
+/* The Python that first imported the module has ended (Py_FinalizeEx):
+ * the runtime's importer and what it keeps belonged to it. */
+static int ext_python_ended;
+
+/* Py_AtExit's callback: the end of the Python the module was set up in. */
+static void ext_note_end(void)
+{
+    ext_python_ended = 1;
+}
+
 /* True when the running Python's version (Py_GetVersion: "3.11.7 (...")
  * is the X.Y this template was compiled for. Called before any other
  * Python function: a host of another version may lack them. */
@@ -168,11 +178,23 @@ static int ext_exec(PyObject *module)
                      PyModule_GetName(module));
         return -1;
     }
+    if (ext_python_ended) {
+        PyErr_Format(PyExc_ImportError, "%s: a module kiln built is set up "
+                     "once per process, and the Python that first imported "
+                     "it has ended (Py_FinalizeEx); import it in a new "
+                     "process", PyModule_GetName(module));
+        return -1;
+    }
     name = PyModule_GetNameObject(module);
     if (name == NULL || ext_open() < 0 ||
         (first && rt_importer_install_extension(&ext_prog, name,
                                                 ext_in_program) < 0))
         goto done;
+    if (first && Py_AtExit(ext_note_end) < 0) {
+        PyErr_Format(PyExc_ImportError, "%U: the host's Python has no room "
+                     "left for an exit function (Py_AtExit)", name);
+        goto done;
+    }
     importer = rt_importer_get();
     if (first && ext_warn_shared(name, importer) < 0)
         goto done;

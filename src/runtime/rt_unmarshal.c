@@ -106,6 +106,19 @@ typedef struct um_name {
 } um_name;
 static um_name *um_names;
 static size_t um_names_cap, um_names_used;
+static int um_names_off;   /* 1: Py_AtExit refused um_names_forget */
+static int um_names_known; /* 1: um_names_forget is registered */
+
+/* Forget the table at the end of Py_FinalizeEx (Py_AtExit): its strings
+ * went with the interpreter, and a host that starts Python again (an
+ * extension module's host may) starts with an empty table. */
+static void um_names_forget(void)
+{
+    free(um_names);
+    um_names = NULL;
+    um_names_cap = um_names_used = 0;
+    um_names_known = 0;
+}
 
 /* The slot for the name s[0, n) with hash h: the one holding it, or the
  * empty one where it would go. The table has an empty slot. */
@@ -132,9 +145,17 @@ static void um_names_add(const uint8_t *s, size_t n, uint32_t h, PyObject *str)
 
     if ((um_names_used + 1) * 2 > um_names_cap) {
         size_t cap = um_names_cap ? um_names_cap * 2 : 1024, i;
-        um_name *old = um_names, *grown = calloc(cap, sizeof(*grown));
+        um_name *old = um_names, *grown;
 
-        if (grown == NULL) {
+        if (!um_names_known && !um_names_off) {
+            um_names_off = Py_AtExit(um_names_forget) < 0;
+            um_names_known = !um_names_off;
+        }
+        if (um_names_off) {
+            Py_DECREF(str);
+            return;
+        }
+        if ((grown = calloc(cap, sizeof(*grown))) == NULL) {
             Py_DECREF(str);
             return;
         }

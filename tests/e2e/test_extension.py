@@ -287,6 +287,49 @@ int main(int argc, char **argv)
     assert json.loads(r.stdout) == expected
 
 
+def test_c_host_starts_python_twice(plugin, plugin_src, expected, tmp_path):
+    """A C host that ends its Python (Py_FinalizeEx) and starts another:
+    the module, set up once per process, is refused by the second with
+    one clear ImportError (docs/extension.md), not a crash or a traceback
+    from inside it."""
+    conf = build_config()
+    main = tmp_path / "host.c"
+    main.write_text(r'''
+#include <Python.h>
+static int run_once(const char *use, const char *dir)
+{
+    wchar_t *args[] = {Py_DecodeLocale(use, NULL), Py_DecodeLocale(dir, NULL)};
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    config.site_import = 0;
+    PyConfig_SetArgv(&config, 2, args);
+    Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    FILE *f = fopen(use, "r");
+    int r = PyRun_SimpleFile(f, use);
+    fclose(f);
+    PyMem_RawFree(args[0]);
+    PyMem_RawFree(args[1]);
+    return Py_FinalizeEx() < 0 ? 120 : r ? 1 : 0;
+}
+int main(int argc, char **argv)
+{
+    int r = argc == 3 ? run_once(argv[1], argv[2]) : 2;
+    return r ? r : run_once(argv[1], argv[2]);
+}
+''')
+    exe = tmp_path / "host"
+    cc(*shlex.split(conf["PIE_LDFLAGS"]), "-o", exe, main, *python_cflags(),
+       *shlex.split(conf["PY_LINK"]))
+    r = run([exe, plugin_src / "use.py", plugin.parent])
+    assert r.returncode == 1, describe(r)
+    assert [json.loads(line) for line in r.stdout.splitlines()] == [expected]
+    assert r.stderr.splitlines()[-1] == (
+        "ImportError: plugin: a module kiln built is set up once per "
+        "process, and the Python that first imported it has ended "
+        "(Py_FinalizeEx); import it in a new process"), describe(r)
+
+
 def test_kiln_program_host(plugin, plugin_src, expected, tmp_path):
     """A program kiln built finds the module on its --runtime-path and
     imports it: the module serves the standard library's Python modules the
