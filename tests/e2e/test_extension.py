@@ -255,47 +255,12 @@ print("ok")
     assert r.returncode == 0 and r.stdout == "ok\n", describe(r)
 
 
-def test_embedded_in_c_host(plugin, plugin_src, expected, tmp_path):
-    """A C program embedding the same Python (linked as kiln links it)
-    imports the module."""
-    conf = build_config()
-    main = tmp_path / "host.c"
-    main.write_text(r'''
+# A C program embedding the same Python (linked as kiln links it): it
+# runs USE with DIR on sys.argv, TIMES times (default once), each time in
+# a Python it starts and ends.
+C_HOST = r'''
 #include <Python.h>
-int main(int argc, char **argv)
-{
-    wchar_t *use = Py_DecodeLocale(argv[1], NULL), *dir =
-        Py_DecodeLocale(argv[2], NULL);
-    wchar_t *args[] = {use, dir};
-    PyConfig config;
-    PyConfig_InitIsolatedConfig(&config);
-    config.site_import = 0;
-    PyConfig_SetArgv(&config, 2, args);
-    Py_InitializeFromConfig(&config);
-    PyConfig_Clear(&config);
-    FILE *f = fopen(argv[1], "r");
-    int r = PyRun_SimpleFile(f, argv[1]);
-    fclose(f);
-    return Py_FinalizeEx() < 0 ? 120 : r ? 1 : 0;
-}
-''')
-    exe = tmp_path / "host"
-    cc(*shlex.split(conf["PIE_LDFLAGS"]), "-o", exe, main, *python_cflags(),
-       *shlex.split(conf["PY_LINK"]))
-    r = run([exe, plugin_src / "use.py", plugin.parent])
-    assert r.returncode == 0, describe(r)
-    assert json.loads(r.stdout) == expected
-
-
-def test_c_host_starts_python_twice(plugin, plugin_src, expected, tmp_path):
-    """A C host that ends its Python (Py_FinalizeEx) and starts another:
-    the module, set up once per process, is refused by the second with
-    one clear ImportError (docs/extension.md), not a crash or a traceback
-    from inside it."""
-    conf = build_config()
-    main = tmp_path / "host.c"
-    main.write_text(r'''
-#include <Python.h>
+#include <stdlib.h>
 static int run_once(const char *use, const char *dir)
 {
     wchar_t *args[] = {Py_DecodeLocale(use, NULL), Py_DecodeLocale(dir, NULL)};
@@ -314,14 +279,38 @@ static int run_once(const char *use, const char *dir)
 }
 int main(int argc, char **argv)
 {
-    int r = argc == 3 ? run_once(argv[1], argv[2]) : 2;
-    return r ? r : run_once(argv[1], argv[2]);
+    int times = argc > 3 ? atoi(argv[3]) : 1, r = argc < 3 ? 2 : 0;
+    while (r == 0 && times-- > 0)
+        r = run_once(argv[1], argv[2]);
+    return r;
 }
-''')
+'''
+
+
+def c_host(tmp_path):
+    """C_HOST compiled into tmp_path/host."""
+    conf = build_config()
+    main = tmp_path / "host.c"
+    main.write_text(C_HOST)
     exe = tmp_path / "host"
     cc(*shlex.split(conf["PIE_LDFLAGS"]), "-o", exe, main, *python_cflags(),
        *shlex.split(conf["PY_LINK"]))
-    r = run([exe, plugin_src / "use.py", plugin.parent])
+    return exe
+
+
+def test_embedded_in_c_host(plugin, plugin_src, expected, tmp_path):
+    """A C program embedding the same Python imports the module."""
+    r = run([c_host(tmp_path), plugin_src / "use.py", plugin.parent])
+    assert r.returncode == 0, describe(r)
+    assert json.loads(r.stdout) == expected
+
+
+def test_c_host_starts_python_twice(plugin, plugin_src, expected, tmp_path):
+    """A C host that ends its Python (Py_FinalizeEx) and starts another:
+    the module, set up once per process, is refused by the second with
+    one clear ImportError (docs/extension.md), not a crash or a traceback
+    from inside it."""
+    r = run([c_host(tmp_path), plugin_src / "use.py", plugin.parent, "2"])
     assert r.returncode == 1, describe(r)
     assert [json.loads(line) for line in r.stdout.splitlines()] == [expected]
     assert r.stderr.splitlines()[-1] == (
