@@ -384,13 +384,15 @@ def outcome_problems(sig, r, want, python=False):
     """What is wrong with how a killed run ended: the signal's status (or
     a normal end when the program was done first), stdout all or
     nothing, for SIGINT python's KeyboardInterrupt, nothing left
-    running. python: the run was python's, which may also end with a
-    fatal error, status 1, when SIGINT comes while it starts (a program
-    ends by SIGINT then too)."""
+    running. python: the run was python's, which may also end with status
+    1 when SIGINT comes while it starts (a program ends by SIGINT then
+    too): with a fatal error, or (3.13, once the interpreter is up but
+    before the script runs) with the bare exception's name."""
     status, out, err = r["status"], r["stdout"], r["stderr"]
     problems = []
     if python and sig == signal.SIGINT and status == 1 and out == "" and \
-            "Fatal Python error: init_" in err and "KeyboardInterrupt" in err:
+            ("Fatal Python error: init_" in err and "KeyboardInterrupt" in err
+             or err.strip() == "KeyboardInterrupt"):
         return problems
     if r["strays"]:
         problems.append(f"processes left running: {r['strays']}")
