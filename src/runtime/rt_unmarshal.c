@@ -42,6 +42,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "rt_unmarshal.c reads words as little-endian (x86_64, aarch64)"
+#endif
+
 #ifdef KILN_EXT
 /* The extension module template takes the constructor from its host
  * Python, whose libpython need not export it (3.13's hides it) and whose
@@ -335,11 +339,14 @@ static PyObject *um_bigint(rt_um *um, size_t n, int neg)
     return v;
 }
 
-/* Whether the n bytes at s are all ASCII, a word at a time; *hash gets
- * their hash for um_names when hash is not NULL. */
-static int um_ascii_hash(const uint8_t *s, size_t n, uint32_t *hash)
+/* Whether the n bytes at s, which end at or before end, are all ASCII, a
+ * word at a time; *hash gets their hash for um_names when hash is not
+ * NULL. */
+static int um_ascii_hash(const uint8_t *s, size_t n, const uint8_t *end,
+                         uint32_t *hash)
 {
     uint64_t any = 0, h = UINT64_C(0xcbf29ce484222325), w;
+    size_t i;
 
     for (; n >= 8; s += 8, n -= 8) {
         memcpy(&w, s, 8);
@@ -347,8 +354,15 @@ static int um_ascii_hash(const uint8_t *s, size_t n, uint32_t *hash)
         h = (h ^ w) * UINT64_C(0x100000001b3);
     }
     if (n > 0) {
-        w = 0;
-        memcpy(&w, s, n);
+        /* the last bytes: a whole word read and cut when the data goes on
+         * past them (little-endian: the first bytes are the low ones) */
+        if (end - s >= 8) {
+            memcpy(&w, s, 8);
+            w &= (UINT64_C(1) << (8 * n)) - 1;
+        } else {
+            for (w = 0, i = 0; i < n; i++)
+                w |= (uint64_t)s[i] << (8 * i);
+        }
         any |= w;
         h = (h ^ w ^ n) * UINT64_C(0x100000001b3);
     }
@@ -367,7 +381,8 @@ static PyObject *um_ascii(rt_um *um, size_t n, int interned)
 
     if (s == NULL)
         return NULL;
-    if (!um_ascii_hash(s, n, interned && um->use_names ? &h : NULL)) {
+    if (!um_ascii_hash(s, n, um->end,
+                       interned && um->use_names ? &h : NULL)) {
         um->give_up = 1;
         return NULL;
     }
