@@ -6,6 +6,7 @@
  * to ship with the program.
  */
 #include "cli.h"
+#include "../freeze/fz_dist.h"
 
 #include <patchlevel.h>
 
@@ -64,11 +65,13 @@ static char *cli_lic_strip(const char *s, size_t n)
     return out;
 }
 
-/* Take one header of a metadata file, key[0, klen) with its value
- * value[0, vlen) (continuation lines included, newlines kept), into d. */
-static int cli_lic_header(cli_dist *d, const char *key, size_t klen,
+/* fz_dist_headers' callback: one header of a metadata file, key[0, klen)
+ * with its value value[0, vlen) (a folded one's lines joined by newlines),
+ * into the cli_dist ctx. -1 when out of memory. */
+static int cli_lic_header(void *ctx, const char *key, size_t klen,
                           const char *value, size_t vlen)
 {
+    cli_dist *d = ctx;
     static const char classifier[] = "License :: ";
     char *s, **slot = NULL;
     int r = 0;
@@ -105,37 +108,6 @@ static int cli_lic_header(cli_dist *d, const char *key, size_t klen,
 #undef CLI_LIC_IS
     free(s);
     return r;
-}
-
-/* Read the headers of metadata text[0, n) (RFC 822 style, up to the first
- * empty line) into d. -1 when out of memory. */
-static int cli_lic_parse(cli_dist *d, const char *text, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n && text[i] != '\n' && text[i] != '\r') {
-        size_t key = i, colon, end;
-
-        while (i < n && text[i] != '\n')
-            i++;
-        end = i;
-        /* Continuation lines begin with a blank. */
-        while (i + 1 < n && (text[i + 1] == ' ' || text[i + 1] == '\t')) {
-            i++;
-            while (i < n && text[i] != '\n')
-                i++;
-            end = i;
-        }
-        if (i < n)
-            i++;
-        for (colon = key; colon < end && text[colon] != ':'; colon++)
-            ;
-        if (colon < end &&
-            cli_lic_header(d, text + key, colon - key, text + colon + 1,
-                           end - colon - 1) < 0)
-            return -1;
-    }
-    return 0;
 }
 
 /* True when the file rel (relative to its metadata directory) of d is a
@@ -207,7 +179,8 @@ static int cli_lic_collect(const cli_program *p, cli_dists *out,
             cli_bytes_free(&b);
             return kl_err_prefix(err, "%s", p->path);
         }
-        r = cli_lic_parse(d, (const char *)b.data, b.size);
+        r = fz_dist_headers((const char *)b.data, b.size, "\n",
+                            cli_lic_header, d);
         cli_bytes_free(&b);
         if (r < 0)
             return kl_err_oom(err);
@@ -237,14 +210,15 @@ static int cli_lic_owner(const cli_program *p, const cli_dists *ds,
                          const char *path, const cli_dist **owner,
                          kl_err *err)
 {
-    size_t i, len = strlen(path);
+    size_t i;
 
     *owner = NULL;
     for (i = 0; *owner == NULL && i < ds->n; i++) {
         kl_buf record = KL_BUF_INIT;
+        kl_strv paths = KL_STRV_INIT;
         const bundle_entry *e;
         cli_bytes b;
-        const char *s, *end;
+        int r;
 
         if (kl_buf_setf(&record, "%s/RECORD", ds->v[i].dir.s) < 0)
             return kl_err_oom(err);
@@ -256,18 +230,13 @@ static int cli_lic_owner(const cli_program *p, const cli_dists *ds,
             cli_bytes_free(&b);
             return kl_err_prefix(err, "%s", p->path);
         }
-        s = (const char *)b.data;
-        end = s + b.size;
-        while (*owner == NULL && s < end) {
-            const char *nl = memchr(s, '\n', (size_t)(end - s));
-            const char *line_end = nl != NULL ? nl : end;
-
-            if ((size_t)(line_end - s) > len && s[len] == ',' &&
-                memcmp(s, path, len) == 0)
-                *owner = &ds->v[i];
-            s = line_end + 1;
-        }
+        r = fz_dist_parse_record((const char *)b.data, b.size, &paths, err);
         cli_bytes_free(&b);
+        if (r == 0 && fz_strv_has(&paths, path))
+            *owner = &ds->v[i];
+        kl_strv_free(&paths);
+        if (r < 0)
+            return -1;
     }
     return 0;
 }

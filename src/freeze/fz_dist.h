@@ -23,6 +23,17 @@ char *fz_dist_normalize(const char *s, size_t n);
 int fz_dist_parse_record(const char *text, size_t n, kl_strv *out,
                          kl_err *err);
 
+/* Call each(ctx, key, klen, value, vlen) for every header of the RFC 822
+ * style text[0, n) (METADATA, PKG-INFO), up to the first empty line: the
+ * key before the colon, the value after it (not trimmed), a folded
+ * header's lines joined by `fold`, line endings dropped; lines without a
+ * colon are skipped. Stops at the first each that returns -1. 0, or -1
+ * when each did or when out of memory. */
+int fz_dist_headers(const char *text, size_t n, const char *fold,
+                    int (*each)(void *ctx, const char *key, size_t klen,
+                                const char *value, size_t vlen),
+                    void *ctx);
+
 /* Read the headers of METADATA text[0, n) (up to the first empty line):
  * *name becomes the Name header (new malloc'd string, or NULL when there
  * is none) and requires gets the normalized project name of every

@@ -221,68 +221,78 @@ static int fz_requirement(fz_line v, kl_strv *requires, kl_err *err)
 }
 
 /* Handle one METADATA header line[0, n) with its value. */
-static int fz_metadata_header(fz_line h, char **name, kl_strv *requires,
-                              kl_err *err)
-{
-    const char *colon = memchr(h.s, ':', h.n);
-    fz_line v;
-    size_t k;
+/* What fz_dist_parse_metadata keeps of the headers. */
+typedef struct fz_metadata {
+    char **name;
+    kl_strv *requires;
+    kl_err *err;
+} fz_metadata;
 
-    if (colon == NULL)
-        return 0;
-    k = (size_t)(colon - h.s);
-    v.s = colon + 1;
-    v.n = h.n - k - 1;
+/* fz_dist_headers' callback for fz_dist_parse_metadata. */
+static int fz_metadata_header(void *ctx, const char *key, size_t klen,
+                              const char *value, size_t vlen)
+{
+    fz_metadata *m = ctx;
+    fz_line v = {value, vlen};
+
     fz_trim(&v);
-    if (k == 4 && strncmp(h.s, "Name", 4) == 0 && *name == NULL && v.n > 0) {
-        *name = strndup(v.s, v.n);
-        return *name ? 0 : kl_err_oom(err);
+    if (klen == 4 && strncmp(key, "Name", 4) == 0 && *m->name == NULL &&
+        v.n > 0) {
+        *m->name = strndup(v.s, v.n);
+        return *m->name ? 0 : kl_err_oom(m->err);
     }
-    if (k == 13 && strncmp(h.s, "Requires-Dist", 13) == 0)
-        return fz_requirement(v, requires, err);
+    if (klen == 13 && strncmp(key, "Requires-Dist", 13) == 0)
+        return fz_requirement(v, m->requires, m->err);
     return 0;
+}
+
+int fz_dist_headers(const char *text, size_t n, const char *fold,
+                    int (*each)(void *ctx, const char *key, size_t klen,
+                                const char *value, size_t vlen),
+                    void *ctx)
+{
+    kl_buf header = KL_BUF_INIT;
+    size_t pos = 0;
+    fz_line line;
+    int r = 0, ended = 0;
+
+    while (r == 0 && !ended) {
+        int more = fz_next_line(text, n, &pos, &line);
+
+        if (more && line.n > 0 && (line.s[0] == ' ' || line.s[0] == '\t')) {
+            /* a folded header goes on */
+            if (kl_buf_adds(&header, fold) < 0 ||
+                kl_buf_add(&header, line.s, line.n) < 0)
+                r = -1;
+            continue;
+        }
+        if (header.len > 0) {
+            const char *colon = memchr(header.s, ':', header.len);
+
+            if (colon != NULL)
+                r = each(ctx, header.s, (size_t)(colon - header.s),
+                         colon + 1, header.len - (size_t)(colon - header.s) - 1);
+        }
+        header.len = 0;
+        ended = !more || line.n == 0; /* the text or the headers end */
+        if (r == 0 && !ended && kl_buf_add(&header, line.s, line.n) < 0)
+            r = -1;
+    }
+    kl_buf_free(&header);
+    return r;
 }
 
 int fz_dist_parse_metadata(const char *text, size_t n, char **name,
                            kl_strv *requires, kl_err *err)
 {
-    kl_buf header = KL_BUF_INIT;
-    size_t pos = 0;
-    fz_line line, h;
-    int r = 0;
+    fz_metadata m = {name, requires, err};
 
     *name = NULL;
-    while (r == 0 && fz_next_line(text, n, &pos, &line)) {
-        int more = line.n > 0 && (line.s[0] == ' ' || line.s[0] == '\t');
-
-        if (more) { /* a folded header goes on */
-            if (kl_buf_adds(&header, " ") < 0 ||
-                kl_buf_add(&header, line.s, line.n) < 0)
-                r = kl_err_oom(err);
-            continue;
-        }
-        if (header.len > 0) {
-            h.s = header.s;
-            h.n = header.len;
-            r = fz_metadata_header(h, name, requires, err);
-        }
-        header.len = 0;
-        if (line.n == 0)
-            break; /* the body starts */
-        if (r == 0 && kl_buf_add(&header, line.s, line.n) < 0)
-            r = kl_err_oom(err);
-    }
-    if (r == 0 && header.len > 0) {
-        h.s = header.s;
-        h.n = header.len;
-        r = fz_metadata_header(h, name, requires, err);
-    }
-    kl_buf_free(&header);
-    if (r < 0) {
-        free(*name);
-        *name = NULL;
-    }
-    return r;
+    if (fz_dist_headers(text, n, " ", fz_metadata_header, &m) == 0)
+        return 0;
+    free(*name);
+    *name = NULL;
+    return kl_err_oom(err); /* the only way it fails */
 }
 
 int fz_dist_parse_entry_points(const char *text, size_t n, kl_strv *out,

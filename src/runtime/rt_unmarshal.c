@@ -65,11 +65,12 @@ extern PyCodeObject *_PyCode_New(struct _PyCodeConstructor *)
 #define UM_CONSTRUCTOR_FOUND() 1
 #endif
 
-/* Type codes of the marshal format (version 4, what pyc files hold). */
+/* The type codes of the marshal format (version 4, what pyc files hold)
+ * that compiled code holds; any other is left to CPython's marshal. */
 enum {
-    UM_NULL = '0', UM_NONE = 'N', UM_FALSE = 'F', UM_TRUE = 'T',
-    UM_STOPITER = 'S', UM_ELLIPSIS = '.', UM_INT = 'i', UM_FLOAT = 'f',
-    UM_BINARY_FLOAT = 'g', UM_COMPLEX = 'x', UM_BINARY_COMPLEX = 'y',
+    UM_NONE = 'N', UM_FALSE = 'F', UM_TRUE = 'T',
+    UM_STOPITER = 'S', UM_ELLIPSIS = '.', UM_INT = 'i',
+    UM_BINARY_FLOAT = 'g', UM_BINARY_COMPLEX = 'y',
     UM_LONG = 'l', UM_BYTES = 's', UM_INTERNED = 't', UM_REF = 'r',
     UM_TUPLE = '(', UM_CODE = 'c', UM_UNICODE = 'u', UM_FROZENSET = '>',
     UM_ASCII = 'a', UM_ASCII_INTERNED = 'A', UM_SMALL_TUPLE = ')',

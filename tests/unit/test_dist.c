@@ -164,6 +164,35 @@ static void test_metadata(void)
           name == NULL && req.n == 0);
 }
 
+/* fz_dist_headers' callback for test_headers: "key=value;" into a kl_buf. */
+static int collect_header(void *ctx, const char *key, size_t klen,
+                          const char *value, size_t vlen)
+{
+    return kl_buf_addf(ctx, "%.*s=%.*s;", (int)klen, key, (int)vlen, value);
+}
+
+static void test_headers(void)
+{
+    static const char text[] =
+        "Name: x\r\n"
+        "License: line one\r\n"
+        "        line two\r\n"
+        "no colon\r\n"
+        "Empty:\r\n"
+        "\r\n"
+        "Body: not a header\n";
+    kl_buf got = KL_BUF_INIT;
+
+    CHECK(fz_dist_headers(text, sizeof text - 1, "|", collect_header,
+                          &got) == 0);
+    CHECKF(strcmp(got.s, "Name= x;License= line one|        line two;"
+                         "Empty=;") == 0, "%s", got.s);
+    got.len = 0;
+    CHECK(fz_dist_headers("A: 1\n B", 8, "\n", collect_header, &got) == 0);
+    CHECKF(strcmp(got.s, "A= 1\n B;") == 0, "%s", got.s);
+    kl_buf_free(&got);
+}
+
 static void test_entry_points(void)
 {
     static const char text[] =
@@ -395,6 +424,7 @@ int main(void)
     test_normalize();
     test_record();
     test_metadata();
+    test_headers();
     test_entry_points();
     test_index();
     test_vendor_roots();
