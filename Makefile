@@ -31,6 +31,14 @@ VENV ?= $(BUILD)/venv
 MINBASE ?= $(BUILD)/minbase-root
 TEST_PYTHON ?= python3
 MATRIX_REQUIRED ?=
+# Workers of each end-to-end run (pytest-xdist's -n): auto is one per CPU,
+# 0 runs the tests in pytest's own process. A test file goes to one worker
+# whole, so that its module's fixtures are made once.
+E2E_JOBS ?= auto
+# Jobs of the builds that make test and make asan start in other build
+# folders (the start route's, each matrix Python's, the sanitizers'): one
+# per CPU, unless make itself was given -j and shares its own.
+SUB_JOBS = $(if $(filter -j% --jobserver%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 1))
 PREFIX ?= /usr/local
 
 CFLAGS ?= -O2 -g
@@ -225,7 +233,8 @@ dist/hello: $(BUILD)/kiln $(BUILD)/kiln-stub examples/hello.py
 	$(BUILD)/kiln build examples/hello.py -o $@
 	@echo ./$@; ./$@ || { rm -f $@; exit 1; }
 
-# pytest (in VENV) and strace, got by mk/testenv when missing.
+# pytest and pytest-xdist (in VENV) and strace, got by mk/testenv when
+# missing.
 testenv:
 	@sh mk/testenv '$(TEST_PYTHON)' '$(VENV)' '$(DEPS)' '$(INSTALL_DEPS)'
 
@@ -234,9 +243,10 @@ testenv:
 # depend on the Python kiln embeds and is slow: installing kiln with pip
 # builds it three times (test_pip_install; `make e2e` runs it once).
 E2E_ONCE := tests/e2e/test_pip_install.py
+PYTEST_E2E = $(VENV)/bin/python -m pytest -q -n $(E2E_JOBS) --dist loadfile
 e2e: programs testenv
 	PATH="$(abspath $(DEPS))/bin:$$PATH" KILN_BUILD=$(abspath $(BUILD)) KILN_PYTHON=$(PY_EXE) \
-	  KILN_MINBASE=$(abspath $(MINBASE)) $(VENV)/bin/python -m pytest -q tests/e2e \
+	  KILN_MINBASE=$(abspath $(MINBASE)) $(PYTEST_E2E) tests/e2e \
 	  $(if $(MATRIX_RUN),$(E2E_ONCE:%=--ignore=%))
 
 # The start-up tests once more, against a runtime stub that starts CPython's
@@ -245,12 +255,12 @@ e2e: programs testenv
 START_ROUTE_TESTS := start_route hello stdio locale interpreter interp_options \
                      fast_exit bad_input exit
 e2e-start-route: testenv
-	@$(MAKE) --no-print-directory programs BUILD=$(BUILD)/start-route \
+	@$(MAKE) --no-print-directory $(SUB_JOBS) programs BUILD=$(BUILD)/start-route \
 	  DEPS=$(abspath $(DEPS)) PY_INIT_MAIN=0
 	@! nm $(BUILD)/start-route/obj/stub/stub_start.o | grep -q _Py_InitializeMain || \
 	  { echo "e2e-start-route: the stub in $(BUILD)/start-route still calls _Py_InitializeMain"; exit 1; }
 	PATH="$(abspath $(DEPS))/bin:$$PATH" KILN_BUILD=$(abspath $(BUILD))/start-route \
-	  KILN_PYTHON=$(PY_EXE) $(VENV)/bin/python -m pytest -q \
+	  KILN_PYTHON=$(PY_EXE) $(PYTEST_E2E) \
 	  $(START_ROUTE_TESTS:%=tests/e2e/test_%.py)
 
 # The sanitizers' run: kiln, the runtime stub and the unit tests built
@@ -259,10 +269,10 @@ e2e-start-route: testenv
 # process with status 86 (tests/asan/san_defaults.c).
 ASAN_BUILD = $(BUILD)/asan
 asan: testenv
-	@$(MAKE) --no-print-directory programs unit BUILD=$(ASAN_BUILD) \
+	@$(MAKE) --no-print-directory $(SUB_JOBS) programs unit BUILD=$(ASAN_BUILD) \
 	  DEPS=$(abspath $(DEPS)) SANITIZE=address,undefined STUB_LDFLAGS=
 	PATH="$(abspath $(DEPS))/bin:$$PATH" KILN_BUILD=$(abspath $(ASAN_BUILD)) KILN_PYTHON=$(PY_EXE) \
-	  KILN_SANITIZED=1 KILN_MINBASE=$(abspath $(MINBASE)) $(VENV)/bin/python -m pytest -q tests/e2e \
+	  KILN_SANITIZED=1 KILN_MINBASE=$(abspath $(MINBASE)) $(PYTEST_E2E) tests/e2e \
 	  $(E2E_ONCE:%=--ignore=%)
 
 # The compatibility corpus (tests/corpus/): real PyPI packages, each built
@@ -283,7 +293,7 @@ corpus: programs testenv
 
 # The end-to-end tests once more per installed matrix Python (mk/matrix).
 matrix: testenv
-	@sh mk/matrix '$(MAKE)' '$(BUILD)' '$(PY_EXE)' '$(MATRIX_REQUIRED)' \
+	@sh mk/matrix '$(MAKE)' '$(BUILD)' '$(PY_EXE)' '$(MATRIX_REQUIRED)' $(SUB_JOBS) \
 	  DEPS='$(abspath $(DEPS))' VENV='$(abspath $(VENV))' MINBASE='$(abspath $(MINBASE))' \
 	  INSTALL_DEPS='$(INSTALL_DEPS)' \
 	  TEST_PYTHON='$(TEST_PYTHON)'

@@ -15,6 +15,7 @@ Every test builds real programs with the kiln command and runs them as a user
 would. Programs shared by several tests are built once per module by
 module-scoped fixtures.
 """
+import fcntl
 import functools
 import json
 import os
@@ -467,13 +468,18 @@ def make_venv(path, pins):
     path = Path(path)
     stamp = path / "kiln-pins.txt"
     want = "\n".join(pins) + "\n"
-    if stamp.is_file() and stamp.read_text() == want:
-        return path
-    new_venv(path)
-    r = run([path / "bin" / "python", "-m", "pip", "install", "-q",
-             "--disable-pip-version-check", *pins], timeout=900)
-    assert r.returncode == 0, describe(r)
-    stamp.write_text(want)
+    # pytest-xdist's workers may ask for the same venv at once: one makes
+    # it, the others wait for it (the lock goes with the file's close).
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{path.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.is_file() and stamp.read_text() == want:
+            return path
+        new_venv(path)
+        r = run([path / "bin" / "python", "-m", "pip", "install", "-q",
+                 "--disable-pip-version-check", *pins], timeout=900)
+        assert r.returncode == 0, describe(r)
+        stamp.write_text(want)
     return path
 
 
@@ -535,6 +541,9 @@ def venv_run(venv, script, *args, **kw):
 
 # ---- a C extension module of the test's own ---------------------------------
 
+# The tiny extension modules' shared part (compiled once per call of
+# build_extensions) and each module's own entry point, which needs no
+# header: its object links with the shared one into the module's file.
 _EXT_C = r"""
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -546,9 +555,20 @@ static PyObject *twice(PyObject *self, PyObject *arg)
     return PyLong_FromLong(2 * v);
 }
 static PyMethodDef methods[] = {{"twice", twice, METH_O, NULL}, {NULL}};
-static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "@NAME@", NULL, -1,
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, NULL, NULL, -1,
                                  methods};
-PyMODINIT_FUNC PyInit_@NAME@(void) { return PyModule_Create(&def); }
+__attribute__((visibility("hidden"))) PyObject *kl_module(const char *name)
+{
+    def.m_name = name;
+    return PyModule_Create(&def);
+}
+"""
+_EXT_INIT_C = """
+void *kl_module(const char *name);
+__attribute__((visibility("default"))) void *PyInit_@NAME@(void)
+{
+    return kl_module("@NAME@");
+}
 """
 
 
@@ -563,18 +583,37 @@ def python_cflags():
     pytest.fail(f"no PY_CFLAGS in {KILN_BUILD / 'config.mk'}")
 
 
-def build_extension(directory, name, pyinfo):
-    """Compile a tiny extension module `name` (with one function,
-    twice(n)) for the embedded Python into directory; returns its Path."""
+def build_extensions(directory, names, pyinfo):
+    """Compile tiny extension modules, one per name (each with one
+    function, twice(n)), for the embedded Python into directory: the
+    Python-facing code once, each module's entry point apart. Returns
+    their Paths."""
     directory = Path(directory)
-    src = directory / f"{name}.c"
-    src.write_text(_EXT_C.replace("@NAME@", name))
-    out = directory / f"{name}{pyinfo['ext_suffixes'][0]}"
-    r = run(["cc", "-shared", "-fPIC", "-O1", *python_cflags(), "-o", out,
-             src])
+    work = directory / ".ext-src"
+    work.mkdir()
+    (work / "common.c").write_text(_EXT_C)
+    for name in names:
+        (work / f"{name}.c").write_text(_EXT_INIT_C.replace("@NAME@", name))
+    r = run(["cc", "-c", "-fPIC", "-O1", *python_cflags(), "-o",
+             work / "common.o", work / "common.c"])
     assert r.returncode == 0, describe(r)
-    src.unlink()
-    return out
+    r = run(["cc", "-c", "-fPIC", *(f"{name}.c" for name in names)],
+            cwd=work)
+    assert r.returncode == 0, describe(r)
+    outs = []
+    for name in names:
+        out = directory / f"{name}{pyinfo['ext_suffixes'][0]}"
+        r = run(["cc", "-shared", "-o", out, work / "common.o",
+                 work / f"{name}.o"])
+        assert r.returncode == 0, describe(r)
+        outs.append(out)
+    shutil.rmtree(work)
+    return outs
+
+
+def build_extension(directory, name, pyinfo):
+    """build_extensions of one name; returns its Path."""
+    return build_extensions(directory, [name], pyinfo)[0]
 
 
 # ---- shared libraries an extension module brings with it -------------------

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from conftest import (KILN_PYTHON, Bundle, build_extension,
+from conftest import (KILN_PYTHON, Bundle, build_extensions,
                       build_shlibs_app, cc, describe, kiln_build,
                       python_cflags, python_run, run, write_tree)
 
@@ -59,8 +59,7 @@ def test_two_hundred_extension_modules_at_a_low_ulimit(tmp_path, pyinfo):
     pkg = tmp_path / "many"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    for name in names:
-        build_extension(pkg, name, pyinfo)
+    build_extensions(pkg, names, pyinfo)
     write_tree(tmp_path, {"app.py": (
         "import importlib\n"
         f"names = {names!r}\n"
