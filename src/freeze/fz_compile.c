@@ -72,18 +72,23 @@ static int fz_pyc_current(const uint8_t *hdr, const char *disk_path,
 static PyObject *fz_cached_code(const char *disk_path, const uint8_t *src,
                                    size_t n, int optimize)
 {
-    PyObject *util, *cache = NULL, *magic = NULL, *code = NULL;
+    PyObject *util, *from_source = NULL, *args = NULL, *kwargs = NULL;
+    PyObject *cache = NULL, *magic = NULL, *code = NULL;
     uint8_t *pyc = NULL;
     size_t len;
     kl_err ignored;
 
+    /* cache_from_source(path, optimization=...): the level goes by keyword;
+     * the second positional parameter is the deprecated debug_override,
+     * which would name the other file. */
     util = PyImport_ImportModule("importlib.util");
     if (util != NULL) {
-        cache = optimize > 0
-                    ? PyObject_CallMethod(util, "cache_from_source", "si",
-                                          disk_path, optimize)
-                    : PyObject_CallMethod(util, "cache_from_source", "ss",
-                                          disk_path, "");
+        from_source = PyObject_GetAttrString(util, "cache_from_source");
+        args = Py_BuildValue("(s)", disk_path);
+        kwargs = optimize > 0 ? Py_BuildValue("{s:i}", "optimization", optimize)
+                              : Py_BuildValue("{s:s}", "optimization", "");
+        if (from_source != NULL && args != NULL && kwargs != NULL)
+            cache = PyObject_Call(from_source, args, kwargs);
         magic = PyObject_GetAttrString(util, "MAGIC_NUMBER");
     }
     if (cache == NULL || magic == NULL || !PyUnicode_Check(cache) ||
@@ -100,6 +105,9 @@ done:
     PyErr_Clear();
     free(pyc);
     Py_XDECREF(util);
+    Py_XDECREF(from_source);
+    Py_XDECREF(args);
+    Py_XDECREF(kwargs);
     Py_XDECREF(cache);
     Py_XDECREF(magic);
     return code;

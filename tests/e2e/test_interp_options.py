@@ -28,6 +28,13 @@ try:
     print("asserts stripped")
 except AssertionError as e:
     print(e)
+import json, threading
+print("stdlib docstrings stripped", json.dumps.__doc__ is None)
+try:
+    threading.Thread(group=1)
+    print("stdlib asserts stripped")
+except AssertionError as e:
+    print("stdlib", e)
 import faulthandler
 print("faulthandler", faulthandler.is_enabled())
 if sys.argv[1:] == ["hash"]:
