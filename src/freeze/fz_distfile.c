@@ -220,7 +220,6 @@ static int fz_requirement(fz_line v, kl_strv *requires, kl_err *err)
     return 0;
 }
 
-/* Handle one METADATA header line[0, n) with its value. */
 /* What fz_dist_parse_metadata keeps of the headers. */
 typedef struct fz_metadata {
     char **name;
